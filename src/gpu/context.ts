@@ -1,0 +1,319 @@
+// The one place that talks to a GPUDevice: pipelines, buffers, dispatches, read-back and GPU timing.
+// Everything above it (kernels, model, Grad-CAM) is the same code in Node and in the browser; only the
+// `GPU` object handed to `createGpuContext` differs (Dawn's in Node, `navigator.gpu` in a page).
+import { WgcamError } from '../errors.ts';
+import { BufferPool } from './pool.ts';
+import { Tensor, type DType, numel } from './tensor.ts';
+
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** True for CPU implementations (lavapipe, SwiftShader, WARP): their timings say little about a GPU. */
+  software: boolean;
+}
+
+export interface GpuContextOptions {
+  powerPreference?: GPUPowerPreference;
+  /** Record a GPU timestamp pair around every dispatch (needs 'timestamp-query'). */
+  profile?: boolean;
+}
+
+/** One recorded kernel time, from timestamp-query when available. */
+export interface KernelTiming {
+  label: string;
+  ms: number;
+}
+
+const SOFTWARE_PATTERN = /llvmpipe|lavapipe|swiftshader|software|warp|basic render/i;
+
+export async function createGpuContext(gpu: GPU, options: GpuContextOptions = {}): Promise<GpuContext> {
+  const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+  if (!adapter) {
+    throw new WgcamError(
+      'NO_ADAPTER',
+      'no WebGPU adapter found: install a Vulkan driver (Debian: apt-get install -t bookworm-backports mesa-vulkan-drivers) or use a WebGPU-enabled browser',
+    );
+  }
+  // The defaults are small (128 MiB per storage binding, 256 MiB per buffer): ask for what the adapter has.
+  const l = adapter.limits;
+  const requiredLimits: Record<string, number> = {
+    maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+    maxBufferSize: l.maxBufferSize,
+    maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+    maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+    maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+    maxComputeWorkgroupSizeY: l.maxComputeWorkgroupSizeY,
+    maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+    maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+  };
+  const wanted: GPUFeatureName[] = ['timestamp-query', 'shader-f16'];
+  const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
+  const info = adapter.info;
+  const describe = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' ');
+  const description: AdapterDescription = {
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    description: info.description || describe || 'unknown adapter',
+    software: SOFTWARE_PATTERN.test(describe) || (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true,
+  };
+  return new GpuContext(device, description, options);
+}
+
+interface Binding {
+  buffer: GPUBuffer;
+}
+
+export class GpuContext {
+  readonly device: GPUDevice;
+  readonly adapter: AdapterDescription;
+  readonly hasTimestamps: boolean;
+  readonly hasF16: boolean;
+  readonly pool: BufferPool;
+  /** Resolves when the device is lost (destroyed or crashed). */
+  readonly lost: Promise<GPUDeviceLostInfo>;
+  isLost = false;
+
+  private encoder: GPUCommandEncoder | null = null;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** Uniform buffers of the commands not yet submitted; destroyed after submit (the GPU keeps them until done). */
+  private pendingUniforms: GPUBuffer[] = [];
+  private profiling: boolean;
+  private querySet: GPUQuerySet | null = null;
+  private queryLabels: string[] = [];
+  private readonly queryCapacity = 4096;
+  private timings: KernelTiming[] = [];
+  private dummyBuffer: GPUBuffer | null = null;
+
+  constructor(device: GPUDevice, adapter: AdapterDescription, options: GpuContextOptions = {}) {
+    this.device = device;
+    this.adapter = adapter;
+    this.hasTimestamps = device.features.has('timestamp-query');
+    this.hasF16 = device.features.has('shader-f16');
+    this.pool = new BufferPool(device);
+    this.profiling = false;
+    this.lost = device.lost.then((info) => {
+      this.isLost = true;
+      return info;
+    });
+    if (options.profile) this.setProfiling(true);
+  }
+
+  /** A 16-byte buffer bound where a kernel variant does not read a binding (layout 'auto' still wants one). */
+  get dummy(): GPUBuffer {
+    this.dummyBuffer ??= this.device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'unused binding' });
+    return this.dummyBuffer;
+  }
+
+  get limits(): GPUSupportedLimits {
+    return this.device.limits;
+  }
+
+  // ---- tensors -------------------------------------------------------------------------------------------
+
+  /** An uninitialised tensor from the pool. Its contents are whatever the last user left. */
+  empty(shape: readonly number[], dtype: DType = 'f32', label = ''): Tensor {
+    const bytes = Math.max(4, numel(shape) * 4);
+    if (bytes > this.device.limits.maxStorageBufferBindingSize) {
+      throw new WgcamError(
+        'TENSOR_TOO_LARGE',
+        `a ${dtype} tensor of shape [${shape.join(',')}] (${(bytes / 2 ** 20).toFixed(0)} MiB) exceeds this device's storage binding limit of ${(this.device.limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB: use a smaller batch or image`,
+      );
+    }
+    return new Tensor(this, this.pool.acquire(bytes, label), shape, dtype);
+  }
+
+  zeros(shape: readonly number[], dtype: DType = 'f32', label = ''): Tensor {
+    const t = this.empty(shape, dtype, label);
+    this.commandEncoder().clearBuffer(t.buffer, 0, t.byteLength);
+    return t;
+  }
+
+  upload(data: Float32Array | Uint32Array | Int32Array, shape: readonly number[], dtype?: DType, label = ''): Tensor {
+    const kind: DType = dtype ?? (data instanceof Float32Array ? 'f32' : data instanceof Int32Array ? 'i32' : 'u32');
+    if (data.length !== numel(shape)) {
+      throw new Error(`upload: ${data.length} values for shape [${shape.join(',')}]`);
+    }
+    const t = this.empty(shape, kind, label);
+    // Writes go through the queue; pending encoded work must go first so that reused pool buffers are not
+    // overwritten before earlier commands read them.
+    this.flush();
+    this.device.queue.writeBuffer(t.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    return t;
+  }
+
+  /** Copy a tensor back to the CPU. Flushes pending work. */
+  async read(t: Tensor): Promise<Float32Array> {
+    const raw = await this.readBytes(t.buffer, t.byteLength);
+    return new Float32Array(raw);
+  }
+
+  async readU32(t: Tensor): Promise<Uint32Array> {
+    return new Uint32Array(await this.readBytes(t.buffer, t.byteLength));
+  }
+
+  async readBytes(buffer: GPUBuffer, byteLength: number): Promise<ArrayBuffer> {
+    const staging = this.device.createBuffer({
+      size: Math.ceil(byteLength / 4) * 4,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      label: 'readback',
+    });
+    try {
+      this.commandEncoder().copyBufferToBuffer(buffer, 0, staging, 0, staging.size);
+      this.flush();
+      await this.mapOrThrow(staging);
+      return staging.getMappedRange().slice(0, byteLength);
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  private async mapOrThrow(staging: GPUBuffer): Promise<void> {
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+    } catch (e) {
+      if (this.isLost) throw deviceLostError();
+      throw e;
+    }
+    if (this.isLost) throw deviceLostError();
+  }
+
+  // ---- pipelines and dispatch ----------------------------------------------------------------------------
+
+  /** Compiled once per distinct WGSL source (the source includes its specialisation constants). */
+  pipeline(code: string, label: string): GPUComputePipeline {
+    let p = this.pipelines.get(code);
+    if (!p) {
+      const module = this.device.createShaderModule({ code, label });
+      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label });
+      this.pipelines.set(code, p);
+    }
+    return p;
+  }
+
+  get pipelineCount(): number {
+    return this.pipelines.size;
+  }
+
+  /** A uniform buffer holding `data`; freed after the next submit. */
+  uniform(data: ArrayBuffer | ArrayBufferView): GPUBuffer {
+    const bytes = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+    const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
+    const buffer = this.device.createBuffer({ size, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true, label: 'params' });
+    new Uint8Array(buffer.getMappedRange()).set(bytes);
+    buffer.unmap();
+    this.pendingUniforms.push(buffer);
+    return buffer;
+  }
+
+  /**
+   * Record one compute dispatch. `bindings` are bound in order to @binding(0..n-1) of @group(0).
+   * `workgroups` may exceed the per-dimension limit in x: it is folded into y (kernels use `flatWorkgroupId`).
+   */
+  dispatch(pipeline: GPUComputePipeline, bindings: Array<GPUBuffer | Tensor | Binding>, workgroups: readonly [number, number?, number?], label: string): void {
+    const entries: GPUBindGroupEntry[] = bindings.map((b, i) => ({
+      binding: i,
+      resource: { buffer: b instanceof Tensor ? b.buffer : 'buffer' in b ? b.buffer : b },
+    }));
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label });
+    const [x, y = 1, z = 1] = workgroups;
+    if (x === 0 || y === 0 || z === 0) return;
+    const max = this.device.limits.maxComputeWorkgroupsPerDimension;
+    let gx = x;
+    let gy = y;
+    if (gx > max) {
+      // Fold x into a 2-D grid; kernels recover the flat index and skip the overhang.
+      if (gy !== 1) throw new Error(`dispatch ${label}: ${x}x${y} workgroups exceed the limit`);
+      gy = Math.ceil(gx / max);
+      gx = Math.ceil(gx / gy);
+    }
+    const encoder = this.commandEncoder();
+    let timestampWrites: GPUComputePassTimestampWrites | undefined;
+    if (this.profiling && this.querySet && this.queryLabels.length * 2 + 2 <= this.queryCapacity) {
+      const index = this.queryLabels.length * 2;
+      this.queryLabels.push(label);
+      timestampWrites = { querySet: this.querySet, beginningOfPassWriteIndex: index, endOfPassWriteIndex: index + 1 };
+    }
+    const pass = encoder.beginComputePass(timestampWrites ? { label, timestampWrites } : { label });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(gx, gy, z);
+    pass.end();
+  }
+
+  commandEncoder(): GPUCommandEncoder {
+    if (this.isLost) throw deviceLostError();
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    return this.encoder;
+  }
+
+  /** Submit recorded work. */
+  flush(): void {
+    if (!this.encoder) return;
+    const encoder = this.encoder;
+    this.encoder = null;
+    this.device.queue.submit([encoder.finish()]);
+    for (const u of this.pendingUniforms) u.destroy();
+    this.pendingUniforms = [];
+  }
+
+  /** Wait until the GPU has finished everything submitted so far. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    if (this.isLost) throw deviceLostError();
+  }
+
+  // ---- profiling -----------------------------------------------------------------------------------------
+
+  /** Start recording per-dispatch GPU times (timestamp-query). Returns false when the adapter lacks it. */
+  setProfiling(on: boolean): boolean {
+    if (on && !this.hasTimestamps) return false;
+    this.profiling = on;
+    if (on && !this.querySet) {
+      this.querySet = this.device.createQuerySet({ type: 'timestamp', count: this.queryCapacity });
+    }
+    return true;
+  }
+
+  get profilingEnabled(): boolean {
+    return this.profiling;
+  }
+
+  /** Resolve the timestamps recorded since the last call; returns one entry per dispatch, in order. */
+  async collectTimings(): Promise<KernelTiming[]> {
+    if (!this.querySet || this.queryLabels.length === 0) return [];
+    const count = this.queryLabels.length * 2;
+    const resolve = this.device.createBuffer({ size: count * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    const labels = this.queryLabels;
+    this.queryLabels = [];
+    try {
+      this.commandEncoder().resolveQuerySet(this.querySet, 0, count, resolve, 0);
+      const raw = new BigInt64Array(await this.readBytes(resolve, count * 8));
+      this.timings = labels.map((label, i) => ({ label, ms: Number(raw[2 * i + 1]! - raw[2 * i]!) / 1e6 }));
+      return this.timings;
+    } finally {
+      resolve.destroy();
+    }
+  }
+
+  // ---- lifetime ------------------------------------------------------------------------------------------
+
+  destroy(): void {
+    this.encoder = null;
+    for (const u of this.pendingUniforms) u.destroy();
+    this.pendingUniforms = [];
+    this.pool.destroy();
+    this.querySet?.destroy();
+    this.dummyBuffer?.destroy();
+    this.pipelines.clear();
+    this.device.destroy();
+  }
+}
+
+export function deviceLostError(): WgcamError {
+  return new WgcamError('DEVICE_LOST', 'the GPU device was lost (driver reset or destroyed); retry: the next call creates a new device');
+}

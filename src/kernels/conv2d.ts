@@ -1,0 +1,59 @@
+// Conv2d forward with an optional fused epilogue (per-channel affine, residual add, ReLU).
+import type { GpuContext } from '../gpu/context.ts';
+import type { Tensor } from '../gpu/tensor.ts';
+import source from './conv2d.wgsl?raw';
+import gemmTile from './shared/gemm_tile.wgsl?raw';
+import { chooseTiles, gemmGroups, tileConstants } from './gemm_config.ts';
+import { constants, params, shader } from './wgsl.ts';
+
+export interface ConvGeometry {
+  stride: number;
+  pad: number;
+}
+
+export interface ConvEpilogue {
+  /** y = conv * scale[c] + shift[c]: eval batchnorm folded per channel, or a bias with scale 1. */
+  scale?: Tensor;
+  shift?: Tensor;
+  residual?: Tensor;
+  relu?: boolean;
+}
+
+export function convOutputSize(size: number, kernel: number, stride: number, pad: number): number {
+  return Math.floor((size + 2 * pad - kernel) / stride) + 1;
+}
+
+export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, geom: ConvGeometry, epilogue: ConvEpilogue = {}): Tensor {
+  const [batch, inC, inH, inW] = x.shape as [number, number, number, number];
+  const [outC, wInC, kH, kW] = w.shape as [number, number, number, number];
+  if (wInC !== inC) throw new Error(`conv2d: input has ${inC} channels, weight expects ${wInC}`);
+  const outH = convOutputSize(inH, kH, geom.stride, geom.pad);
+  const outW = convOutputSize(inW, kW, geom.stride, geom.pad);
+  if (outH < 1 || outW < 1) throw new Error(`conv2d: input ${inH}x${inW} is too small for a ${kH}x${kW} kernel`);
+  const affine = epilogue.scale !== undefined;
+  if (affine !== (epilogue.shift !== undefined)) throw new Error('conv2d: scale and shift go together');
+  const tiles = chooseTiles(outC, batch * outH * outW);
+  const code = shader(
+    constants({ AFFINE: affine, RESIDUAL: epilogue.residual !== undefined, RELU: epilogue.relu === true }),
+    tileConstants(tiles),
+    source,
+    gemmTile,
+  );
+  const y = ctx.empty([batch, outC, outH, outW], 'f32', 'conv2d');
+  const dummy = ctx.dummy;
+  ctx.dispatch(
+    ctx.pipeline(code, 'conv2d'),
+    [
+      ctx.uniform(params([batch, inC, inH, inW, outC, outH, outW, kH, kW, geom.stride, geom.pad, 0])),
+      x,
+      w,
+      epilogue.scale ?? dummy,
+      epilogue.shift ?? dummy,
+      epilogue.residual ?? dummy,
+      y,
+    ],
+    gemmGroups(tiles, outC, batch * outH * outW),
+    `conv2d ${kH}x${kW}/${geom.stride} ${inC}->${outC} ${inH}x${inW}`,
+  );
+  return y;
+}
