@@ -258,6 +258,7 @@ export class GpuContext {
     this.device.queue.submit([encoder.finish()]);
     for (const u of this.pendingUniforms) u.destroy();
     this.pendingUniforms = [];
+    this.pool.afterSubmit();
   }
 
   /** Wait until the GPU has finished everything submitted so far. */

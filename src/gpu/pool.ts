@@ -6,6 +6,8 @@ export class BufferPool {
   private readonly sizes = new WeakMap<GPUBuffer, number>();
   private live = 0;
   private pooled = 0;
+  /** Over-budget buffers: destroyed at the next flush, since encoded but unsubmitted work may still use them. */
+  private retired: GPUBuffer[] = [];
   /** Pooled bytes above this are destroyed instead of kept. */
   maxPooledBytes = 1.5 * 2 ** 30;
 
@@ -34,7 +36,7 @@ export class BufferPool {
     if (size === undefined) throw new Error('BufferPool.release: buffer not from this pool');
     this.live -= size;
     if (this.pooled + size > this.maxPooledBytes) {
-      buffer.destroy();
+      this.retired.push(buffer);
       return;
     }
     let list = this.free.get(size);
@@ -52,6 +54,12 @@ export class BufferPool {
     return this.pooled;
   }
 
+  /** Called by the context right after a submit: retired buffers can go now (the GPU keeps them until done). */
+  afterSubmit(): void {
+    for (const b of this.retired) b.destroy();
+    this.retired = [];
+  }
+
   /** Destroy the idle buffers. */
   trim(): void {
     for (const list of this.free.values()) for (const b of list) b.destroy();
@@ -60,6 +68,7 @@ export class BufferPool {
   }
 
   destroy(): void {
+    this.afterSubmit();
     this.trim();
   }
 }

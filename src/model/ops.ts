@@ -10,6 +10,15 @@ import { globalAvgPool } from '../kernels/global_avgpool.ts';
 import { linear } from '../kernels/linear.ts';
 import { maxPool, RESNET_MAXPOOL } from '../kernels/maxpool.ts';
 import { relu } from '../kernels/relu.ts';
+import { conv2dBackwardInput } from '../kernels/conv2d_backward_input.ts';
+import { conv2dBackwardWeight } from '../kernels/conv2d_backward_weight.ts';
+import { batchnormEvalBackward, batchnormScaleBackward } from '../kernels/batchnorm_backward.ts';
+import { batchnormTrainForward, batchnormTrainBackward } from '../kernels/batchnorm_train_backward.ts';
+import { reluBackward } from '../kernels/relu_backward.ts';
+import { maxPoolBackward } from '../kernels/maxpool_backward.ts';
+import { globalAvgPoolBackward } from '../kernels/global_avgpool_backward.ts';
+import { linearBackward } from '../kernels/linear_backward.ts';
+import { BN_EPS, BN_MOMENTUM } from './architecture.ts';
 import type { Tape } from './tape.ts';
 
 export type Mode = 'eval' | 'train';
@@ -62,20 +71,20 @@ export class Ops {
       !this.isObserved(bn.name) &&
       !(tape && (tape.wantsParam(`${bn.name}.weight`) || tape.wantsParam(`${bn.name}.bias`)));
     if (fusable) {
-      const y = conv2d(this.ctx, x, w, geom, { scale: bn.scale, shift: bn.shift, residual: opts.residual, relu: opts.relu });
+      const y = this.fusedConvBn(x, w, convName, bn, geom, opts);
       if (opts.reluPath) this.emit(opts.reluPath, y);
       return y;
     }
-    const c = conv2d(this.ctx, x, w, geom);
+    const c = this.conv(x, w, convName, geom);
     this.emit(convName, c);
     const b = this.batchnorm(c, bn);
     c.release();
     this.emit(bn.name, b);
     let y: Tensor;
     if (opts.residual) {
-      y = add(this.ctx, b, opts.residual, opts.relu);
+      y = this.add(b, opts.residual, opts.relu);
     } else if (opts.relu) {
-      y = relu(this.ctx, b);
+      y = this.relu(b);
     } else {
       return b;
     }
@@ -84,25 +93,209 @@ export class Ops {
     return y;
   }
 
+  /** Eval-mode conv with batchnorm, residual and ReLU in its epilogue; backward undoes them in reverse. */
+  private fusedConvBn(x: Tensor, w: Tensor, convName: string, bn: BatchnormParams, geom: ConvGeometry, opts: ConvBnOptions): Tensor {
+    const ctx = this.ctx;
+    const y = conv2d(ctx, x, w, geom, { scale: bn.scale, shift: bn.shift, residual: opts.residual, relu: opts.relu });
+    const tape = this.tape;
+    const weightName = `${convName}.weight`;
+    if (tape?.needs([x, opts.residual], [weightName])) {
+      const wantWeight = tape.wantsParam(weightName);
+      const saved = [...(opts.relu ? [y.retain()] : []), ...(wantWeight ? [x.retain()] : [])];
+      const xShape = x.shape as [number, number, number, number];
+      tape.record({
+        label: `${convName}+${bn.name}${opts.residual ? '+add' : ''}${opts.relu ? '+relu' : ''}`,
+        inputs: [x, opts.residual ?? null],
+        output: y,
+        saved,
+        backward: (g, need) => {
+          // Without a residual, the ReLU mask (from the output) and the batchnorm scale are one kernel; with
+          // one, the masked gradient is also the residual's, so it is materialised.
+          let gPre: Tensor | null = null;
+          let gConv: Tensor;
+          if (opts.residual) {
+            gPre = opts.relu ? reluBackward(ctx, g, y) : g.retain();
+            gConv = batchnormScaleBackward(ctx, gPre, bn.scale);
+          } else {
+            gConv = batchnormScaleBackward(ctx, g, bn.scale, opts.relu ? y : undefined);
+          }
+          if (wantWeight) tape.addParamGrad(weightName, conv2dBackwardWeight(ctx, gConv, x, w.shape, geom));
+          const dx = need[0] ? conv2dBackwardInput(ctx, gConv, w, xShape, geom) : null;
+          gConv.release();
+          if (gPre && !need[1]) {
+            gPre.release();
+            gPre = null;
+          }
+          return [dx, gPre];
+        },
+      });
+    }
+    return y;
+  }
+
+  conv(x: Tensor, w: Tensor, convName: string, geom: ConvGeometry): Tensor {
+    const ctx = this.ctx;
+    const y = conv2d(ctx, x, w, geom);
+    const tape = this.tape;
+    const weightName = `${convName}.weight`;
+    if (tape?.needs([x], [weightName])) {
+      const wantWeight = tape.wantsParam(weightName);
+      const xShape = x.shape as [number, number, number, number];
+      tape.record({
+        label: convName,
+        inputs: [x],
+        output: y,
+        saved: wantWeight ? [x.retain()] : [],
+        backward: (g, need) => {
+          if (wantWeight) tape.addParamGrad(weightName, conv2dBackwardWeight(ctx, g, x, w.shape, geom));
+          return [need[0] ? conv2dBackwardInput(ctx, g, w, xShape, geom) : null];
+        },
+      });
+    }
+    return y;
+  }
+
   batchnorm(x: Tensor, bn: BatchnormParams): Tensor {
-    return batchnormEval(this.ctx, x, bn.scale, bn.shift);
+    return this.mode === 'train' ? this.batchnormTrain(x, bn) : this.batchnormEval(x, bn);
+  }
+
+  private batchnormEval(x: Tensor, bn: BatchnormParams): Tensor {
+    const ctx = this.ctx;
+    const y = batchnormEval(ctx, x, bn.scale, bn.shift);
+    const tape = this.tape;
+    const names = [`${bn.name}.weight`, `${bn.name}.bias`] as const;
+    if (tape?.needs([x], names)) {
+      const wantParams = tape.wantsParam(names[0]) || tape.wantsParam(names[1]);
+      tape.record({
+        label: bn.name,
+        inputs: [x],
+        output: y,
+        saved: wantParams ? [x.retain()] : [],
+        backward: (g, need) => {
+          if (wantParams) {
+            const r = batchnormEvalBackward(ctx, g, x, bn.gamma, bn.runningMean, bn.runningVar, BN_EPS);
+            tape.addParamGrad(names[0], r.dgamma);
+            tape.addParamGrad(names[1], r.dbeta);
+            if (need[0]) return [r.dx];
+            r.dx.release();
+            return [null];
+          }
+          return [need[0] ? batchnormScaleBackward(ctx, g, bn.scale) : null];
+        },
+      });
+    }
+    return y;
+  }
+
+  /** Train mode: batch statistics, running statistics updated in place (momentum 0.1, unbiased variance). */
+  private batchnormTrain(x: Tensor, bn: BatchnormParams): Tensor {
+    const ctx = this.ctx;
+    const { y, mean, invstd } = batchnormTrainForward(ctx, x, bn.gamma, bn.beta, bn.runningMean, bn.runningVar, { momentum: BN_MOMENTUM, eps: BN_EPS });
+    const tape = this.tape;
+    const names = [`${bn.name}.weight`, `${bn.name}.bias`] as const;
+    if (tape?.needs([x], names)) {
+      tape.record({
+        label: `${bn.name} (train)`,
+        inputs: [x],
+        output: y,
+        saved: [x.retain(), mean, invstd],
+        backward: (g, need) => {
+          const r = batchnormTrainBackward(ctx, g, x, bn.gamma, mean, invstd);
+          tape.addParamGrad(names[0], r.dgamma);
+          tape.addParamGrad(names[1], r.dbeta);
+          if (need[0]) return [r.dx];
+          r.dx.release();
+          return [null];
+        },
+      });
+    } else {
+      mean.release();
+      invstd.release();
+    }
+    return y;
+  }
+
+  relu(x: Tensor): Tensor {
+    const ctx = this.ctx;
+    const y = relu(ctx, x);
+    if (this.tape?.needs([x])) {
+      this.tape.record({ label: 'relu', inputs: [x], output: y, saved: [y.retain()], backward: (g) => [reluBackward(ctx, g, y)] });
+    }
+    return y;
+  }
+
+  /** Residual add (+ ReLU). Its gradient is the output gradient, masked by the ReLU, to both inputs. */
+  add(a: Tensor, b: Tensor, withRelu: boolean): Tensor {
+    const ctx = this.ctx;
+    const y = add(ctx, a, b, withRelu);
+    if (this.tape?.needs([a, b])) {
+      this.tape.record({
+        label: withRelu ? 'add+relu' : 'add',
+        inputs: [a, b],
+        output: y,
+        saved: withRelu ? [y.retain()] : [],
+        backward: (g, need) => {
+          const gIn = withRelu ? reluBackward(ctx, g, y) : g.retain();
+          const ga = need[0] ? gIn.retain() : null;
+          const gb = need[1] ? gIn.retain() : null;
+          gIn.release();
+          return [ga, gb];
+        },
+      });
+    }
+    return y;
   }
 
   maxPool(x: Tensor, path: string): Tensor {
-    const { y, argmax } = maxPool(this.ctx, x, RESNET_MAXPOOL);
-    argmax.release();
+    const ctx = this.ctx;
+    const { y, argmax } = maxPool(ctx, x, RESNET_MAXPOOL);
+    if (this.tape?.needs([x])) {
+      const xShape = x.shape as [number, number, number, number];
+      this.tape.record({
+        label: path,
+        inputs: [x],
+        output: y,
+        saved: [argmax],
+        backward: (g) => [maxPoolBackward(ctx, g, argmax, xShape, RESNET_MAXPOOL)],
+      });
+    } else {
+      argmax.release();
+    }
     this.emit(path, y);
     return y;
   }
 
   globalAvgPool(x: Tensor, path: string): Tensor {
-    const y = globalAvgPool(this.ctx, x);
+    const ctx = this.ctx;
+    const y = globalAvgPool(ctx, x);
+    if (this.tape?.needs([x])) {
+      const xShape = x.shape as [number, number, number, number];
+      this.tape.record({ label: path, inputs: [x], output: y, saved: [], backward: (g) => [globalAvgPoolBackward(ctx, g, xShape)] });
+    }
     this.emit(path, y);
     return y;
   }
 
-  linear(x: Tensor, w: Tensor, _wName: string, b: Tensor, _bName: string, path: string): Tensor {
-    const y = linear(this.ctx, x, w, b);
+  linear(x: Tensor, w: Tensor, wName: string, b: Tensor, bName: string, path: string): Tensor {
+    const ctx = this.ctx;
+    const y = linear(ctx, x, w, b);
+    const tape = this.tape;
+    if (tape?.needs([x], [wName, bName])) {
+      const wantWeight = tape.wantsParam(wName);
+      const wantBias = tape.wantsParam(bName);
+      tape.record({
+        label: path,
+        inputs: [x],
+        output: y,
+        saved: wantWeight ? [x.retain()] : [],
+        backward: (g, need) => {
+          const r = linearBackward(ctx, g, x, w, { needInput: need[0] === true, needWeight: wantWeight, needBias: wantBias });
+          if (r.dw) tape.addParamGrad(wName, r.dw);
+          if (r.db) tape.addParamGrad(bName, r.db);
+          return [r.dx ?? null];
+        },
+      });
+    }
     this.emit(path, y);
     return y;
   }

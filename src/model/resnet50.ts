@@ -103,6 +103,44 @@ export class ResNet50 {
     return b;
   }
 
+  shapeOf(name: string): number[] {
+    const t = this.params.get(name);
+    if (!t) throw new Error(`no parameter ${name}`);
+    return [...t.shape];
+  }
+
+  /**
+   * Replace parameter values (host copies and GPU tensors) and refresh the eval-mode batchnorm folds.
+   * Used by the SGD step; names are torchvision's.
+   */
+  setParameters(values: ReadonlyMap<string, Float32Array>): void {
+    for (const [name, data] of values) {
+      const t = this.params.get(name);
+      if (!t || t.size !== data.length) throw new Error(`setParameters: bad parameter ${name}`);
+      this.weights.set(name, data);
+      this.ctx.flush();
+      this.ctx.device.queue.writeBuffer(t.buffer, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+    }
+    for (const [name, bn] of this.batchnorms) {
+      const folded = foldBatchnorm(
+        this.weights.get(`${name}.weight`)!,
+        this.weights.get(`${name}.bias`)!,
+        this.weights.get(`${name}.running_mean`)!,
+        this.weights.get(`${name}.running_var`)!,
+        BN_EPS,
+      );
+      this.ctx.device.queue.writeBuffer(bn.scale.buffer, 0, folded.scale.buffer as ArrayBuffer);
+      this.ctx.device.queue.writeBuffer(bn.shift.buffer, 0, folded.shift.buffer as ArrayBuffer);
+    }
+  }
+
+  /** Read every parameter and running statistic back from the GPU (train mode updates the latter there). */
+  async stateDict(): Promise<Map<string, Float32Array>> {
+    const out = new Map<string, Float32Array>();
+    for (const [name, t] of this.params) out.set(name, await t.read());
+    return out;
+  }
+
   /** Bytes of parameters resident on the GPU. */
   get parameterBytes(): number {
     let bytes = 0;

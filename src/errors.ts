@@ -1,0 +1,8 @@
+export class WgcamError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'WgcamError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,68 @@
+// Conv2d weight gradient (dL/dW from dL/dy and the forward input), an implicit GEMM on the shared tile core,
+// with the reduction split over workgroup z when there are too few output tiles to fill the GPU.
+import type { GpuContext } from '../gpu/context.ts';
+import type { Tensor } from '../gpu/tensor.ts';
+import { convOutputSize, type ConvGeometry } from './conv2d.ts';
+import source from './conv2d_backward_weight.wgsl?raw';
+import { chooseTiles, gemmGroups, tileConstants, type GemmTiles } from './gemm_config.ts';
+import gemmTile from './shared/gemm_tile.wgsl?raw';
+import { splitKReduce } from './split_k_reduce.ts';
+import { params, shader } from './wgsl.ts';
+
+export interface WeightGradOptions {
+  /** Number of K slices; 1 disables split-K. Default: chosen by `chooseSplitK`. */
+  splitK?: number;
+}
+
+/** Workgroups worth having in flight before splitting K stops paying for its partial buffer. */
+const SPLIT_TARGET_GROUPS = 256;
+/** Shortest K slice: below it a workgroup spends more on the epilogue and the reduction than on the product. */
+const MIN_SLICE_K = 512;
+const MAX_SPLITS = 64;
+
+/** Slices for a GEMM of M x N x K: more only while the output tiles alone leave the GPU idle and K is long. */
+export function chooseSplitK(tiles: GemmTiles, m: number, n: number, k: number): number {
+  const [gx, gy] = gemmGroups(tiles, m, n);
+  const byOccupancy = Math.floor(SPLIT_TARGET_GROUPS / (gx * gy));
+  const byLength = Math.floor(k / MIN_SLICE_K);
+  return Math.max(1, Math.min(byOccupancy, byLength, MAX_SPLITS));
+}
+
+/** dW [CO, CI, KH, KW] of y = conv2d(x, w) given dy [N, CO, OH, OW] and x [N, CI, H, W]. */
+export function conv2dBackwardWeight(
+  ctx: GpuContext,
+  dy: Tensor,
+  x: Tensor,
+  wShape: readonly number[],
+  geom: ConvGeometry,
+  options: WeightGradOptions = {},
+): Tensor {
+  const [batch, inC, inH, inW] = x.shape as [number, number, number, number];
+  const [outC, wInC, kH, kW] = wShape as [number, number, number, number];
+  const [dyN, dyC, outH, outW] = dy.shape as [number, number, number, number];
+  if (wShape.length !== 4 || wInC !== inC || dyC !== outC || dyN !== batch) {
+    throw new Error(`conv2dBackwardWeight: dy [${dy.shape.join(',')}], x [${x.shape.join(',')}] and w [${wShape.join(',')}] disagree`);
+  }
+  if (outH !== convOutputSize(inH, kH, geom.stride, geom.pad) || outW !== convOutputSize(inW, kW, geom.stride, geom.pad)) {
+    throw new Error(`conv2dBackwardWeight: dy is ${outH}x${outW}, the forward of a ${inH}x${inW} input gives another size`);
+  }
+  const m = outC;
+  const n = inC * kH * kW;
+  const k = batch * outH * outW;
+  const tiles = chooseTiles(m, n);
+  const wanted = Math.max(1, Math.min(options.splitK ?? chooseSplitK(tiles, m, n, k), k));
+  // Slices are whole K tiles; rounding may leave fewer slices than asked for.
+  const sliceK = Math.ceil(Math.ceil(k / wanted) / tiles.tileK) * tiles.tileK;
+  const splits = Math.ceil(k / sliceK);
+  const out = splits === 1 ? ctx.empty(wShape, 'f32', 'conv2d dw') : ctx.empty([splits, m, n], 'f32', 'conv2d dw slices');
+  ctx.dispatch(
+    ctx.pipeline(shader(tileConstants(tiles), source, gemmTile), 'conv2d_backward_weight'),
+    [ctx.uniform(params([batch, inC, inH, inW, outC, outH, outW, kH, kW, geom.stride, geom.pad, sliceK])), dy, x, out],
+    gemmGroups(tiles, m, n, splits),
+    `conv2d dw ${kH}x${kW}/${geom.stride} ${inC}->${outC} ${inH}x${inW}${splits > 1 ? ` split ${splits}` : ''}`,
+  );
+  if (splits === 1) return out;
+  const dw = splitKReduce(ctx, out, wShape);
+  out.release();
+  return dw;
+}

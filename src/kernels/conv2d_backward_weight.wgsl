@@ -1,0 +1,57 @@
+// Conv2d weight gradient as an implicit GEMM over NCHW tensors:
+//   rows m = output channel, columns n = (input channel, ky, kx), reduction k = (batch, oy, ox).
+// dW[co,ci,ky,kx] = sum dy[b,co,oy,ox] * x[b,ci,oy*stride-pad+ky,ox*stride-pad+kx].
+// K is long and M*N small in the early layers (conv1: 12544 per image against 64 x 147), so the reduction can
+// be split: workgroup z (`gemmBatch`) takes K slice [z*sliceK, (z+1)*sliceK) and writes its partial sums to
+// slice z of a [splits, M, N] buffer that split_k_reduce sums. One slice (sliceK >= K) writes dW directly.
+// The GEMM's K is sliceK for every slice: the core's loop bound must be uniform, and a value read through the
+// private `gemmBatch` is not, as far as WGSL's uniformity analysis knows. The last slice's overhang loads 0.
+
+struct Conv {
+  batch: u32, inChannels: u32, inH: u32, inW: u32,
+  outChannels: u32, outH: u32, outW: u32, kH: u32,
+  kW: u32, stride: u32, pad: u32, sliceK: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Conv;
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dw: array<f32>;
+
+fn sliceStart() -> u32 { return gemmBatch * p.sliceK; }
+
+fn gemmDims() -> vec3u {
+  return vec3u(p.outChannels, p.inChannels * p.kH * p.kW, p.sliceK);
+}
+
+fn loadA(m: u32, k: u32) -> f32 {
+  let outArea = p.outH * p.outW;
+  let kk = sliceStart() + k;
+  if (kk >= p.batch * outArea) { return 0.0; }
+  return dy[((kk / outArea) * p.outChannels + m) * outArea + kk % outArea];
+}
+
+fn loadB(k: u32, n: u32) -> f32 {
+  let kArea = p.kH * p.kW;
+  let ci = n / kArea;
+  let kr = n % kArea;
+  let ky = kr / p.kW;
+  let kx = kr % p.kW;
+  let outArea = p.outH * p.outW;
+  let kk = sliceStart() + k;
+  if (kk >= p.batch * outArea) { return 0.0; }
+  let b = kk / outArea;
+  let pix = kk % outArea;
+  let oy = pix / p.outW;
+  let ox = pix % p.outW;
+  // i32 so that padding positions (negative) are rejected by one comparison each.
+  let iy = i32(oy * p.stride + ky) - i32(p.pad);
+  let ix = i32(ox * p.stride + kx) - i32(p.pad);
+  if (iy < 0 || ix < 0 || iy >= i32(p.inH) || ix >= i32(p.inW)) { return 0.0; }
+  return x[((b * p.inChannels + ci) * p.inH + u32(iy)) * p.inW + u32(ix)];
+}
+
+fn storeC(m: u32, n: u32, acc: f32) {
+  let cols = p.inChannels * p.kH * p.kW;
+  dw[(gemmBatch * p.outChannels + m) * cols + n] = acc;
+}

@@ -1,0 +1,135 @@
+// Getting weights, the parts that run anywhere (browser and Node): the pretrained file's identity, parsing
+// bytes into checked float32 tensors, a streamed download with progress, and SHA-256.
+import { WgcamError } from '../errors.ts';
+import { validateResNet50 } from './resnet50_spec.ts';
+import { readSafetensors, weightsError } from './safetensors.ts';
+
+export { WEIGHT_ERROR_CODES, type WeightErrorCode } from './safetensors.ts';
+
+/** 'pretrained', 'synthetic', or a path / http(s) URL of a .safetensors file. */
+export type WeightsSource = 'pretrained' | 'synthetic' | (string & {});
+
+export interface PretrainedInfo {
+  url: string;
+  /** Lower-case hex SHA-256 of the whole file. */
+  sha256: string;
+  /** Also the cache file's base name. */
+  name: string;
+}
+
+/** torchvision's ResNet50 ImageNet weights (IMAGENET1K_V1) as timm republishes them, in safetensors. */
+export const PRETRAINED: PretrainedInfo = {
+  url: 'https://huggingface.co/timm/resnet50.tv_in1k/resolve/main/model.safetensors',
+  sha256: '5d061a3c593d795bfe682d9b152bafbcf550579873492def3515b46db1189888',
+  name: 'resnet50.tv_in1k',
+};
+
+/** The hint every failed download ends with. */
+export const OFFLINE_HINT = 'pass --weights synthetic or a local .safetensors file';
+
+export type ProgressCallback = (received: number, total: number | undefined) => void;
+
+/** Parse and check a safetensors file holding a ResNet50 state dict; tensors are views into `bytes` when possible. */
+export function loadWeightsFromBytes(bytes: Uint8Array): Map<string, Float32Array> {
+  return validateResNet50(readSafetensors(bytes));
+}
+
+function reason(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  // Node's fetch reports "fetch failed" and hides the real cause (DNS, refused, TLS) one level down.
+  const cause = (e as Error & { cause?: unknown }).cause;
+  const detail = cause instanceof Error ? `: ${cause.message}` : '';
+  return `${e.message}${detail}`.split('\n')[0]!;
+}
+
+/**
+ * Download `url` into memory, streaming the body and reporting progress (total is undefined when the server
+ * sends no Content-Length). Any failure, including an HTTP error status or a body shorter than announced, is
+ * a WgcamError DOWNLOAD_FAILED.
+ */
+export async function downloadWithProgress(
+  url: string,
+  onProgress?: ProgressCallback,
+  fetchImpl: typeof fetch = globalThis.fetch,
+): Promise<Uint8Array> {
+  const failed = (why: string) => weightsError('DOWNLOAD_FAILED', `cannot download ${url} (${why}): check the network, or ${OFFLINE_HINT}`);
+  let response: Response;
+  try {
+    response = await fetchImpl(url);
+  } catch (e) {
+    throw failed(reason(e));
+  }
+  if (!response.ok) throw failed(`HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
+
+  const lengthHeader = response.headers.get('content-length');
+  const announced = lengthHeader !== null && /^\d+$/.test(lengthHeader.trim()) ? Number(lengthHeader) : undefined;
+  // With Content-Encoding the header counts compressed bytes, not the bytes the stream yields: no total then.
+  const total = response.headers.get('content-encoding') ? undefined : announced;
+  const body = response.body;
+  if (!body) {
+    // Environments without streams: one buffer, no intermediate progress.
+    try {
+      const all = new Uint8Array(await response.arrayBuffer());
+      onProgress?.(all.length, total ?? all.length);
+      return all;
+    } catch (e) {
+      throw failed(reason(e));
+    }
+  }
+
+  // A known length gets one buffer of that size, filled in place; otherwise chunks are joined at the end.
+  let buffer: Uint8Array | undefined;
+  try {
+    buffer = total !== undefined ? new Uint8Array(total) : undefined;
+  } catch {
+    buffer = undefined; // an absurd Content-Length: do not trust it
+  }
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  const reader = body.getReader();
+  try {
+    onProgress?.(0, total);
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (buffer && received + value.length > buffer.length) {
+        // More than announced: fall back to chunks rather than trusting the header.
+        chunks.push(buffer.subarray(0, received));
+        buffer = undefined;
+      }
+      if (buffer) buffer.set(value, received);
+      else chunks.push(value);
+      received += value.length;
+      onProgress?.(received, total);
+    }
+  } catch (e) {
+    throw failed(`the connection broke after ${received} bytes: ${reason(e)}`);
+  } finally {
+    reader.releaseLock();
+  }
+  if (buffer) {
+    if (received !== buffer.length) throw failed(`got ${received} of ${buffer.length} bytes`);
+    return buffer;
+  }
+  const out = new Uint8Array(received);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** Lower-case hex SHA-256, through WebCrypto (globalThis.crypto in Node 20 and browsers' secure contexts). */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) {
+    throw new WgcamError('NO_WEBCRYPTO', 'crypto.subtle is unavailable (the page is not served over https or localhost): serve it from a secure context');
+  }
+  // digest() takes ArrayBuffer-backed views only; copy anything else (e.g. a SharedArrayBuffer view).
+  const input = bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
+  const digest = new Uint8Array(await subtle.digest('SHA-256', input));
+  let hex = '';
+  for (const b of digest) hex += b.toString(16).padStart(2, '0');
+  return hex;
+}
