@@ -1,0 +1,155 @@
+// Forward kernels against the float64 CPU reference (test/reference/ops.ts) on small odd shapes: strides 1 and
+// 2, paddings, kernels 1/3/7, batch > 1, channel counts that cross the 64-wide GEMM tiles, and the fused
+// conv epilogue (batchnorm affine, residual, ReLU).
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import type { GpuContext } from '../src/gpu/context.ts';
+import type { Tensor } from '../src/gpu/tensor.ts';
+import { add } from '../src/kernels/add.ts';
+import { batchnormEval, foldBatchnorm } from '../src/kernels/batchnorm.ts';
+import { conv2d } from '../src/kernels/conv2d.ts';
+import { globalAvgPool } from '../src/kernels/global_avgpool.ts';
+import { linear } from '../src/kernels/linear.ts';
+import { maxPool } from '../src/kernels/maxpool.ts';
+import { relu } from '../src/kernels/relu.ts';
+import { softmax } from '../src/kernels/softmax.ts';
+import { createNodeGpuContext } from '../src/node/gpu.ts';
+import * as ref from './reference/ops.ts';
+
+type Shape4 = [number, number, number, number];
+const TOL = 1e-5;
+
+let ctx: GpuContext;
+const held: Tensor[] = [];
+const rng = ref.mulberry32(7);
+
+beforeAll(async () => {
+  ctx = await createNodeGpuContext();
+});
+afterEach(() => {
+  for (const t of held) t.release();
+  held.length = 0;
+});
+afterAll(() => ctx?.destroy());
+
+function random(n: number): Float32Array {
+  return Float32Array.from(ref.randn(n, rng));
+}
+function gpu(data: Float32Array, shape: readonly number[]): Tensor {
+  const t = ctx.upload(data, shape);
+  held.push(t);
+  return t;
+}
+async function read(t: Tensor): Promise<Float32Array> {
+  held.push(t);
+  return t.read();
+}
+const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+describe('conv2d', () => {
+  const cases: Array<{ x: Shape4; out: number; k: number; stride: number; pad: number }> = [
+    { x: [2, 5, 9, 7], out: 70, k: 3, stride: 2, pad: 1 },
+    { x: [1, 3, 23, 19], out: 8, k: 7, stride: 2, pad: 3 },
+    { x: [3, 17, 6, 5], out: 33, k: 1, stride: 1, pad: 0 },
+    { x: [2, 66, 5, 9], out: 3, k: 3, stride: 1, pad: 1 },
+    { x: [1, 9, 11, 4], out: 130, k: 1, stride: 2, pad: 0 },
+  ];
+  test.each(cases)('plain %o', async ({ x: xs, out, k, stride, pad }) => {
+    const ws: Shape4 = [out, xs[1], k, k];
+    const x = random(size(xs));
+    const w = random(size(ws));
+    const got = await read(conv2d(ctx, gpu(x, xs), gpu(w, ws), { stride, pad }));
+    const want = ref.conv2dForward(x, xs, w, ws, null, { stride, pad });
+    expect(relL2(got, want.y)).toBeLessThan(TOL);
+  });
+
+  test.each([false, true])('fused batchnorm + residual(%s) + ReLU', async (withResidual) => {
+    const xs: Shape4 = [2, 7, 8, 5];
+    const ws: Shape4 = [19, 7, 3, 3];
+    const x = random(size(xs));
+    const w = random(size(ws));
+    const gamma = random(19);
+    const beta = random(19);
+    const mean = random(19);
+    const variance = Float32Array.from(ref.randn(19, rng), (v) => 0.5 + v * v);
+    const { scale, shift } = foldBatchnorm(gamma, beta, mean, variance);
+    const conv = ref.conv2dForward(x, xs, w, ws, null, { stride: 1, pad: 1 });
+    const residual = random(conv.y.length);
+    let want = ref.batchnormEvalForward(conv.y, conv.shape, gamma, beta, mean, variance);
+    if (withResidual) want = ref.addForward(want, residual);
+    want = ref.reluForward(want);
+    const y = conv2d(ctx, gpu(x, xs), gpu(w, ws), { stride: 1, pad: 1 }, {
+      scale: gpu(scale, [19]),
+      shift: gpu(shift, [19]),
+      residual: withResidual ? gpu(residual, conv.shape) : undefined,
+      relu: true,
+    });
+    expect(relL2(await read(y), want)).toBeLessThan(TOL);
+  });
+});
+
+test('batchnorm (eval), with and without ReLU', async () => {
+  const xs: Shape4 = [3, 5, 7, 3];
+  const x = random(size(xs));
+  const gamma = random(5);
+  const beta = random(5);
+  const mean = random(5);
+  const variance = Float32Array.from(ref.randn(5, rng), (v) => 0.3 + v * v);
+  const { scale, shift } = foldBatchnorm(gamma, beta, mean, variance);
+  const want = ref.batchnormEvalForward(x, xs, gamma, beta, mean, variance);
+  expect(relL2(await read(batchnormEval(ctx, gpu(x, xs), gpu(scale, [5]), gpu(shift, [5]))), want)).toBeLessThan(TOL);
+  expect(relL2(await read(batchnormEval(ctx, gpu(x, xs), gpu(scale, [5]), gpu(shift, [5]), true)), ref.reluForward(want))).toBeLessThan(TOL);
+});
+
+test('relu and residual add', async () => {
+  const s: Shape4 = [2, 3, 5, 7];
+  const a = random(size(s));
+  const b = random(size(s));
+  expect(await read(relu(ctx, gpu(a, s)))).toEqual(Float32Array.from(ref.reluForward(a)));
+  expect(relL2(await read(add(ctx, gpu(a, s), gpu(b, s))), ref.addForward(a, b))).toBeLessThan(1e-7);
+  expect(relL2(await read(add(ctx, gpu(a, s), gpu(b, s), true)), ref.reluForward(ref.addForward(a, b)))).toBeLessThan(1e-7);
+});
+
+describe('max pool 3x3 stride 2 pad 1', () => {
+  test.each<{ xs: Shape4 }>([{ xs: [2, 3, 9, 7] }, { xs: [1, 4, 8, 8] }, { xs: [3, 2, 5, 11] }])('%o', async ({ xs }) => {
+    const x = random(size(xs));
+    const { y, argmax } = maxPool(ctx, gpu(x, xs));
+    held.push(argmax);
+    const want = ref.maxPoolForward(x, xs);
+    expect(y.shape).toEqual([...want.shape]);
+    expect(await read(y)).toEqual(Float32Array.from(want.y));
+  });
+
+  test('ties go to the first element of the window, as PyTorch', async () => {
+    const xs: Shape4 = [1, 1, 5, 5];
+    const { y, argmax } = maxPool(ctx, gpu(new Float32Array(25).fill(2), xs));
+    held.push(y);
+    held.push(argmax);
+    // Windows start at rows/cols -1, 1, 3: the first in-bounds element is (0|1|3, 0|1|3).
+    expect(Array.from(await ctx.readU32(argmax))).toEqual([0, 1, 3, 5, 6, 8, 15, 16, 18]);
+  });
+});
+
+test('global average pool, including planes larger than a workgroup', async () => {
+  for (const xs of [[2, 3, 7, 7], [1, 2, 33, 41]] as Shape4[]) {
+    const x = random(size(xs));
+    expect(relL2(await read(globalAvgPool(ctx, gpu(x, xs))), ref.globalAvgPoolForward(x, xs))).toBeLessThan(TOL);
+  }
+});
+
+test.each([[1, 2048, 1000], [3, 37, 70], [2, 5, 129]])('linear rows=%i in=%i out=%i', async (rows, inF, outF) => {
+  const x = random(rows * inF);
+  const w = random(outF * inF);
+  const b = random(outF);
+  const got = await read(linear(ctx, gpu(x, [rows, inF]), gpu(w, [outF, inF]), gpu(b, [outF])));
+  expect(relL2(got, ref.linearForward(x, w, b, rows, inF, outF))).toBeLessThan(TOL);
+});
+
+test('softmax over 1000 classes, stable for large logits', async () => {
+  const logits = Float32Array.from(ref.randn(2000, rng), (v, i) => v * 3 + (i < 1000 ? 500 : 0));
+  const got = await read(softmax(ctx, gpu(logits, [2, 1000])));
+  expect(relL2(got, ref.softmax(logits, 2, 1000))).toBeLessThan(TOL);
+});
+
+function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  return ref.relL2(a, b);
+}
