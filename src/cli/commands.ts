@@ -1,0 +1,269 @@
+// The commands of `wgcam`. Each one: validate flags, load weights and inputs, run the shared core, print.
+import { writeFile, mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { COLORMAPS, type ColormapName } from '../cam/colormaps.ts';
+import { parameterNames } from '../model/architecture.ts';
+import { assertModulePath } from '../model/resnet50.ts';
+import { readSafetensors, toInt64Numbers, writeSafetensors } from '../model/safetensors.ts';
+import { IMAGENET_LABELS } from '../session.ts';
+import { WgcamError } from '../errors.ts';
+import type { Command } from './main.ts';
+import type { FlagSpec, ParsedFlags } from './args.ts';
+import { openSession, loadInputs, dumpTensors, describeAdapter, writeAtomically, type DumpEntry, type Inputs } from './shared.ts';
+import { syntheticSafetensors } from '../model/synthetic.ts';
+import { MODULE_DUMP_PATHS } from './shared.ts';
+
+const COMMON: Record<string, FlagSpec> = {
+  weights: { kind: 'string', value: 'SRC', help: 'pretrained | synthetic | PATH.safetensors | URL', default: 'pretrained' },
+  image: { kind: 'list', value: 'FILE', help: 'PNG or JPEG images (resized to 256, centre-cropped to 224)' },
+  tensor: { kind: 'string', value: 'FILE', help: 'safetensors with `input` [N,3,H,W] float32 (and optional `image` uint8)' },
+  dump: { kind: 'string', value: 'OUT', help: 'write results as safetensors (NCHW float32, names as the fixtures)' },
+  verbose: { kind: 'boolean', help: 'print the adapter, timings, and stacks on errors' },
+};
+
+const classify: Command = {
+  summary: 'top-K ImageNet classes of images or an input tensor',
+  flags: {
+    ...COMMON,
+    top: { kind: 'number', value: 'K', help: 'how many classes to print per image', default: 5 },
+  },
+  async run(flags) {
+    const top = flags.top as number;
+    if (!Number.isInteger(top) || top < 1 || top > 1000) throw new WgcamError('BAD_ARGUMENT', `--top must be an integer in [1, 1000], got ${top}`);
+    const verbose = flags.verbose === true;
+    const session = await openSession(flags);
+    try {
+      const inputs = await loadInputs(session, flags);
+      try {
+        const started = performance.now();
+        const result = await session.classify(inputs.input, { topK: top, capture: flags.dump ? MODULE_DUMP_PATHS : [] });
+        const elapsed = performance.now() - started;
+        printPredictions(inputs, result.top);
+        if (verbose) process.stderr.write(`forward + softmax + read-back: ${elapsed.toFixed(0)} ms (wall clock, includes pipeline compilation on first use)\n`);
+        if (typeof flags.dump === 'string') {
+          const tensors: Array<[string, { shape: number[]; data: Float32Array }]> = [['logits', result.logits]];
+          for (const path of MODULE_DUMP_PATHS) {
+            const t = result.activations.get(path);
+            if (t) tensors.push([`act.${path}`, t]);
+          }
+          await dumpTensors(flags.dump, tensors, { command: 'classify', weights: String(flags.weights) });
+          process.stderr.write(`wrote ${flags.dump}\n`);
+        }
+      } finally {
+        inputs.input.release();
+      }
+    } finally {
+      session.destroy();
+    }
+    return 0;
+  },
+};
+
+function printPredictions(inputs: Inputs, top: Array<Array<{ index: number; label: string; probability: number }>>): void {
+  top.forEach((preds, n) => {
+    process.stdout.write(`${inputs.names[n] ?? `image ${n}`}\n`);
+    preds.forEach((p, k) => {
+      process.stdout.write(`  ${String(k + 1).padStart(2)}. ${String(p.index).padStart(3)}  ${p.label.padEnd(32)} ${(p.probability * 100).toFixed(2).padStart(6)}%\n`);
+    });
+  });
+}
+
+const synthWeights: Command = {
+  summary: 'write the deterministic "resnet50-synthetic-v1" weights as a safetensors file',
+  flags: {
+    out: { kind: 'string', value: 'FILE', help: 'output .safetensors path' },
+    verbose: COMMON.verbose!,
+  },
+  async run(flags) {
+    if (typeof flags.out !== 'string') throw new WgcamError('BAD_ARGUMENT', 'synth-weights needs --out FILE.safetensors');
+    const bytes = syntheticSafetensors();
+    await mkdir(dirname(flags.out), { recursive: true });
+    await writeFile(flags.out, bytes);
+    process.stderr.write(`wrote ${flags.out} (${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB)\n`);
+    return 0;
+  },
+};
+
+const info: Command = {
+  summary: 'print the WebGPU adapter wgcam would use',
+  flags: { verbose: COMMON.verbose! },
+  async run(_flags: ParsedFlags) {
+    const { createNodeGpuContext } = await import('../node/gpu.ts');
+    const ctx = await createNodeGpuContext();
+    process.stdout.write(`${describeAdapter(ctx)}\n`);
+    ctx.destroy();
+    return 0;
+  },
+};
+
+/** `top`, `N`, or `N,N,...` (one per image). */
+export function parseTargets(value: string): number[] | 'top' {
+  if (value === 'top') return 'top';
+  const parts = value.split(',').map((s) => s.trim());
+  const out = parts.map((s) => (/^-?\d+$/.test(s) ? Number(s) : NaN));
+  const bad = parts.find((_, i) => !Number.isInteger(out[i]) || out[i]! < 0 || out[i]! > 999);
+  if (bad !== undefined) throw new WgcamError('BAD_TARGETS', `target "${bad}" is not a class index: use top, or integers in [0, 999] separated by commas`);
+  return out;
+}
+
+export function parseList(value: unknown): string[] {
+  if (value === undefined) return [];
+  const items = Array.isArray(value) ? value : [String(value)];
+  return items.flatMap((v) => String(v).split(',')).map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+const cam: Command = {
+  summary: 'Grad-CAM heatmaps and overlays (pytorch-grad-cam semantics), gradients on request',
+  flags: {
+    ...COMMON,
+    layer: { kind: 'string', repeatable: true, value: 'NAME', help: 'target layer by module path, repeatable (default layer4)' },
+    target: { kind: 'string', value: 'T', help: 'top | N | N,N,... (one class per image)', default: 'top' },
+    colormap: { kind: 'string', value: 'NAME', help: 'jet | turbo | viridis | inferno', default: 'jet' },
+    alpha: { kind: 'number', value: 'A', help: 'heatmap weight in the overlay, in [0, 1]', default: 0.5 },
+    out: { kind: 'string', value: 'PATH', help: 'overlay PNG (one image) or folder (several)' },
+    'input-grad': { kind: 'boolean', help: 'also compute the gradient with respect to the input' },
+    grads: { kind: 'string', value: 'P,P', help: 'parameter gradients of the target logits, e.g. conv1.weight,fc.bias' },
+  },
+  async run(flags) {
+    const layers = parseList(flags.layer);
+    if (layers.length === 0) layers.push('layer4');
+    for (const l of layers) assertModulePath(l);
+    const targets = parseTargets(String(flags.target));
+    const colormap = String(flags.colormap);
+    if (!(colormap in COLORMAPS)) throw new WgcamError('UNKNOWN_COLORMAP', `unknown colormap "${colormap}": use one of ${Object.keys(COLORMAPS).join(', ')}`);
+    const alpha = flags.alpha as number;
+    if (!(alpha >= 0 && alpha <= 1)) throw new WgcamError('BAD_ALPHA', `--alpha must be in [0, 1], got ${alpha}`);
+    const params = parseList(flags.grads);
+    const session = await openSession(flags);
+    try {
+      const inputs = await loadInputs(session, flags);
+      try {
+        // Checked before the work, so that a missing picture never costs a full run.
+        if (typeof flags.out === 'string' && inputs.pictures.some((p) => p === null)) {
+          throw new WgcamError('NO_PICTURE', '--out needs a picture: use --image, or a --tensor file that holds `image` uint8 [H,W,3]');
+        }
+        const result = await session.gradcam(inputs.input, {
+          layers,
+          targets,
+          pictures: inputs.pictures,
+          colormap: colormap as ColormapName,
+          alpha,
+          inputGrad: flags['input-grad'] === true,
+          params,
+        });
+        result.targets.forEach((t, n) => {
+          const p = result.logits.data[n * 1000 + t]!;
+          process.stdout.write(`${inputs.names[n]}: target ${t} (${IMAGENET_LABELS[t]}), logit ${p.toFixed(4)}, layers ${layers.join(', ')}\n`);
+        });
+        if (flags.verbose === true) process.stderr.write(`forward ${result.forwardMs.toFixed(0)} ms, total ${result.totalMs.toFixed(0)} ms (wall clock)\n`);
+        const [, , h, w] = inputs.input.shape as [number, number, number, number];
+        if (typeof flags.dump === 'string') {
+          const entries: DumpEntry[] = [['logits', result.logits]];
+          if (result.inputGrad) entries.push(['input_grad', result.inputGrad]);
+          for (const [name, g] of result.paramGrads) entries.push([`grad.${name}`, g]);
+          for (const [layer, r] of result.layers) {
+            entries.push([`cam.${layer}.act`, r.act], [`cam.${layer}.grad`, r.grad], [`cam.${layer}.weights`, r.weights], [`cam.${layer}.raw`, r.raw], [`cam.${layer}.map`, r.map]);
+            if (r.overlay) entries.push([`cam.${layer}.overlay`, { shape: [inputs.names.length, h, w, 3], data: r.overlay }]);
+          }
+          if (layers.length > 1) entries.push(['cam.map', result.map]);
+          await dumpTensors(flags.dump, entries, { command: 'cam', layers: layers.join(','), targets: JSON.stringify(result.targets), weights: String(flags.weights) });
+          process.stderr.write(`wrote ${flags.dump}\n`);
+        }
+        if (typeof flags.out === 'string') await writeOverlays(flags.out, result.overlay!, inputs.names, h, w);
+      } finally {
+        inputs.input.release();
+      }
+    } finally {
+      session.destroy();
+    }
+    return 0;
+  },
+};
+
+async function writeOverlays(out: string, overlay: Uint8Array, names: string[], h: number, w: number): Promise<void> {
+  const single = names.length === 1 && out.toLowerCase().endsWith('.png');
+  for (let n = 0; n < names.length; n++) {
+    const data = overlay.subarray(n * h * w * 3, (n + 1) * h * w * 3);
+    const path = single ? out : join(out, `${names[n]!.replace(/\.[^.]*$/, '').replace(/[^\w.-]+/g, '_')}-cam.png`);
+    const { encodePng } = await import('../image/decode_node.ts');
+    await writeAtomically(path, encodePng({ width: w, height: h, data }));
+    process.stderr.write(`wrote ${path}\n`);
+  }
+}
+
+const trainStep: Command = {
+  summary: 'one training step (batchnorm in train mode, mean cross-entropy): loss and gradients',
+  flags: {
+    ...COMMON,
+    labels: { kind: 'string', value: 'L,L', help: 'one class per image (default: `labels` from the --tensor file)' },
+    grads: { kind: 'string', value: 'P,P', help: 'parameter gradients to report/dump' },
+    lr: { kind: 'number', value: 'LR', help: 'apply one SGD step with this learning rate and report the new loss' },
+    save: { kind: 'string', value: 'FILE', help: 'with --lr: write the updated weights as safetensors' },
+  },
+  async run(flags) {
+    const params = parseList(flags.grads);
+    const lr = flags.lr as number | undefined;
+    if (lr !== undefined && !(lr > 0)) throw new WgcamError('BAD_ARGUMENT', `--lr must be positive, got ${lr}`);
+    if (flags.save !== undefined && lr === undefined) throw new WgcamError('BAD_ARGUMENT', '--save needs --lr (there is nothing to save without an update)');
+    const session = await openSession(flags);
+    try {
+      const inputs = await loadInputs(session, flags);
+      try {
+        const batch = inputs.input.shape[0]!;
+        let labels: number[];
+        if (typeof flags.labels === 'string') {
+          const parsed = parseTargets(flags.labels);
+          if (parsed === 'top') throw new WgcamError('BAD_TARGETS', '--labels needs class indices, e.g. --labels 3,7');
+          labels = parsed;
+        } else if (typeof flags.tensor === 'string') {
+          labels = await readLabels(flags.tensor);
+        } else {
+          throw new WgcamError('BAD_TARGETS', 'train-step needs labels: --labels 3,7 or a --tensor file with `labels`');
+        }
+        if (labels.length !== batch) throw new WgcamError('BAD_TARGETS', `${labels.length} labels for ${batch} images: give one label per image`);
+        const wanted = lr !== undefined ? parameterNames() : params;
+        const result = await session.trainStep(inputs.input, labels, { params: wanted, inputGrad: true, runningStats: ['bn1', 'layer4.2.bn3'] });
+        process.stdout.write(`loss ${result.loss.toFixed(6)} (mean cross-entropy over ${batch} images, labels ${labels.join(',')})\n`);
+        if (typeof flags.dump === 'string') {
+          const entries: DumpEntry[] = [['logits', result.logits], ['loss', { shape: [1], data: Float32Array.of(result.loss) }]];
+          if (result.inputGrad) entries.push(['input_grad', result.inputGrad]);
+          for (const name of params) entries.push([`grad.${name}`, result.paramGrads.get(name)!]);
+          for (const [name, t] of result.runningStats) entries.push([`after.${name}`, t]);
+          await dumpTensors(flags.dump, entries, { command: 'train-step', labels: JSON.stringify(labels), weights: String(flags.weights) });
+          process.stderr.write(`wrote ${flags.dump}\n`);
+        }
+        if (lr !== undefined) {
+          const updated = await session.applySgd(result.paramGrads, lr);
+          const after = await session.trainStep(inputs.input, labels, { params: [], inputGrad: false });
+          process.stdout.write(`after one SGD step (lr ${lr}): loss ${after.loss.toFixed(6)}\n`);
+          if (typeof flags.save === 'string') {
+            await writeAtomically(flags.save, writeSafetensors([...updated].map(([name, data]) => ({ name, dtype: 'F32', shape: session.model.shapeOf(name), data })), { weights: 'wgcam train-step' }));
+            process.stderr.write(`wrote ${flags.save}\n`);
+          }
+        }
+      } finally {
+        inputs.input.release();
+      }
+    } finally {
+      session.destroy();
+    }
+    return 0;
+  },
+};
+
+async function readLabels(path: string): Promise<number[]> {
+  const file = readSafetensors(new Uint8Array(await readFile(path)));
+  const t = file.tensors.get('labels');
+  if (!t) throw new WgcamError('BAD_TARGETS', `${path} has no \`labels\` tensor: pass --labels 3,7`);
+  return toInt64Numbers(t);
+}
+
+export const COMMANDS: Record<string, Command> = {
+  classify,
+  cam,
+  'train-step': trainStep,
+  'synth-weights': synthWeights,
+  info,
+};
+
+export { COMMON };

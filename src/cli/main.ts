@@ -1,0 +1,57 @@
+// `wgcam`: the command line on Node. Each command parses strictly, runs the shared core, and reports errors
+// as one line (a stack only with --verbose) with a non-zero exit.
+import { WgcamError } from '../errors.ts';
+import { flagHelp, parseFlags, type FlagSpec, type ParsedFlags } from './args.ts';
+import { COMMANDS } from './commands.ts';
+
+export interface Command {
+  summary: string;
+  flags: Record<string, FlagSpec>;
+  run(flags: ParsedFlags): Promise<number>;
+}
+
+const USAGE = `wgcam: ResNet50 and Grad-CAM on WebGPU, from hand-written WGSL
+
+usage: wgcam <command> [flags]     (wgcam <command> --help for its flags)
+
+commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(14)} ${c.summary}`)
+  .join('\n')}
+`;
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`wgcam: unknown command "${name}": use one of ${Object.keys(COMMANDS).join(', ')}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`wgcam ${name}: ${command.summary}\n\n${flagHelp(command.flags)}\n`);
+    return 0;
+  }
+  try {
+    const flags = parseFlags(name, rest, command.flags);
+    return await command.run(flags);
+  } catch (e) {
+    return reportError(e, verbose);
+  }
+}
+
+export function reportError(e: unknown, verbose: boolean): number {
+  if (e instanceof WgcamError) {
+    process.stderr.write(`wgcam: error [${e.code}]: ${e.message}\n`);
+    if (verbose && e.stack) process.stderr.write(`${e.stack}\n`);
+    return 1;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`wgcam: internal error: ${message.split('\n')[0]} (run with --verbose for details, and please report it)\n`);
+  if (verbose && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  return 70;
+}

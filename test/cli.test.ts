@@ -1,0 +1,139 @@
+// The `wgcam` command as users run it: dumps reproduce the PyTorch fixtures, and bad input gives one line and
+// a non-zero exit, never a stack trace.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, test } from 'vitest';
+import { readSafetensors, toFloat32, toUint8 } from '../src/model/safetensors.ts';
+import { Fixture, FIXTURES, maxAbs, overlayMismatch, relL2, relL2ExceptBoundaries } from './helpers/fixtures.ts';
+
+const run = promisify(execFile);
+const BIN = new URL('../bin/wgcam.mjs', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'wgcam-cli-'));
+
+async function wgcam(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { maxBuffer: 1 << 24 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+function dump(path: string) {
+  const file = readSafetensors(new Uint8Array(readFileSync(path)));
+  return {
+    keys: [...file.tensors.keys()],
+    f32: (k: string) => toFloat32(file.tensors.get(k)!),
+    u8: (k: string) => toUint8(file.tensors.get(k)!),
+    shape: (k: string) => [...file.tensors.get(k)!.shape],
+  };
+}
+
+/** Dawn prints two warnings about dynamic buffer limits on device creation; they are not ours. */
+function ourStderr(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => l && !l.startsWith('Warning: maxDynamic'));
+}
+
+const PARAMS = 'conv1.weight,bn1.weight,bn1.bias,layer1.0.conv2.weight,layer2.0.conv2.weight,layer2.0.downsample.0.weight,layer4.2.bn3.weight,layer4.2.bn3.bias,fc.bias';
+
+test('classify --tensor --dump reproduces eval-chelsea (logits, act.*, top-5)', async () => {
+  const fx = new Fixture('eval-chelsea');
+  const out = join(dir, 'classify.safetensors');
+  const r = await wgcam('classify', '--weights', 'synthetic', '--tensor', `${FIXTURES}eval-chelsea.safetensors`, '--dump', out);
+  expect(r.code).toBe(0);
+  const top5 = [...r.stdout.matchAll(/^\s+\d+\.\s+(\d+)\s/gm)].map((m) => Number(m[1]));
+  expect(top5).toEqual(JSON.parse(fx.metadata.top5!));
+  const d = dump(out);
+  for (const key of ['logits', 'act.maxpool', 'act.layer1', 'act.layer2', 'act.layer3', 'act.layer4']) {
+    expect(d.shape(key)).toEqual(fx.shape(key));
+    expect(relL2(d.f32(key), fx.f32(key)), key).toBeLessThan(1e-4);
+  }
+});
+
+test('cam --dump reproduces every key of eval-chelsea (layers layer4 and layer4.2.conv3)', async () => {
+  const fx = new Fixture('eval-chelsea');
+  const out = join(dir, 'cam.safetensors');
+  const png = join(dir, 'overlay.png');
+  const r = await wgcam('cam', '--weights', 'synthetic', '--tensor', `${FIXTURES}eval-chelsea.safetensors`, '--layer', 'layer4', '--layer', 'layer4.2.conv3', '--input-grad', '--grads', PARAMS, '--dump', out, '--out', png);
+  expect(r.code, r.stderr).toBe(0);
+  const d = dump(out);
+  expect(relL2(d.f32('logits'), fx.f32('logits'))).toBeLessThan(1e-4);
+  expect(relL2(d.f32('input_grad'), fx.f32('input_grad'))).toBeLessThan(1e-3);
+  for (const p of PARAMS.split(',')) expect(relL2(d.f32(`grad.${p}`), fx.f32(`grad.${p}`)), p).toBeLessThan(1e-3);
+  for (const layer of ['layer4', 'layer4.2.conv3']) {
+    const k = (s: string) => `cam.${layer}.${s}`;
+    expect(relL2(d.f32(k('act')), fx.f32(k('act')))).toBeLessThan(1e-4);
+    for (const s of ['grad', 'weights', 'raw']) expect(relL2(d.f32(k(s)), fx.f32(k(s))), k(s)).toBeLessThan(1e-3);
+    expect(maxAbs(d.f32(k('map')), fx.f32(k('map')))).toBeLessThan(2e-3);
+    expect(d.shape(k('overlay'))).toEqual(fx.shape(k('overlay')));
+    const m = overlayMismatch(d.u8(k('overlay')), fx.u8(k('overlay')));
+    expect(m.fractionOver1, k('overlay')).toBeLessThan(0.005);
+  }
+  expect(readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
+});
+
+test('cam --dump reproduces eval-odd-batch2 (batch 2, 129x97, one target per image)', async () => {
+  const fx = new Fixture('eval-odd-batch2');
+  const out = join(dir, 'odd.safetensors');
+  const r = await wgcam('cam', '--weights', 'synthetic', '--tensor', `${FIXTURES}eval-odd-batch2.safetensors`, '--target', JSON.parse(fx.metadata.targets!).join(','), '--input-grad', '--dump', out);
+  expect(r.code, r.stderr).toBe(0);
+  const d = dump(out);
+  expect(relL2(d.f32('logits'), fx.f32('logits'))).toBeLessThan(1e-4);
+  // One max-pool near-tie in the stem; see test/model.test.ts.
+  expect(relL2ExceptBoundaries(d.f32('input_grad'), fx.f32('input_grad'))).toBeLessThan(1e-3);
+  for (const s of ['act']) expect(relL2(d.f32(`cam.layer4.${s}`), fx.f32(`cam.layer4.${s}`))).toBeLessThan(1e-4);
+  for (const s of ['grad', 'weights', 'raw']) expect(relL2(d.f32(`cam.layer4.${s}`), fx.f32(`cam.layer4.${s}`))).toBeLessThan(1e-3);
+  expect(d.shape('cam.layer4.map')).toEqual([2, 129, 97]);
+  expect(maxAbs(d.f32('cam.layer4.map'), fx.f32('cam.layer4.map'))).toBeLessThan(2e-3);
+});
+
+test('train-step --dump: loss, logits and running statistics of train-batch2', async () => {
+  const fx = new Fixture('train-batch2');
+  const out = join(dir, 'train.safetensors');
+  const r = await wgcam('train-step', '--weights', 'synthetic', '--tensor', `${FIXTURES}train-batch2.safetensors`, '--grads', PARAMS, '--dump', out);
+  expect(r.code, r.stderr).toBe(0);
+  const d = dump(out);
+  expect(relL2(d.f32('logits'), fx.f32('logits'))).toBeLessThan(1e-4);
+  expect(relL2(d.f32('loss'), fx.f32('loss'))).toBeLessThan(1e-3);
+  expect(relL2(d.f32('grad.fc.bias'), fx.f32('grad.fc.bias'))).toBeLessThan(1e-3);
+  // See test/model.test.ts for why train-mode gradients below the head are compared at 5e-2.
+  expect(relL2(d.f32('input_grad'), fx.f32('input_grad'))).toBeLessThan(5e-2);
+  for (const key of ['after.bn1.running_mean', 'after.bn1.running_var', 'after.layer4.2.bn3.running_mean', 'after.layer4.2.bn3.running_var']) {
+    expect(relL2(d.f32(key), fx.f32(key)), key).toBeLessThan(1e-4);
+  }
+});
+
+describe('bad input: one line, non-zero exit, no stack', () => {
+  const bad = join(dir, 'bad.safetensors');
+  writeFileSync(bad, 'this is not a safetensors file at all');
+  const text = join(dir, 'notes.png');
+  writeFileSync(text, 'hello');
+  const cases: Array<[string, string[], RegExp]> = [
+    ['unknown command', ['frobnicate'], /unknown command "frobnicate"/],
+    ['unknown flag', ['classify', '--frob'], /UNKNOWN_FLAG.*--frob/],
+    ['unknown layer', ['cam', '--weights', 'synthetic', '--layer', 'layer9', '--tensor', `${FIXTURES}eval-odd-batch2.safetensors`], /UNKNOWN_LAYER.*layer9.*layer4/],
+    ['target out of range', ['cam', '--weights', 'synthetic', '--target', '1000', '--tensor', `${FIXTURES}eval-odd-batch2.safetensors`], /BAD_TARGETS.*\[0, 999\]/],
+    ['negative target', ['cam', '--weights', 'synthetic', '--target', '-3', '--tensor', `${FIXTURES}eval-odd-batch2.safetensors`], /BAD_TARGETS/],
+    ['target list of the wrong length', ['cam', '--weights', 'synthetic', '--target', '1,2,3', '--tensor', `${FIXTURES}eval-odd-batch2.safetensors`], /BAD_TARGETS.*3 targets for 2 images/],
+    ['alpha outside [0, 1]', ['cam', '--weights', 'synthetic', '--alpha', '1.5', '--tensor', `${FIXTURES}eval-odd-batch2.safetensors`], /BAD_ALPHA/],
+    ['unknown colormap', ['cam', '--weights', 'synthetic', '--colormap', 'rainbow', '--tensor', `${FIXTURES}eval-odd-batch2.safetensors`], /UNKNOWN_COLORMAP.*jet/],
+    ['weights that are not safetensors', ['classify', '--weights', bad, '--tensor', `${FIXTURES}eval-odd-batch2.safetensors`], /WEIGHTS_/],
+    ['missing weights file', ['classify', '--weights', join(dir, 'nope.safetensors'), '--tensor', `${FIXTURES}eval-odd-batch2.safetensors`], /not found|FILE_NOT_FOUND|WEIGHTS_/i],
+    ['an image that is not an image', ['classify', '--weights', 'synthetic', '--image', text], /IMAGE_NOT_AN_IMAGE/],
+    ['a missing image', ['classify', '--weights', 'synthetic', '--image', join(dir, 'missing.png')], /IMAGE_NOT_FOUND/],
+    ['no input', ['classify', '--weights', 'synthetic'], /nothing to run on/],
+    ['--out without a picture', ['cam', '--weights', 'synthetic', '--tensor', `${FIXTURES}eval-odd-batch2.safetensors`, '--out', join(dir, 'x.png')], /NO_PICTURE/],
+  ];
+  test.each(cases)('%s', async (_name, args, pattern) => {
+    const r = await wgcam(...args);
+    expect(r.code).not.toBe(0);
+    const lines = ourStderr(r.stderr);
+    expect(lines, r.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(pattern);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
