@@ -55,7 +55,7 @@ export async function loadInputs(session: Wgcam, flags: ParsedFlags): Promise<In
     const { preprocessImages } = await import('../image/preprocess.ts');
     const decoded = [];
     for (const path of images) decoded.push(await decodeImageFile(path));
-    const { input, crops } = preprocessImages(ctx, decoded);
+    const { input, crops } = await preprocessImages(ctx, decoded);
     return { input, pictures: crops.map((c) => c.data), names: images.map((p) => basename(p)) };
   }
   const bytes = await readInputFile(tensorPath!);

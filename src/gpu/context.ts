@@ -76,6 +76,7 @@ export class GpuContext {
   /** Resolves when the device is lost (destroyed or crashed). */
   readonly lost: Promise<GPUDeviceLostInfo>;
   isLost = false;
+  private gpuError: string | null = null;
 
   private encoder: GPUCommandEncoder | null = null;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
@@ -95,6 +96,11 @@ export class GpuContext {
     this.hasF16 = device.features.has('shader-f16');
     this.pool = new BufferPool(device);
     this.profiling = false;
+    // A validation error (a kernel that fails to compile, a bad binding) must never pass silently as a wrong
+    // answer: the first one is kept and the next read-back throws it.
+    device.addEventListener('uncapturederror', (event) => {
+      this.gpuError ??= (event as GPUUncapturedErrorEvent).error.message;
+    });
     this.lost = device.lost.then((info) => {
       this.isLost = true;
       return info;
@@ -179,6 +185,14 @@ export class GpuContext {
       throw e;
     }
     if (this.isLost) throw deviceLostError();
+    this.throwIfGpuError();
+  }
+
+  private throwIfGpuError(): void {
+    if (this.gpuError === null) return;
+    const message = this.gpuError.split('\n')[0];
+    this.gpuError = null;
+    throw new Error(`WebGPU validation error: ${message}`);
   }
 
   // ---- pipelines and dispatch ----------------------------------------------------------------------------
@@ -266,6 +280,7 @@ export class GpuContext {
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     if (this.isLost) throw deviceLostError();
+    this.throwIfGpuError();
   }
 
   // ---- profiling -----------------------------------------------------------------------------------------
