@@ -175,7 +175,7 @@ describe('writing', () => {
     expect(copy.metadata).toEqual(original.metadata);
     for (const [name, t] of original.tensors) {
       expect(copy.tensors.get(name)!.shape).toEqual(t.shape);
-      expect(copy.tensors.get(name)!.data).toEqual(t.data);
+      expect(Buffer.from(copy.tensors.get(name)!.data).equals(Buffer.from(t.data)), name).toBe(true);
     }
   });
 
