@@ -12,6 +12,7 @@ import type { FlagSpec, ParsedFlags } from './args.ts';
 import { openSession, loadInputs, dumpTensors, describeAdapter, writeAtomically, type DumpEntry, type Inputs } from './shared.ts';
 import { syntheticSafetensors } from '../model/synthetic.ts';
 import { MODULE_DUMP_PATHS } from './shared.ts';
+import { bench } from '../../bench/cli.ts';
 
 const COMMON: Record<string, FlagSpec> = {
   weights: { kind: 'string', value: 'SRC', help: 'pretrained | synthetic | PATH.safetensors | URL', default: 'pretrained' },
@@ -264,6 +265,7 @@ export const COMMANDS: Record<string, Command> = {
   'train-step': trainStep,
   'synth-weights': synthWeights,
   info,
+  bench,
 };
 
 export { COMMON };

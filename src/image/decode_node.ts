@@ -1,14 +1,40 @@
-// Image files in Node: PNG through pngjs, JPEG through jpeg-js (both pure JavaScript, well kept). The format is
-// told by magic bytes, not the extension. Everything becomes 8-bit RGB: grayscale is replicated, alpha dropped
-// (as PIL's convert('RGB'), which torchvision's loaders use), 16-bit reduced, palettes expanded, CMYK converted.
+// Image files in Node: PNG through pngjs, JPEG through jpeg-js (both pure JavaScript). The format is told by
+// magic bytes, not the extension. Everything becomes 8-bit RGB the way PIL's Image.open(...).convert('RGB')
+// (torchvision's loader) does it:
+// - alpha is dropped, not composited: a transparent pixel keeps its colour;
+// - grayscale is replicated; palettes are expanded (their tRNS transparency ignored);
+// - 16-bit samples keep their high byte (PIL's "RGB;16B" unpacking). Exception: PIL opens a 16-bit *grayscale*
+//   PNG as 32-bit integers and convert('RGB') clips them to 255 (a near-white picture); here it keeps the
+//   high byte like the colour types, which is what the picture means;
+// - 1/2/4-bit grayscale is scaled to 0..255 (x255, x85, x17);
+// - a tRNS colour key on a gray/RGB PNG is ignored (pngjs would zero those pixels; PIL keeps them).
+// JPEG: grayscale is replicated, Adobe CMYK/YCCK is converted to RGB by jpeg-js. jpeg-js upsamples chroma by
+// nearest neighbour and has its own IDCT, so a JPEG's pixels can differ from libjpeg's (PIL's) by a few
+// levels; PNGs are exact. EXIF orientation is not applied (PIL does not either, unless asked).
 import { readFile } from 'node:fs/promises';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { WgcamError } from '../errors.ts';
 import type { RgbImage } from './types.ts';
 
-/** jpeg-js refuses images above this many megapixels; 12000 x 9000 is 108. */
-const MAX_MEGAPIXELS = 200;
+/** Larger pictures are refused before decoding; 12000 x 9000 is 108 MP. */
+export const MAX_MEGAPIXELS = 200;
+/**
+ * jpeg-js's own allocation cap. It counts about 21 bytes a pixel for a 4:4:4 JPEG (Int32 coefficient blocks,
+ * component lines, the RGBA output): a 12000 x 9000 one needs about 2.3 GB, so the cap follows MAX_MEGAPIXELS.
+ */
+const JPEG_MEMORY_MB = MAX_MEGAPIXELS * 24;
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+export type ImageFormat = 'png' | 'jpeg';
+
+/** The format by magic bytes, or null. */
+export function sniffImageFormat(bytes: Uint8Array): ImageFormat | null {
+  if (bytes.byteLength >= 8 && PNG_SIGNATURE.every((b, i) => bytes[i] === b)) return 'png';
+  if (bytes.byteLength >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  return null;
+}
 
 export async function decodeImageFile(path: string): Promise<RgbImage> {
   let bytes: Uint8Array;
@@ -17,47 +43,128 @@ export async function decodeImageFile(path: string): Promise<RgbImage> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EISDIR') throw new WgcamError('IMAGE_NOT_FOUND', `${path} is a folder: pass an image file`);
-    throw new WgcamError('IMAGE_NOT_FOUND', `cannot read image ${path} (${code ?? 'error'}): check the path`);
+    if (code === 'ENOENT') throw new WgcamError('IMAGE_NOT_FOUND', `image ${path} does not exist: check the path`);
+    throw new WgcamError('IMAGE_NOT_FOUND', `cannot read image ${path} (${code ?? 'error'}): check the path and its permissions`);
   }
   return decodeImageBytes(bytes, path);
 }
 
-export function decodeImageBytes(bytes: Uint8Array, name: string): RgbImage {
-  if (bytes.byteLength === 0) throw new WgcamError('IMAGE_EMPTY', `${name} is empty (0 bytes): pass a PNG or JPEG file`);
-  const isPng = bytes.byteLength >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
-  const isJpeg = bytes.byteLength >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
-  if (!isPng && !isJpeg) throw new WgcamError('IMAGE_NOT_AN_IMAGE', `${name} is neither PNG nor JPEG: convert it to one of those`);
-  let rgba: Uint8Array;
-  let width: number;
-  let height: number;
-  try {
-    if (isPng) {
-      // skipRescale off: 16-bit samples are scaled to 8 bits; palettes and gray expand to RGBA.
-      const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      ({ width, height } = png);
-      rgba = new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength);
-    } else {
-      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_MEGAPIXELS, maxMemoryUsageInMB: 4096 });
-      ({ width, height } = img);
-      rgba = img.data;
-    }
-  } catch (e) {
-    const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    throw new WgcamError('IMAGE_TRUNCATED', `${name} could not be decoded (${why}): the file is damaged or truncated`);
+export function decodeImageBytes(bytes: Uint8Array, nameForErrors = 'image'): RgbImage {
+  const name = nameForErrors;
+  if (bytes.byteLength === 0) throw new WgcamError('IMAGE_EMPTY', `${name} is empty (0 bytes): copy or download the picture again`);
+  const format = sniffImageFormat(bytes);
+  if (!format) throw new WgcamError('IMAGE_NOT_AN_IMAGE', `${name} is neither PNG nor JPEG (by its first bytes): convert it to PNG or JPEG`);
+  const image = format === 'png' ? decodePng(bytes, name) : decodeJpeg(bytes, name);
+  if (image.width === 0 || image.height === 0) {
+    throw new WgcamError('IMAGE_ZERO_SIZE', `${name} has zero size (${image.width}x${image.height}): use a real picture`);
   }
-  if (width === 0 || height === 0) throw new WgcamError('IMAGE_ZERO_SIZE', `${name} has zero size (${width}x${height}): pass a real picture`);
-  if (rgba.byteLength < width * height * 4) throw new WgcamError('IMAGE_TRUNCATED', `${name} decoded to too few pixels: the file is damaged or truncated`);
+  return image;
+}
+
+function truncated(name: string, e: unknown): WgcamError {
+  const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+  return new WgcamError('IMAGE_TRUNCATED', `${name} could not be decoded (${why}): the file is damaged or cut short; copy it again or re-save it`);
+}
+
+function checkMegapixels(name: string, width: number, height: number): void {
+  if (width * height > MAX_MEGAPIXELS * 1e6) {
+    throw new WgcamError('BAD_ARGUMENT', `${name} is ${width}x${height} (${((width * height) / 1e6).toFixed(0)} MP), above the ${MAX_MEGAPIXELS} MP this decoder takes: scale it down first`);
+  }
+}
+
+interface PngChunk {
+  type: string;
+  start: number;
+  end: number;
+}
+
+/** The chunks of a PNG, as far as they are whole; stops at the first one cut short. */
+function pngChunks(bytes: Uint8Array): PngChunk[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const chunks: PngChunk[] = [];
+  for (let at = 8; at + 12 <= bytes.byteLength; ) {
+    const length = view.getUint32(at);
+    const end = at + 12 + length;
+    if (end > bytes.byteLength) break;
+    chunks.push({ type: String.fromCharCode(...bytes.subarray(at + 4, at + 8)), start: at, end });
+    at = end;
+  }
+  return chunks;
+}
+
+function decodePng(bytes: Uint8Array, name: string): RgbImage {
+  const chunks = pngChunks(bytes);
+  const ihdr = chunks[0];
+  if (!ihdr || ihdr.type !== 'IHDR' || ihdr.end - ihdr.start < 12 + 13) throw truncated(name, new Error('no IHDR chunk'));
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const width = view.getUint32(ihdr.start + 8);
+  const height = view.getUint32(ihdr.start + 12);
+  const depth = bytes[ihdr.start + 16]!;
+  const colorType = bytes[ihdr.start + 17]!;
+  if (width === 0 || height === 0) throw new WgcamError('IMAGE_ZERO_SIZE', `${name} has zero size (${width}x${height}): use a real picture`);
+  checkMegapixels(name, width, height);
+  // pngjs blanks the pixels matching a gray/RGB tRNS colour key (RGB and alpha); PIL keeps their colour.
+  let source = bytes;
+  if ((colorType === 0 || colorType === 2) && chunks.some((c) => c.type === 'tRNS')) {
+    const parts = [bytes.subarray(0, 8)];
+    let last = 8;
+    for (const c of chunks) {
+      if (c.type === 'tRNS') {
+        parts.push(bytes.subarray(last, c.start));
+        last = c.end;
+      }
+    }
+    parts.push(bytes.subarray(last));
+    source = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    parts.reduce((at, p) => (source.set(p, at), at + p.length), 0);
+  }
+  let rgba: ArrayLike<number>;
+  try {
+    // 16-bit samples come back unscaled (Uint16Array) and keep their high byte below, as PIL does; lower depths
+    // are scaled to 8 bits by pngjs (skipRescale only where the depth is 16).
+    const png = PNG.sync.read(Buffer.from(source.buffer, source.byteOffset, source.byteLength), { skipRescale: depth === 16 });
+    if (png.width !== width || png.height !== height) throw new Error('size mismatch');
+    rgba = png.data as unknown as ArrayLike<number>;
+  } catch (e) {
+    throw truncated(name, e);
+  }
+  if (rgba.length < width * height * 4) throw truncated(name, new Error('too few pixels'));
+  return dropAlpha(rgba, width, height, depth === 16 ? 8 : 0);
+}
+
+function decodeJpeg(bytes: Uint8Array, name: string): RgbImage {
+  let img: { width: number; height: number; data: Uint8Array };
+  try {
+    img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_MEGAPIXELS, maxMemoryUsageInMB: JPEG_MEMORY_MB });
+  } catch (e) {
+    const why = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+    if (/maxResolutionInMP|maxMemoryUsageInMB|allocate enough memory/.test(why)) {
+      throw new WgcamError('BAD_ARGUMENT', `${name} is too large to decode (${why}): scale it down below ${MAX_MEGAPIXELS} MP first`);
+    }
+    if (/unsupported color mode|only single frame/i.test(why)) {
+      throw new WgcamError('IMAGE_NOT_AN_IMAGE', `${name} is a JPEG kind this decoder does not support (${why}): re-save it as an RGB or grayscale JPEG, or as PNG`);
+    }
+    throw truncated(name, e);
+  }
+  if (img.width === 0 || img.height === 0) throw new WgcamError('IMAGE_ZERO_SIZE', `${name} has zero size (${img.width}x${img.height}): use a real picture`);
+  if (img.data.length < img.width * img.height * 4) throw truncated(name, new Error('too few pixels'));
+  return dropAlpha(img.data, img.width, img.height, 0);
+}
+
+/** RGBA samples (8-bit, or 16-bit shifted right by `shift`) to RGB bytes. */
+function dropAlpha(rgba: ArrayLike<number>, width: number, height: number, shift: number): RgbImage {
   const data = new Uint8Array(width * height * 3);
   for (let i = 0, j = 0; j < data.length; i += 4, j += 3) {
-    data[j] = rgba[i]!;
-    data[j + 1] = rgba[i + 1]!;
-    data[j + 2] = rgba[i + 2]!;
+    data[j] = rgba[i]! >> shift;
+    data[j + 1] = rgba[i + 1]! >> shift;
+    data[j + 2] = rgba[i + 2]! >> shift;
   }
   return { width, height, data };
 }
 
 /** 8-bit RGB PNG (overlays). */
 export function encodePng(img: RgbImage): Uint8Array {
+  if (img.data.length !== img.width * img.height * 3) throw new Error(`encodePng: ${img.data.length} bytes for ${img.width}x${img.height} RGB`);
   const png = new PNG({ width: img.width, height: img.height, colorType: 2, inputColorType: 2, inputHasAlpha: false });
   png.data = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength);
   return new Uint8Array(PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false }));

@@ -2,6 +2,7 @@
 import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import source from './conv2d.wgsl?raw';
+import convParams from './shared/conv_params.wgsl?raw';
 import gemmTile from './shared/gemm_tile.wgsl?raw';
 import { chooseTiles, gemmGroups, tileConstants } from './gemm_config.ts';
 import { constants, params, shader } from './wgsl.ts';
@@ -17,6 +18,25 @@ export interface ConvEpilogue {
   shift?: Tensor;
   residual?: Tensor;
   relu?: boolean;
+}
+
+export interface ConvShapeConstants {
+  inH: number;
+  inW: number;
+  outH: number;
+  outW: number;
+  kH: number;
+  kW: number;
+  stride: number;
+  pad: number;
+}
+
+/** The conv kernels' shared parameter struct plus the geometry as compile-time constants (see conv_params.wgsl). */
+export function convPrelude(g: ConvShapeConstants): string {
+  return [
+    constants({ IN_H: g.inH, IN_W: g.inW, OUT_H: g.outH, OUT_W: g.outW, KH: g.kH, KW: g.kW, STRIDE: g.stride, PAD: g.pad }),
+    convParams,
+  ].join('\n');
 }
 
 export function convOutputSize(size: number, kernel: number, stride: number, pad: number): number {
@@ -36,6 +56,7 @@ export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, geom: ConvGeometry
   const code = shader(
     constants({ AFFINE: affine, RESIDUAL: epilogue.residual !== undefined, RELU: epilogue.relu === true }),
     tileConstants(tiles),
+    convPrelude({ inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad }),
     source,
     gemmTile,
   );

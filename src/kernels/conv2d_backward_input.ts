@@ -1,7 +1,7 @@
 // Conv2d input gradient (dL/dx from dL/dy), an implicit GEMM on the shared tile core.
 import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
-import { convOutputSize, type ConvGeometry } from './conv2d.ts';
+import { convPrelude, convOutputSize, type ConvGeometry } from './conv2d.ts';
 import source from './conv2d_backward_input.wgsl?raw';
 import { chooseTiles, gemmGroups, tileConstants } from './gemm_config.ts';
 import gemmTile from './shared/gemm_tile.wgsl?raw';
@@ -28,7 +28,7 @@ export function conv2dBackwardInput(
   const tiles = chooseTiles(inC, n);
   const dx = ctx.empty(inputShape, 'f32', 'conv2d dx');
   ctx.dispatch(
-    ctx.pipeline(shader(tileConstants(tiles), source, gemmTile), 'conv2d_backward_input'),
+    ctx.pipeline(shader(tileConstants(tiles), convPrelude({ inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad }), source, gemmTile), 'conv2d_backward_input'),
     [ctx.uniform(params([batch, inC, inH, inW, outC, outH, outW, kH, kW, geom.stride, geom.pad, 0])), dy, w, dx],
     gemmGroups(tiles, inC, n),
     `conv2d dx ${kH}x${kW}/${geom.stride} ${outC}->${inC} ${inH}x${inW}`,

@@ -2,7 +2,7 @@
 // with the reduction split over workgroup z when there are too few output tiles to fill the GPU.
 import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
-import { convOutputSize, type ConvGeometry } from './conv2d.ts';
+import { convPrelude, convOutputSize, type ConvGeometry } from './conv2d.ts';
 import source from './conv2d_backward_weight.wgsl?raw';
 import { chooseTiles, gemmGroups, tileConstants, type GemmTiles } from './gemm_config.ts';
 import gemmTile from './shared/gemm_tile.wgsl?raw';
@@ -56,7 +56,7 @@ export function conv2dBackwardWeight(
   const splits = Math.ceil(k / sliceK);
   const out = splits === 1 ? ctx.empty(wShape, 'f32', 'conv2d dw') : ctx.empty([splits, m, n], 'f32', 'conv2d dw slices');
   ctx.dispatch(
-    ctx.pipeline(shader(tileConstants(tiles), source, gemmTile), 'conv2d_backward_weight'),
+    ctx.pipeline(shader(tileConstants(tiles), convPrelude({ inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad }), source, gemmTile), 'conv2d_backward_weight'),
     [ctx.uniform(params([batch, inC, inH, inW, outC, outH, outW, kH, kW, geom.stride, geom.pad, sliceK])), dy, x, out],
     gemmGroups(tiles, m, n, splits),
     `conv2d dw ${kH}x${kW}/${geom.stride} ${inC}->${outC} ${inH}x${inW}${splits > 1 ? ` split ${splits}` : ''}`,

@@ -7,12 +7,6 @@
 // The GEMM's K is sliceK for every slice: the core's loop bound must be uniform, and a value read through the
 // private `gemmBatch` is not, as far as WGSL's uniformity analysis knows. The last slice's overhang loads 0.
 
-struct Conv {
-  batch: u32, inChannels: u32, inH: u32, inW: u32,
-  outChannels: u32, outH: u32, outW: u32, kH: u32,
-  kW: u32, stride: u32, pad: u32, sliceK: u32,
-}
-
 @group(0) @binding(0) var<uniform> p: Conv;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> x: array<f32>;
@@ -21,37 +15,37 @@ struct Conv {
 fn sliceStart() -> u32 { return gemmBatch * p.sliceK; }
 
 fn gemmDims() -> vec3u {
-  return vec3u(p.outChannels, p.inChannels * p.kH * p.kW, p.sliceK);
+  return vec3u(p.outChannels, p.inChannels * KH * KW, p.sliceK);
 }
 
 fn loadA(m: u32, k: u32) -> f32 {
-  let outArea = p.outH * p.outW;
+  let outArea = OUT_H * OUT_W;
   let kk = sliceStart() + k;
   if (kk >= p.batch * outArea) { return 0.0; }
   return dy[((kk / outArea) * p.outChannels + m) * outArea + kk % outArea];
 }
 
 fn loadB(k: u32, n: u32) -> f32 {
-  let kArea = p.kH * p.kW;
+  let kArea = KH * KW;
   let ci = n / kArea;
   let kr = n % kArea;
-  let ky = kr / p.kW;
-  let kx = kr % p.kW;
-  let outArea = p.outH * p.outW;
+  let ky = kr / KW;
+  let kx = kr % KW;
+  let outArea = OUT_H * OUT_W;
   let kk = sliceStart() + k;
   if (kk >= p.batch * outArea) { return 0.0; }
   let b = kk / outArea;
   let pix = kk % outArea;
-  let oy = pix / p.outW;
-  let ox = pix % p.outW;
+  let oy = pix / OUT_W;
+  let ox = pix % OUT_W;
   // i32 so that padding positions (negative) are rejected by one comparison each.
-  let iy = i32(oy * p.stride + ky) - i32(p.pad);
-  let ix = i32(ox * p.stride + kx) - i32(p.pad);
-  if (iy < 0 || ix < 0 || iy >= i32(p.inH) || ix >= i32(p.inW)) { return 0.0; }
-  return x[((b * p.inChannels + ci) * p.inH + u32(iy)) * p.inW + u32(ix)];
+  let iy = i32(oy * STRIDE + ky) - i32(PAD);
+  let ix = i32(ox * STRIDE + kx) - i32(PAD);
+  if (iy < 0 || ix < 0 || iy >= i32(IN_H) || ix >= i32(IN_W)) { return 0.0; }
+  return x[((b * p.inChannels + ci) * IN_H + u32(iy)) * IN_W + u32(ix)];
 }
 
 fn storeC(m: u32, n: u32, acc: f32) {
-  let cols = p.inChannels * p.kH * p.kW;
+  let cols = p.inChannels * KH * KW;
   dw[(gemmBatch * p.outChannels + m) * cols + n] = acc;
 }

@@ -15,11 +15,16 @@ export interface ResizeCoefficients {
   kernelSize: number;
 }
 
-/** PIL's precompute_coeffs + normalize_coeffs_8bpc for the bilinear (triangle) filter. */
+/**
+ * PIL's precompute_coeffs + normalize_coeffs_8bpc (libImaging/Resample.c) for the bilinear (triangle) filter,
+ * in the same double-precision operations in the same order (`* ss`, not `/ filterScale`), so that the rounded
+ * fixed-point weights are PIL's to the bit.
+ */
 export function pilBilinearCoefficients(inSize: number, outSize: number): ResizeCoefficients {
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1);
   const support = 1 * filterScale;
+  const ss = 1 / filterScale;
   const kernelSize = Math.ceil(support) * 2 + 1;
   const first = new Uint32Array(outSize);
   const taps = new Uint32Array(outSize);
@@ -32,13 +37,13 @@ export function pilBilinearCoefficients(inSize: number, outSize: number): Resize
     const xmax = Math.min(Math.trunc(center + support + 0.5), inSize) - xmin;
     let total = 0;
     for (let x = 0; x < xmax; x++) {
-      const t = Math.abs((x + xmin - center + 0.5) / filterScale);
+      const t = Math.abs((x + xmin - center + 0.5) * ss);
       const w = t < 1 ? 1 - t : 0;
       weights[x] = w;
       total += w;
     }
     for (let x = 0; x < xmax; x++) {
-      const k = total !== 0 ? weights[x]! / total : 0;
+      const k = total !== 0 ? weights[x]! / total : weights[x]!;
       coeffs[o * kernelSize + x] = k < 0 ? Math.trunc(-0.5 + k * (1 << PRECISION_BITS)) : Math.trunc(0.5 + k * (1 << PRECISION_BITS));
     }
     first[o] = xmin;

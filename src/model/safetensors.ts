@@ -109,6 +109,37 @@ function formatSize(bytes: number): string {
   return bytes >= MiB ? `${(bytes / MiB).toFixed(1)} MiB` : `${bytes} bytes`;
 }
 
+/**
+ * A name from the file, quoted for a one-line message: JSON escapes (control characters included), the line
+ * and paragraph separators escaped too, and names longer than 120 characters shortened.
+ */
+function quote(name: string): string {
+  const short = name.length > 120 ? `${name.slice(0, 100)}…(${name.length} chars)` : name;
+  return JSON.stringify(short).replace(/[\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * A header value for a message, bounded in length and depth. JSON.stringify would overflow the stack on a
+ * deeply nested value (a RangeError instead of a WgcamError) and copy a huge one whole.
+ */
+function preview(value: unknown, depth = 0): string {
+  if (typeof value === 'string') return quote(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (Array.isArray(value)) {
+    if (depth >= 3) return value.length === 0 ? '[]' : '[…]';
+    const items = value.slice(0, 8).map((v) => preview(v, depth + 1));
+    if (value.length > 8) items.push(`…(${value.length} items)`);
+    return `[${items.join(',')}]`;
+  }
+  if (typeof value === 'object' && value !== null) {
+    if (depth >= 3) return '{…}';
+    const keys = Object.keys(value);
+    const items = keys.slice(0, 4).map((k) => `${quote(k.length > 40 ? `${k.slice(0, 40)}…` : k)}:${preview((value as Record<string, unknown>)[k], depth + 1)}`);
+    if (keys.length > 4) items.push(`…(${keys.length} keys)`);
+    return `{${items.join(',')}}`;
+  }
+  return String(value);
+}
+
 /** product(shape); non-safe products simply cannot match any real byte count. */
 export function numel(shape: readonly number[]): number {
   let n = 1;
@@ -118,7 +149,8 @@ export function numel(shape: readonly number[]): number {
 
 /**
  * Validate the first 8 bytes and return N, the header length. Needs only `first8` (at least 8 bytes) and the
- * total file size, so a streaming reader can decide how much more to read.
+ * total file size, so a streaming reader can decide how much more to read; a 9th byte, when given, tells a
+ * truncated safetensors file (its header starts with '{') from another format.
  */
 export function safetensorsHeaderLength(first8: Uint8Array, totalFileSize: number): number {
   if (totalFileSize === 0) throw weightsError('WEIGHTS_EMPTY', 'the weights file is empty (0 bytes): download it again or check the path');
@@ -136,7 +168,8 @@ export function safetensorsHeaderLength(first8: Uint8Array, totalFileSize: numbe
     throw weightsError('WEIGHTS_HEADER_TOO_LARGE', `the header length field says ${n} bytes (over 100 MB): this is not a safetensors file or it is corrupt; use a .safetensors file`);
   }
   if (8 + low > totalFileSize) {
-    const sniff = sniffNotSafetensors(first8);
+    // A header length such as 0x80 or 0x3c looks like a pickle or '<': trust the header's '{' over that.
+    const sniff = first8.length > 8 && first8[8] === 0x7b ? undefined : sniffNotSafetensors(first8);
     if (sniff) throw weightsError('WEIGHTS_NOT_SAFETENSORS', sniff);
     throw weightsError('WEIGHTS_HEADER_PAST_END', `the header (${low} bytes) runs past the end of the ${totalFileSize}-byte file: the file is truncated, download it again`);
   }
@@ -178,7 +211,8 @@ export function parseSafetensorsHeader(head: Uint8Array, totalFileSize: number, 
   try {
     parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(jsonBytes));
   } catch (e) {
-    const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    // V8 quotes the offending JSON, which may hold line breaks: escape them and keep the message short.
+    const why = (e instanceof Error ? e.message.split('\n')[0]! : String(e)).slice(0, 200).replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
     throw weightsError('WEIGHTS_BAD_JSON', `the safetensors header is not valid JSON (${why}): the file is corrupt, download it again`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
@@ -193,8 +227,9 @@ export function parseSafetensorsHeader(head: Uint8Array, totalFileSize: number, 
         throw weightsError('WEIGHTS_BAD_JSON', '"__metadata__" in the safetensors header is not an object of strings: the file is corrupt');
       }
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        if (typeof v !== 'string') throw weightsError('WEIGHTS_BAD_JSON', `"__metadata__" entry "${k}" is not a string: the file is corrupt or not safetensors`);
-        metadata[k] = v;
+        if (typeof v !== 'string') throw weightsError('WEIGHTS_BAD_JSON', `"__metadata__" entry ${quote(k)} is not a string: the file is corrupt or not safetensors`);
+        // defineProperty, not assignment: a key "__proto__" would otherwise set the prototype and be lost.
+        Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
       }
       continue;
     }
@@ -206,26 +241,26 @@ export function parseSafetensorsHeader(head: Uint8Array, totalFileSize: number, 
 
 function parseEntry(name: string, value: unknown, dataSize: number): TensorInfo {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw weightsError('WEIGHTS_BAD_JSON', `tensor "${name}": its header entry is not an object with dtype, shape, data_offsets; the file is corrupt`);
+    throw weightsError('WEIGHTS_BAD_JSON', `tensor ${quote(name)}: its header entry is not an object with dtype, shape, data_offsets; the file is corrupt`);
   }
   const { dtype, shape, data_offsets: offsets } = value as Record<string, unknown>;
   if (!isDType(dtype)) {
-    throw weightsError('WEIGHTS_BAD_DTYPE', `tensor "${name}" has unknown dtype ${JSON.stringify(dtype)}: expected one of ${Object.keys(DTYPE_SIZES).join(', ')}`);
+    throw weightsError('WEIGHTS_BAD_DTYPE', `tensor ${quote(name)} has unknown dtype ${preview(dtype)}: expected one of ${Object.keys(DTYPE_SIZES).join(', ')}`);
   }
   if (!Array.isArray(shape) || !shape.every(isNonNegativeSafeInteger)) {
-    throw weightsError('WEIGHTS_BAD_JSON', `tensor "${name}": shape ${JSON.stringify(shape)} is not a list of non-negative integers; the file is corrupt`);
+    throw weightsError('WEIGHTS_BAD_JSON', `tensor ${quote(name)}: shape ${preview(shape)} is not a list of non-negative integers; the file is corrupt`);
   }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegativeSafeInteger)) {
-    throw weightsError('WEIGHTS_BAD_OFFSETS', `tensor "${name}": data_offsets ${JSON.stringify(offsets)} is not a pair of non-negative integers; the file is corrupt`);
+    throw weightsError('WEIGHTS_BAD_OFFSETS', `tensor ${quote(name)}: data_offsets ${preview(offsets)} is not a pair of non-negative integers; the file is corrupt`);
   }
   const [begin, end] = offsets as [number, number];
-  if (begin > end) throw weightsError('WEIGHTS_BAD_OFFSETS', `tensor "${name}": data_offsets [${begin},${end}] end before they begin; the file is corrupt`);
+  if (begin > end) throw weightsError('WEIGHTS_BAD_OFFSETS', `tensor ${quote(name)}: data_offsets [${begin},${end}] end before they begin; the file is corrupt`);
   if (end > dataSize) {
-    throw weightsError('WEIGHTS_BAD_OFFSETS', `tensor "${name}": data_offsets [${begin},${end}] run past the ${dataSize}-byte data section; the file is truncated, download it again`);
+    throw weightsError('WEIGHTS_BAD_OFFSETS', `tensor ${quote(name)}: data_offsets [${begin},${end}] run past the ${dataSize}-byte data section; the file is truncated, download it again`);
   }
   const expected = numel(shape) * DTYPE_SIZES[dtype];
   if (expected !== end - begin) {
-    throw weightsError('WEIGHTS_SHAPE_MISMATCH', `tensor "${name}": ${dtype} ${formatShape(shape)} needs ${expected} bytes but data_offsets [${begin},${end}] hold ${end - begin}; the file is corrupt`);
+    throw weightsError('WEIGHTS_SHAPE_MISMATCH', `tensor ${quote(name)}: ${dtype} ${preview(shape)} needs ${expected} bytes but data_offsets [${begin},${end}] hold ${end - begin}; the file is corrupt`);
   }
   return { dtype, shape: shape.slice(), begin, end };
 }
@@ -237,10 +272,10 @@ function checkLayout(tensors: Map<string, TensorInfo>, dataSize: number, options
   let previous: string | undefined;
   for (const [name, t] of byStart) {
     if (t.begin < covered) {
-      throw weightsError('WEIGHTS_OVERLAP', `tensors "${previous}" and "${name}" overlap in the data section (at byte ${t.begin}): the file is corrupt`);
+      throw weightsError('WEIGHTS_OVERLAP', `tensors ${quote(previous ?? '')} and ${quote(name)} overlap in the data section (at byte ${t.begin}): the file is corrupt`);
     }
     if (t.begin > covered && !options.allowGaps) {
-      throw weightsError('WEIGHTS_BAD_OFFSETS', `tensor "${name}" starts at byte ${t.begin} of the data section, leaving bytes ${covered}..${t.begin} unused: the header is inconsistent, re-save the file with Python safetensors`);
+      throw weightsError('WEIGHTS_BAD_OFFSETS', `tensor ${quote(name)} starts at byte ${t.begin} of the data section, leaving bytes ${covered}..${t.begin} unused: the header is inconsistent, re-save the file with Python safetensors`);
     }
     covered = t.end;
     previous = name;
@@ -267,8 +302,8 @@ export function readSafetensors(bytes: Uint8Array, options: ReadOptions = {}): S
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function wrongDtype(t: RawTensor, wanted: string, name?: string): WgcamError {
-  const who = name ? `tensor "${name}"` : 'tensor';
-  return weightsError('WEIGHTS_BAD_DTYPE', `${who} is ${t.dtype} ${formatShape(t.shape)}: expected ${wanted}`);
+  const who = name ? `tensor ${quote(name)}` : 'tensor';
+  return weightsError('WEIGHTS_BAD_DTYPE', `${who} is ${t.dtype} ${preview(t.shape)}: expected ${wanted}`);
 }
 
 /** The bytes in a buffer of their own when `data` is not aligned to `align` (typed arrays require it). */
@@ -382,7 +417,7 @@ export function toInt64Numbers(t: RawTensor, name?: string): number[] {
   for (let i = 0; i < big.length; i++) {
     const v = Number(big[i]!);
     if (!Number.isSafeInteger(v)) {
-      throw weightsError('WEIGHTS_BAD_DTYPE', `${name ? `tensor "${name}"` : 'tensor'} holds ${big[i]} at index ${i}, beyond what a JavaScript number holds exactly: use toBigInt64`);
+      throw weightsError('WEIGHTS_BAD_DTYPE', `${name ? `tensor ${quote(name)}` : 'tensor'} holds ${big[i]} at index ${i}, beyond what a JavaScript number holds exactly: use toBigInt64`);
     }
     out[i] = v;
   }
@@ -438,7 +473,8 @@ export function layoutSafetensors(
   let offset = 0;
   for (const e of sorted) {
     const size = numel(e.shape) * DTYPE_SIZES[e.dtype];
-    header[e.name] = { dtype: e.dtype, shape: [...e.shape], data_offsets: [offset, offset + size] };
+    // defineProperty, not assignment: a tensor named "__proto__" would otherwise vanish from the header.
+    Object.defineProperty(header, e.name, { value: { dtype: e.dtype, shape: [...e.shape], data_offsets: [offset, offset + size] }, enumerable: true, writable: true, configurable: true });
     relative.set(e.name, { begin: offset, end: offset + size });
     offset += size;
   }
@@ -473,4 +509,4 @@ export function writeSafetensors(tensors: TensorsToWrite, metadata?: Record<stri
   return bytes;
 }
 
-export { formatShape, formatSize };
+export { formatShape, formatSize, quote as quoteName };

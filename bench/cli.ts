@@ -1,0 +1,130 @@
+// `wgcam bench`: the command-line surface of the benchmark (registered in src/cli/commands.ts). Light at load
+// time: the core, Dawn and the browser runner are imported only when the command runs.
+import { WgcamError } from '../src/errors.ts';
+import type { FlagSpec, ParsedFlags } from '../src/cli/args.ts';
+import type { Command } from '../src/cli/main.ts';
+import type { BenchConfig, BenchResult, E2eTask } from './core.ts';
+
+const E2E_NAMES = ['forward', 'gradcam', 'input_grad', 'train_step'] as const;
+
+export const BENCH_FLAGS: Record<string, FlagSpec> = {
+  quick: { kind: 'boolean', help: 'a few minutes on a software adapter: one conv shape of each kind, 3 runs per kernel, 1 per end-to-end task' },
+  batch: { kind: 'number', value: 'N', help: 'images per batch', default: 1 },
+  runs: { kind: 'number', value: 'N', help: 'timed runs per kernel and per end-to-end task (default 7 and 3; --quick 3 and 1)' },
+  json: { kind: 'string', value: 'FILE', help: 'write every figure as JSON' },
+  report: { kind: 'string', value: 'FILE.md', help: 'write a markdown report' },
+  chart: { kind: 'string', value: 'FILE.svg', help: 'write GFLOP/s per layer against the GEMM roofline as SVG' },
+  browser: { kind: 'boolean', help: 'run the suite in headless Chromium (WebGPU) instead of Node (Dawn)' },
+  peers: { kind: 'boolean', help: 'with --browser: also time onnxruntime-web (WebGPU) and TensorFlow.js (WebGPU) on the same work' },
+  weights: { kind: 'string', value: 'SRC', help: 'weights for the end-to-end tasks: synthetic | pretrained | PATH | URL', default: 'synthetic' },
+  filter: { kind: 'string', value: 'S,S', help: 'only the kernels whose name contains one of these (e.g. "conv fwd,relu")' },
+  e2e: { kind: 'string', value: 'T,T', help: 'end-to-end tasks: forward,gradcam,input_grad,train_step or none', default: 'forward,gradcam,input_grad,train_step' },
+  timing: { kind: 'string', value: 'auto|cpu', help: 'cpu: time kernels on the CPU around onSubmittedWorkDone even with timestamp-query', default: 'auto' },
+  verbose: { kind: 'boolean', help: 'print every kernel as it is timed, and stacks on errors' },
+};
+
+function positiveInteger(flags: ParsedFlags, name: string): number | undefined {
+  const v = flags[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1000) {
+    throw new WgcamError('BAD_ARGUMENT', `--${name} must be an integer in [1, 1000], got ${String(v)}`);
+  }
+  return v;
+}
+
+function list(value: unknown): string[] {
+  return String(value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** Flags to a configuration; exported for the test and for the browser runner. */
+export async function configFromFlags(flags: ParsedFlags): Promise<BenchConfig> {
+  const { benchConfig } = await import('./core.ts');
+  const batch = positiveInteger(flags, 'batch') ?? 1;
+  if (batch > 64) throw new WgcamError('BAD_ARGUMENT', `--batch ${batch} is more than this benchmark allows (64)`);
+  const runs = positiveInteger(flags, 'runs');
+  const config = benchConfig({ quick: flags.quick === true, batch, ...(runs !== undefined ? { runs } : {}) });
+  const e2e = list(flags.e2e);
+  if (e2e.length === 1 && e2e[0] === 'none') config.e2e = [];
+  else {
+    const bad = e2e.find((t) => !(E2E_NAMES as readonly string[]).includes(t));
+    if (bad !== undefined) throw new WgcamError('BAD_ARGUMENT', `--e2e: unknown task "${bad}": use ${E2E_NAMES.join(', ')} or none`);
+    config.e2e = e2e as E2eTask[];
+  }
+  const timing = String(flags.timing ?? 'auto');
+  if (timing !== 'auto' && timing !== 'cpu') throw new WgcamError('BAD_ARGUMENT', `--timing must be auto or cpu, got "${timing}"`);
+  config.timing = timing;
+  const filter = list(flags.filter);
+  if (filter.length > 0) config.filter = filter;
+  return config;
+}
+
+export const bench: Command = {
+  summary: 'benchmark every kernel at ResNet50 shapes, the GEMM roofline and end-to-end latency',
+  flags: BENCH_FLAGS,
+  async run(flags) {
+    const verbose = flags.verbose === true;
+    const config = await configFromFlags(flags);
+    if (flags.peers === true && flags.browser !== true) {
+      throw new WgcamError('BAD_ARGUMENT', '--peers runs in the browser (onnxruntime-web and TensorFlow.js on WebGPU): add --browser');
+    }
+    for (const [flag, ext] of [['json', '.json'], ['report', '.md'], ['chart', '.svg']] as const) {
+      const v = flags[flag];
+      if (v !== undefined && (typeof v !== 'string' || !v.toLowerCase().endsWith(ext))) {
+        throw new WgcamError('BAD_ARGUMENT', `--${flag} needs a ${ext} file name, got "${String(v)}"`);
+      }
+    }
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    // Without --verbose: the adapter, every 20th kernel, the end-to-end tasks and the peers.
+    const progress = verbose
+      ? log
+      : (line: string) => {
+          const k = /^\[(\d+)\/(\d+)\]/.exec(line);
+          if (k ? Number(k[1]) % 20 === 1 || k[1] === k[2] : /^(e2e|peer|building|starting)|adapter/.test(line)) log(line);
+        };
+    const weightsSource = String(flags.weights);
+    let result: BenchResult;
+    if (flags.browser === true) {
+      const { runInBrowser } = await import('./browser_runner.ts');
+      result = await runInBrowser({ config, peers: flags.peers === true, weights: weightsSource, log: progress, verbose });
+    } else {
+      result = await runInNode(config, weightsSource, progress);
+    }
+    const { textReport, markdownReport, svgChart } = await import('./report.ts');
+    const { writeAtomically } = await import('../src/cli/shared.ts');
+    process.stdout.write(textReport(result));
+    const command = `wgcam bench ${process.argv.slice(3).join(' ')}`.trim();
+    const encode = (s: string) => new TextEncoder().encode(s);
+    if (typeof flags.json === 'string') {
+      await writeAtomically(flags.json, encode(`${JSON.stringify({ ...result, command }, null, 1)}\n`));
+      log(`wrote ${flags.json}`);
+    }
+    if (typeof flags.chart === 'string') {
+      await writeAtomically(flags.chart, encode(svgChart(result)));
+      log(`wrote ${flags.chart}`);
+    }
+    if (typeof flags.report === 'string') {
+      const { relative, dirname } = await import('node:path');
+      const chart = typeof flags.chart === 'string' ? relative(dirname(flags.report), flags.chart) : undefined;
+      await writeAtomically(flags.report, encode(markdownReport(result, { command, ...(chart ? { chart } : {}) })));
+      log(`wrote ${flags.report}`);
+    }
+    return 0;
+  },
+};
+
+export async function runInNode(config: BenchConfig, weightsSource: string, log: (line: string) => void): Promise<BenchResult> {
+  const { createNodeGpuContext } = await import('../src/node/gpu.ts');
+  const { loadWeightsNode } = await import('../src/node/weights_node.ts');
+  const { runBench } = await import('./core.ts');
+  const loaded = config.e2e.length > 0 ? await loadWeightsNode(weightsSource) : { weights: new Map<string, Float32Array>(), description: 'none (no end-to-end tasks)' };
+  const ctx = await createNodeGpuContext();
+  try {
+    const { result } = await runBench(ctx, { config, weights: loaded.weights, weightsName: weightsSource, surface: 'node', log });
+    return result;
+  } finally {
+    ctx.destroy();
+  }
+}

@@ -1,0 +1,470 @@
+// The per-kernel cases of the benchmark: for each distinct ResNet50 layer shape, the kernels wgcam runs on it,
+// forward and backward, with their inputs made once and the dispatches to time. Browser-safe.
+import type { GpuContext } from '../src/gpu/context.ts';
+import type { Tensor } from '../src/gpu/tensor.ts';
+import { add } from '../src/kernels/add.ts';
+import { batchnormEval } from '../src/kernels/batchnorm.ts';
+import { batchnormEvalBackward, batchnormScaleBackward } from '../src/kernels/batchnorm_backward.ts';
+import { batchnormTrainBackward, batchnormTrainForward } from '../src/kernels/batchnorm_train_backward.ts';
+import { conv2d } from '../src/kernels/conv2d.ts';
+import { conv2dBackwardInput } from '../src/kernels/conv2d_backward_input.ts';
+import { conv2dBackwardWeight } from '../src/kernels/conv2d_backward_weight.ts';
+import { globalAvgPool } from '../src/kernels/global_avgpool.ts';
+import { globalAvgPoolBackward } from '../src/kernels/global_avgpool_backward.ts';
+import { linear } from '../src/kernels/linear.ts';
+import { linearBackward } from '../src/kernels/linear_backward.ts';
+import { maxPool, RESNET_MAXPOOL } from '../src/kernels/maxpool.ts';
+import { maxPoolBackward } from '../src/kernels/maxpool_backward.ts';
+import { relu } from '../src/kernels/relu.ts';
+import { reluBackward } from '../src/kernels/relu_backward.ts';
+import * as cost from './accounting.ts';
+import type { Cost } from './accounting.ts';
+import { gemm } from './gemm.ts';
+import type { ActShape, ConvShape, NetworkShapes } from './shapes.ts';
+
+export type KernelKind =
+  | 'conv'
+  | 'batchnorm'
+  | 'batchnorm_train'
+  | 'relu'
+  | 'maxpool'
+  | 'add'
+  | 'avgpool'
+  | 'linear'
+  | 'gemm'
+  | 'bandwidth';
+
+export type Pass = 'forward' | 'input_grad' | 'weight_grad' | 'backward';
+
+/** One thing to time: `setup` makes its inputs (untimed), `run` records the dispatches (timed). */
+export interface KernelCase {
+  kind: KernelKind;
+  pass: Pass;
+  name: string;
+  /** The problem, e.g. `3x3/1 64->64 56x56` or `1x256x56x56`. */
+  shape: string;
+  /** Module paths of ResNet50 that run this exact problem (empty for the roofline cases). */
+  layers: string[];
+  cost: Cost;
+  setup(ctx: GpuContext): Prepared;
+}
+
+export interface Prepared {
+  /** Record the kernel's dispatches; returns the tensors it made, released by the caller after timing. */
+  run(): Tensor[];
+  free(): void;
+}
+
+/** Deterministic values in [lo, hi) (xorshift32): benchmarks need data, not meaning. */
+export function randomData(count: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const out = new Float32Array(count);
+  let s = (seed * 2654435761) >>> 0 || 1;
+  const scale = (hi - lo) / 2 ** 32;
+  for (let i = 0; i < count; i++) {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    out[i] = lo + s * scale;
+  }
+  return out;
+}
+
+class Inputs {
+  private readonly held: Tensor[] = [];
+  private seed = 1;
+  constructor(private readonly ctx: GpuContext) {}
+  random(shape: readonly number[], lo = -1, hi = 1): Tensor {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const t = this.ctx.upload(randomData(n, this.seed++, lo, hi), shape, 'f32', 'bench input');
+    this.held.push(t);
+    return t;
+  }
+  keep(t: Tensor): Tensor {
+    this.held.push(t);
+    return t;
+  }
+  free(): void {
+    for (const t of this.held) t.release();
+    this.held.length = 0;
+  }
+}
+
+function prepared(inputs: Inputs, run: () => Tensor[]): Prepared {
+  return { run, free: () => inputs.free() };
+}
+
+const dims = (a: ActShape): number[] => [a.n, a.c, a.h, a.w];
+
+function convCases(c: ConvShape): KernelCase[] {
+  const geom = { stride: c.stride, pad: c.pad };
+  const xShape = [c.batch, c.inC, c.inH, c.inW] as const;
+  const wShape = [c.outC, c.inC, c.kernel, c.kernel];
+  const yShape = [c.batch, c.outC, c.outH, c.outW];
+  const shape = c.key;
+  return [
+    {
+      kind: 'conv',
+      pass: 'forward',
+      name: `conv fwd ${shape}`,
+      shape,
+      layers: c.layers,
+      cost: cost.convForwardCost(c),
+      setup(ctx) {
+        const inp = new Inputs(ctx);
+        const x = inp.random(xShape);
+        const w = inp.random(wShape, -0.1, 0.1);
+        return prepared(inp, () => [conv2d(ctx, x, w, geom)]);
+      },
+    },
+    {
+      kind: 'conv',
+      pass: 'input_grad',
+      name: `conv dx ${shape}`,
+      shape,
+      layers: c.layers,
+      cost: cost.convInputGradCost(c),
+      setup(ctx) {
+        const inp = new Inputs(ctx);
+        const dy = inp.random(yShape);
+        const w = inp.random(wShape, -0.1, 0.1);
+        return prepared(inp, () => [conv2dBackwardInput(ctx, dy, w, xShape, geom)]);
+      },
+    },
+    {
+      kind: 'conv',
+      pass: 'weight_grad',
+      name: `conv dw ${shape}`,
+      shape,
+      layers: c.layers,
+      cost: cost.convWeightGradCost(c),
+      setup(ctx) {
+        const inp = new Inputs(ctx);
+        const dy = inp.random(yShape);
+        const x = inp.random(xShape);
+        return prepared(inp, () => [conv2dBackwardWeight(ctx, dy, x, wShape, geom)]);
+      },
+    },
+  ];
+}
+
+function batchnormCases(a: ActShape): KernelCase[] {
+  const shape = a.key;
+  const common = { kind: 'batchnorm' as const, shape, layers: a.layers };
+  return [
+    {
+      ...common,
+      pass: 'forward',
+      name: `batchnorm fwd ${shape}`,
+      cost: cost.batchnormForwardCost(a),
+      setup(ctx) {
+        const inp = new Inputs(ctx);
+        const x = inp.random(dims(a));
+        const scale = inp.random([a.c], 0.5, 1.5);
+        const shift = inp.random([a.c]);
+        return prepared(inp, () => [batchnormEval(ctx, x, scale, shift)]);
+      },
+    },
+    {
+      ...common,
+      pass: 'backward',
+      name: `batchnorm bwd ${shape}`,
+      cost: cost.batchnormBackwardCost(a),
+      setup(ctx) {
+        const inp = new Inputs(ctx);
+        const dy = inp.random(dims(a));
+        const x = inp.random(dims(a));
+        const gamma = inp.random([a.c], 0.5, 1.5);
+        const mean = inp.random([a.c], -0.1, 0.1);
+        const variance = inp.random([a.c], 0.5, 1.5);
+        return prepared(inp, () => {
+          const r = batchnormEvalBackward(ctx, dy, x, gamma, mean, variance);
+          return [r.dx, r.dgamma, r.dbeta];
+        });
+      },
+    },
+    {
+      ...common,
+      pass: 'input_grad',
+      name: `batchnorm+relu dx ${shape}`,
+      cost: cost.batchnormScaleBackwardCost(a),
+      setup(ctx) {
+        const inp = new Inputs(ctx);
+        const dy = inp.random(dims(a));
+        const y = inp.random(dims(a));
+        const scale = inp.random([a.c], 0.5, 1.5);
+        return prepared(inp, () => [batchnormScaleBackward(ctx, dy, scale, y)]);
+      },
+    },
+    {
+      kind: 'batchnorm_train',
+      pass: 'forward',
+      shape,
+      layers: a.layers,
+      name: `batchnorm train fwd ${shape}`,
+      cost: cost.batchnormTrainForwardCost(a),
+      setup(ctx) {
+        const inp = new Inputs(ctx);
+        const x = inp.random(dims(a));
+        const gamma = inp.random([a.c], 0.5, 1.5);
+        const beta = inp.random([a.c]);
+        const mean = inp.random([a.c], -0.1, 0.1);
+        const variance = inp.random([a.c], 0.5, 1.5);
+        return prepared(inp, () => {
+          const r = batchnormTrainForward(ctx, x, gamma, beta, mean, variance, { momentum: 0.1, eps: 1e-5 });
+          return [r.y, r.mean, r.invstd];
+        });
+      },
+    },
+    {
+      kind: 'batchnorm_train',
+      pass: 'backward',
+      shape,
+      layers: a.layers,
+      name: `batchnorm train bwd ${shape}`,
+      cost: cost.batchnormTrainBackwardCost(a),
+      setup(ctx) {
+        const inp = new Inputs(ctx);
+        const dy = inp.random(dims(a));
+        const x = inp.random(dims(a));
+        const gamma = inp.random([a.c], 0.5, 1.5);
+        const mean = inp.random([a.c], -0.1, 0.1);
+        const invstd = inp.random([a.c], 0.5, 1.5);
+        return prepared(inp, () => {
+          const r = batchnormTrainBackward(ctx, dy, x, gamma, mean, invstd);
+          return [r.dx, r.dgamma, r.dbeta];
+        });
+      },
+    },
+  ];
+}
+
+function reluCases(a: ActShape): KernelCase[] {
+  const shape = a.key;
+  return [
+    {
+      kind: 'relu',
+      pass: 'forward',
+      name: `relu fwd ${shape}`,
+      shape,
+      layers: a.layers,
+      cost: cost.reluForwardCost(a),
+      setup(ctx) {
+        const inp = new Inputs(ctx);
+        const x = inp.random(dims(a));
+        return prepared(inp, () => [relu(ctx, x)]);
+      },
+    },
+    {
+      kind: 'relu',
+      pass: 'backward',
+      name: `relu bwd ${shape}`,
+      shape,
+      layers: a.layers,
+      cost: cost.reluBackwardCost(a),
+      setup(ctx) {
+        const inp = new Inputs(ctx);
+        const dy = inp.random(dims(a));
+        const y = inp.random(dims(a));
+        return prepared(inp, () => [reluBackward(ctx, dy, y)]);
+      },
+    },
+  ];
+}
+
+function addCases(a: ActShape): KernelCase[] {
+  const shape = a.key;
+  return [
+    {
+      kind: 'add',
+      pass: 'forward',
+      name: `add+relu fwd ${shape}`,
+      shape,
+      layers: a.layers,
+      cost: cost.addReluForwardCost(a),
+      setup(ctx) {
+        const inp = new Inputs(ctx);
+        const x = inp.random(dims(a));
+        const y = inp.random(dims(a));
+        return prepared(inp, () => [add(ctx, x, y, true)]);
+      },
+    },
+    {
+      kind: 'add',
+      pass: 'backward',
+      name: `add bwd (branch sum) ${shape}`,
+      shape,
+      layers: a.layers,
+      cost: cost.addBackwardCost(a),
+      setup(ctx) {
+        const inp = new Inputs(ctx);
+        const g1 = inp.random(dims(a));
+        const g2 = inp.random(dims(a));
+        return prepared(inp, () => [add(ctx, g1, g2)]);
+      },
+    },
+  ];
+}
+
+function maxPoolCases(a: ActShape): KernelCase[] {
+  const shape = a.key;
+  return [
+    {
+      kind: 'maxpool',
+      pass: 'forward',
+      name: `maxpool fwd ${shape}`,
+      shape,
+      layers: a.layers,
+      cost: cost.maxPoolForwardCost(a),
+      setup(ctx) {
+        const inp = new Inputs(ctx);
+        const x = inp.random(dims(a));
+        return prepared(inp, () => {
+          const r = maxPool(ctx, x, RESNET_MAXPOOL);
+          return [r.y, r.argmax];
+        });
+      },
+    },
+    {
+      kind: 'maxpool',
+      pass: 'backward',
+      name: `maxpool bwd ${shape}`,
+      shape,
+      layers: a.layers,
+      cost: cost.maxPoolBackwardCost(a),
+      setup(ctx) {
+        const inp = new Inputs(ctx);
+        const x = inp.random(dims(a));
+        const { y, argmax } = maxPool(ctx, x, RESNET_MAXPOOL);
+        inp.keep(argmax);
+        const dy = inp.keep(y); // any values do as the gradient
+        const xShape = dims(a) as [number, number, number, number];
+        return prepared(inp, () => [maxPoolBackward(ctx, dy, argmax, xShape, RESNET_MAXPOOL)]);
+      },
+    },
+  ];
+}
+
+function avgPoolCases(a: ActShape): KernelCase[] {
+  const shape = a.key;
+  return [
+    {
+      kind: 'avgpool',
+      pass: 'forward',
+      name: `avgpool fwd ${shape}`,
+      shape,
+      layers: a.layers,
+      cost: cost.avgPoolForwardCost(a),
+      setup(ctx) {
+        const inp = new Inputs(ctx);
+        const x = inp.random(dims(a));
+        return prepared(inp, () => [globalAvgPool(ctx, x)]);
+      },
+    },
+    {
+      kind: 'avgpool',
+      pass: 'backward',
+      name: `avgpool bwd ${shape}`,
+      shape,
+      layers: a.layers,
+      cost: cost.avgPoolBackwardCost(a),
+      setup(ctx) {
+        const inp = new Inputs(ctx);
+        const dy = inp.random([a.n, a.c]);
+        const xShape = dims(a) as [number, number, number, number];
+        return prepared(inp, () => [globalAvgPoolBackward(ctx, dy, xShape)]);
+      },
+    },
+  ];
+}
+
+function linearCases(s: NetworkShapes): KernelCase[] {
+  const l = s.linear;
+  const shape = `${l.rows}x${l.inFeatures}->${l.outFeatures}`;
+  return [
+    {
+      kind: 'linear',
+      pass: 'forward',
+      name: `linear fwd ${shape}`,
+      shape,
+      layers: ['fc'],
+      cost: cost.linearForwardCost(l),
+      setup(ctx) {
+        const inp = new Inputs(ctx);
+        const x = inp.random([l.rows, l.inFeatures]);
+        const w = inp.random([l.outFeatures, l.inFeatures], -0.05, 0.05);
+        const b = inp.random([l.outFeatures]);
+        return prepared(inp, () => [linear(ctx, x, w, b)]);
+      },
+    },
+    {
+      kind: 'linear',
+      pass: 'backward',
+      name: `linear bwd ${shape}`,
+      shape,
+      layers: ['fc'],
+      cost: cost.linearBackwardCost(l),
+      setup(ctx) {
+        const inp = new Inputs(ctx);
+        const dy = inp.random([l.rows, l.outFeatures]);
+        const x = inp.random([l.rows, l.inFeatures]);
+        const w = inp.random([l.outFeatures, l.inFeatures], -0.05, 0.05);
+        return prepared(inp, () => {
+          const r = linearBackward(ctx, dy, x, w, { needInput: true, needWeight: true, needBias: true });
+          return [r.dx!, r.dw!, r.db!];
+        });
+      },
+    },
+  ];
+}
+
+/** The roofline: a square GEMM on the shared tile core. */
+export function gemmCase(size: number): KernelCase {
+  return {
+    kind: 'gemm',
+    pass: 'forward',
+    name: `gemm ${size}x${size}x${size}`,
+    shape: `${size}x${size}x${size}`,
+    layers: [],
+    cost: cost.gemmCost(size, size, size),
+    setup(ctx) {
+      const inp = new Inputs(ctx);
+      const a = inp.random([size, size]);
+      const b = inp.random([size, size]);
+      return prepared(inp, () => [gemm(ctx, a, b)]);
+    },
+  };
+}
+
+/** Streaming bandwidth: a ReLU over `mib` MiB (read once, written once), the simplest elementwise kernel. */
+export function bandwidthCase(mib: number): KernelCase {
+  const n = (mib * 2 ** 20) / 4;
+  const a: ActShape = { key: `${n}`, layers: [], n: 1, c: 1, h: 1, w: n };
+  return {
+    kind: 'bandwidth',
+    pass: 'forward',
+    name: `stream relu ${mib} MiB`,
+    shape: `${n} f32`,
+    layers: [],
+    cost: cost.reluForwardCost(a),
+    setup(ctx) {
+      const inp = new Inputs(ctx);
+      const x = inp.random([n]);
+      return prepared(inp, () => [relu(ctx, x)]);
+    },
+  };
+}
+
+/** Every layer case for the given shapes (convs already filtered by the caller for --quick). */
+export function layerCases(s: NetworkShapes, convs: readonly ConvShape[]): KernelCase[] {
+  return [
+    ...convs.flatMap(convCases),
+    ...s.batchnorms.flatMap(batchnormCases),
+    ...s.relus.flatMap(reluCases),
+    ...maxPoolCases(s.maxpool),
+    ...s.adds.flatMap(addCases),
+    ...avgPoolCases(s.avgpool),
+    ...linearCases(s),
+  ];
+}

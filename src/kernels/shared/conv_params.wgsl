@@ -1,0 +1,12 @@
+// Parameters shared by the three conv kernels (forward, input gradient, weight gradient). The geometry
+// (IN_H, IN_W, OUT_H, OUT_W, KH, KW, STRIDE, PAD) is also given as compile-time constants by the wrapper, and
+// the kernels use those: index arithmetic divides by them on every load, and division by a constant compiles
+// to a multiply and a shift (a large saving on CPU adapters, and free on GPUs). Channels and batch stay
+// run-time values, so one pipeline serves every batch size.
+struct Conv {
+  batch: u32, inChannels: u32, inH: u32, inW: u32,
+  outChannels: u32, outH: u32, outW: u32, kH: u32,
+  kW: u32, stride: u32, pad: u32,
+  /** Weight gradient only: the K slice length of split-K. */
+  sliceK: u32,
+}
