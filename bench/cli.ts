@@ -1,5 +1,6 @@
 // `wgcam bench`: the command-line surface of the benchmark (registered in src/cli/commands.ts). Light at load
 // time: the core, Dawn and the browser runner are imported only when the command runs.
+import { GEMM_CANDIDATES } from '../src/kernels/gemm_autotune.ts';
 import { WgcamError } from '../src/errors.ts';
 import type { FlagSpec, ParsedFlags } from '../src/cli/args.ts';
 import type { Command } from '../src/cli/main.ts';
@@ -19,6 +20,7 @@ export const BENCH_FLAGS: Record<string, FlagSpec> = {
   weights: { kind: 'string', value: 'SRC', help: 'weights for the end-to-end tasks: synthetic | pretrained | PATH | URL', default: 'synthetic' },
   filter: { kind: 'string', value: 'S,S', help: 'only the kernels whose name contains one of these (e.g. "conv fwd,relu")' },
   e2e: { kind: 'string', value: 'T,T', help: 'end-to-end tasks: forward,gradcam,input_grad,train_step or none', default: 'forward,gradcam,input_grad,train_step' },
+  tiles: { kind: 'string', value: 'auto|NAME', help: `GEMM tiles for every conv and linear kernel: auto (measured) or ${Object.keys(GEMM_CANDIDATES).join(', ')}`, default: 'auto' },
   timing: { kind: 'string', value: 'auto|cpu', help: 'cpu: time kernels on the CPU around onSubmittedWorkDone even with timestamp-query', default: 'auto' },
   verbose: { kind: 'boolean', help: 'print every kernel as it is timed, and stacks on errors' },
 };
@@ -56,6 +58,11 @@ export async function configFromFlags(flags: ParsedFlags): Promise<BenchConfig> 
   const timing = String(flags.timing ?? 'auto');
   if (timing !== 'auto' && timing !== 'cpu') throw new WgcamError('BAD_ARGUMENT', `--timing must be auto or cpu, got "${timing}"`);
   config.timing = timing;
+  const tiles = String(flags.tiles ?? 'auto');
+  if (tiles !== 'auto' && !GEMM_CANDIDATES[tiles]) {
+    throw new WgcamError('BAD_ARGUMENT', `--tiles: unknown tile shape "${tiles}": use auto or one of ${Object.keys(GEMM_CANDIDATES).join(', ')}`);
+  }
+  config.tiles = tiles;
   const filter = list(flags.filter);
   if (filter.length > 0) config.filter = filter;
   return config;

@@ -4,6 +4,7 @@
 import type { GpuContext } from '../src/gpu/context.ts';
 import type { Tensor } from '../src/gpu/tensor.ts';
 import { parameterNames } from '../src/model/architecture.ts';
+import { autotuneGemm, type GemmTuning } from '../src/kernels/gemm_autotune.ts';
 import { Wgcam, type HostTensor } from '../src/session.ts';
 import { median, rates } from './accounting.ts';
 import { bandwidthCase, gemmCase, layerCases, randomData, type KernelCase, type KernelKind, type Pass } from './kernels.ts';
@@ -32,6 +33,8 @@ export interface BenchConfig {
   e2e: readonly E2eTask[];
   /** 'cpu' forces CPU-side timing even where timestamp-query exists. */
   timing: 'auto' | 'cpu';
+  /** GEMM tiles for every conv and linear kernel: 'auto' (the autotuner measures) or a GEMM_CANDIDATES key. */
+  tiles?: string;
   /** Only the cases whose name contains one of these (for a developer looking at one kernel). */
   filter?: readonly string[];
   /** Skip the per-layer cases (roofline and end-to-end only). */
@@ -134,6 +137,8 @@ export interface BenchResult {
   /** Per-pass sums over the whole network (each distinct shape's median times its count), when complete. */
   network: { conv_forward_ms: number | null; conv_input_grad_ms: number | null; conv_weight_grad_ms: number | null };
   e2e: E2eResult;
+  /** The GEMM tiles every conv and linear kernel ran on, and the autotuner's timings when it measured. */
+  gemm_tiles: GemmTuning;
   peers: Record<string, PeerResult>;
   notes: string[];
   wall_s: number;
@@ -274,6 +279,10 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
   }
   if (config.quick) notes.push('--quick: a subset of the conv shapes (one of each kind), fewer runs, a smaller roofline GEMM');
   log(`${adapter.description} (${adapter.note}); kernel timing: ${source === 'gpu' ? 'GPU timestamp-query' : 'CPU around onSubmittedWorkDone'}`);
+  // Measured afresh on every run (no store): the report says what the tiles were chosen from.
+  const gemmTiles = await autotuneGemm(ctx, config.tiles && config.tiles !== 'auto' ? { force: config.tiles } : {});
+  const tuned = Object.entries(gemmTiles.timings).map(([name, ms]) => `${name} ${fmtMs(ms)} ms`).join(', ');
+  log(`gemm tiles: ${gemmTiles.choice} (${gemmTiles.source}${tuned ? `: ${tuned}` : ''})`);
 
   // ---- kernels --------------------------------------------------------------------------------------------
   const { roofline, layers, completeConvs } = benchCases(config);
@@ -315,7 +324,7 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
   const input = benchInput(config.batch, config.size);
   let logits: Float32Array | null = null;
   if (config.e2e.length > 0) {
-    const session = Wgcam.fromContext(ctx, options.weights);
+    const session = Wgcam.fromContext(ctx, options.weights, undefined, false); // tiles already chosen above
     const gpuInput = ctx.upload(input.data, input.shape, 'f32', 'bench input');
     const pictures = benchPictures(config.batch, config.size);
     const labels = Array.from({ length: config.batch }, (_, n) => (n * 7) % 1000);
@@ -371,6 +380,7 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
     kernels,
     network: { conv_forward_ms: networkSum('forward'), conv_input_grad_ms: networkSum('input_grad'), conv_weight_grad_ms: networkSum('weight_grad') },
     e2e,
+    gemm_tiles: gemmTiles,
     peers: {},
     notes,
     wall_s: (performance.now() - started) / 1000,

@@ -19,7 +19,7 @@ import { relu } from '../src/kernels/relu.ts';
 import { reluBackward } from '../src/kernels/relu_backward.ts';
 import * as cost from './accounting.ts';
 import type { Cost } from './accounting.ts';
-import { gemm } from './gemm.ts';
+import { gemm } from '../src/kernels/gemm.ts';
 import type { ActShape, ConvShape, NetworkShapes } from './shapes.ts';
 
 export type KernelKind =

@@ -14,6 +14,7 @@ function header(r: BenchResult): string[] {
     `adapter: ${a.description} (vendor ${a.vendor || '?'}, architecture ${a.architecture || '?'}) -- ${a.note}`,
     `batch ${r.batch}, ${r.size}x${r.size}, ${r.runs} timed runs per kernel, ${r.e2e_runs} per end-to-end task, weights ${r.weights}${r.quick ? ', --quick' : ''}`,
     `kernel timing: ${r.timing === 'gpu' ? 'GPU timestamp-query (median)' : 'timing: "cpu" -- CPU time around queue.onSubmittedWorkDone (median)'}; end to end: wall clock (median)`,
+    `gemm tiles: ${describeTiles(r)}`,
   ];
 }
 
@@ -83,6 +84,7 @@ export function markdownReport(r: BenchResult, options: { command?: string; char
     `- adapter: ${r.adapter.description} (vendor ${r.adapter.vendor || '?'}, architecture ${r.adapter.architecture || '?'}): ${r.adapter.note}`,
     `- batch ${r.batch}, ${r.size}x${r.size}; ${r.runs} timed runs per kernel, ${r.e2e_runs} per end-to-end task; weights ${r.weights}${r.quick ? '; `--quick`' : ''}`,
     `- kernel timing: ${r.timing === 'gpu' ? 'GPU timestamp-query, median' : '`timing: "cpu"`: CPU time around `queue.onSubmittedWorkDone`, median'}; end to end: wall clock, median after one warm-up`,
+    `- GEMM tiles of every conv and linear kernel: ${describeTiles(r)}`,
     `- whole run: ${r.wall_s.toFixed(0)} s`,
     '',
     '## End to end',
@@ -184,4 +186,12 @@ export function svgChart(r: BenchResult): string {
   });
   o.push('</svg>');
   return `${o.join('\n')}\n`;
+}
+
+/** `vec4-64x64 (measured: vec4-64x64 12.1 ms, ...)`; older results without the field say so. */
+function describeTiles(r: BenchResult): string {
+  const t = r.gemm_tiles as BenchResult['gemm_tiles'] | undefined;
+  if (!t) return 'not recorded';
+  const times = Object.entries(t.timings).map(([name, ms]) => `${name} ${ms.toFixed(1)} ms`).join(', ');
+  return `${t.choice} (${t.source}${times ? `: ${times}` : ''})`;
 }

@@ -4,6 +4,7 @@
 import { createGpuContext, deviceLostError, type GpuContext, type GpuContextOptions } from './gpu/context.ts';
 import { Tensor } from './gpu/tensor.ts';
 import { softmax } from './kernels/softmax.ts';
+import { autotuneGemm, type AutotuneOptions, type GemmTuning } from './kernels/gemm_autotune.ts';
 import { NUM_CLASSES } from './model/architecture.ts';
 import labels from './model/imagenet_classes.json' with { type: 'json' };
 import { ResNet50, assertModulePath, type WeightMap } from './model/resnet50.ts';
@@ -45,25 +46,55 @@ export class Wgcam {
   private queue: Promise<unknown> = Promise.resolve();
   /** Device recoveries so far (a lost device is replaced on the next call). */
   recoveries = 0;
+  /** The GEMM tiles chosen for the current device (null until the first call, or `tune()`, chooses them). */
+  private gemmTuning: GemmTuning | null = null;
 
   private constructor(
     ctx: GpuContext,
     private readonly weights: WeightMap,
     private readonly newContext: (() => Promise<GpuContext>) | null,
+    private readonly tuningOptions: AutotuneOptions | false,
   ) {
     this.currentCtx = ctx;
     this.currentModel = ResNet50.load(ctx, weights);
   }
 
-  /** A session on `gpu` (navigator.gpu, or Dawn's in Node). A lost device is recreated on the next call. */
-  static async create(gpu: GPU, weights: WeightMap, options: GpuContextOptions = {}): Promise<Wgcam> {
+  /**
+   * A session on `gpu` (navigator.gpu, or Dawn's in Node). A lost device is recreated on the next call.
+   * `tuning`: where the GEMM autotuner keeps its choice per adapter, or false to keep the default tiles.
+   */
+  static async create(gpu: GPU, weights: WeightMap, options: GpuContextOptions & { tuning?: AutotuneOptions | false } = {}): Promise<Wgcam> {
     const ctx = await createGpuContext(gpu, options);
-    return new Wgcam(ctx, weights, () => createGpuContext(gpu, options));
+    return new Wgcam(ctx, weights, () => createGpuContext(gpu, options), options.tuning ?? {});
   }
 
   /** A session on an existing context; `newContext` (optional) makes a replacement after device loss. */
-  static fromContext(ctx: GpuContext, weights: WeightMap, newContext?: () => Promise<GpuContext>): Wgcam {
-    return new Wgcam(ctx, weights, newContext ?? null);
+  static fromContext(
+    ctx: GpuContext,
+    weights: WeightMap,
+    newContext?: () => Promise<GpuContext>,
+    tuning: AutotuneOptions | false = {},
+  ): Wgcam {
+    return new Wgcam(ctx, weights, newContext ?? null, tuning);
+  }
+
+  /**
+   * Choose the GEMM tiles for this adapter now (the first call does it otherwise): from the tuning store, or by
+   * timing the candidates once. Returns null when tuning is off.
+   */
+  tune(): Promise<GemmTuning | null> {
+    const next = this.queue.then(async () => {
+      await this.recoverIfLost();
+      return this.tuneIfNeeded();
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async tuneIfNeeded(): Promise<GemmTuning | null> {
+    if (this.tuningOptions === false) return null;
+    this.gemmTuning ??= await autotuneGemm(this.currentCtx, this.tuningOptions);
+    return this.gemmTuning;
   }
 
   get ctx(): GpuContext {
@@ -102,6 +133,7 @@ export class Wgcam {
   private job<T>(input: Input, run: (t: Tensor) => Promise<T>): Promise<T> {
     const next = this.queue.then(async () => {
       await this.recoverIfLost();
+      await this.tuneIfNeeded();
       if (!isHostTensor(input)) return run(input);
       const t = this.ctx.upload(input.data, input.shape, 'f32', 'input');
       try {
@@ -120,6 +152,7 @@ export class Wgcam {
     const ctx = await this.newContext();
     this.currentCtx = ctx;
     this.currentModel = ResNet50.load(ctx, this.weights);
+    this.gemmTuning = null; // a new device is tuned again (from the store, when there is one)
     this.recoveries++;
   }
 

@@ -346,9 +346,8 @@ describe('unusual formats are converted, not rejected', () => {
   });
 
   // PIL (libjpeg) reads a 3-component JPEG with an Adobe marker whose transform is 0 as RGB, unconverted;
-  // jpeg-js applies the YCbCr transform anyway unless told `colorTransform: false`, which decode_node.ts does
-  // not pass. Remove `.fails` when decode_node.ts handles it.
-  test.fails('KNOWN BUG: an Adobe RGB JPEG (transform 0) keeps its colours', () => {
+  // jpeg-js applies the YCbCr transform unless told `colorTransform: false`, which decode_node.ts passes then.
+  test('an Adobe RGB JPEG (transform 0) keeps its colours', () => {
     const rgb = decodeImageBytes(makeJpeg({ width: 8, height: 8, components: 3, adobe: 0, block: () => [255, 0, 0] }), 'adobe-rgb.jpg');
     expect(maxDiff(rgb.data, blockwise(8, 8, () => [255, 0, 0]))).toBeLessThanOrEqual(2);
   });

@@ -37,6 +37,7 @@ import {
   loadFromUrl,
   loadPretrained,
   loadSynthetic,
+  localTuningStore,
   type LoadedWeights,
   type Progress,
 } from './weights_cache.ts';
@@ -394,7 +395,7 @@ async function createSession(keepResults = false): Promise<void> {
   setStatus('Starting the GPU and uploading the weights…', performance.now());
   let session: Wgcam;
   try {
-    session = await Wgcam.create(state.gpu, weights.weights);
+    session = await Wgcam.create(state.gpu, weights.weights, { tuning: { store: localTuningStore } });
   } catch (e) {
     if (errorCode(e) === 'NO_ADAPTER') {
       showAlert(

@@ -1,6 +1,8 @@
 // Where the app's weights come from: the pretrained file (Cache Storage first, else a download whose SHA-256
 // is checked before it is cached), any other URL (downloaded, not cached), a local file, or the synthetic
-// generator. Parsing and checking are the core's (`loadWeightsFromBytes`); this module only moves bytes.
+// generator. Parsing and checking are the core's (`loadWeightsFromBytes`); this module only moves bytes. It also
+// keeps the GEMM autotuner's choice per adapter, the app's other piece of cached state.
+import type { TuningStore } from '../kernels/gemm_autotune.ts';
 import { WgcamError } from '../errors.ts';
 import { PRETRAINED, OFFLINE_HINT, downloadWithProgress, loadWeightsFromBytes, sha256Hex } from '../model/weights.ts';
 import { syntheticResNet50 } from '../model/synthetic.ts';
@@ -128,3 +130,21 @@ export function loadSynthetic(): LoadedWeights {
     fromCache: false,
   };
 }
+
+/** The GEMM autotuner's choice per adapter, kept in localStorage so a second visit does not measure again. */
+export const localTuningStore: TuningStore = {
+  async get(key) {
+    try {
+      return localStorage.getItem(`wgcam:${key}`) ?? undefined;
+    } catch {
+      return undefined; // storage disabled (private mode, sandboxed frame): measure each visit
+    }
+  },
+  async set(key, value) {
+    try {
+      localStorage.setItem(`wgcam:${key}`, value);
+    } catch {
+      // full or disabled: the choice is only lost, never wrong
+    }
+  },
+};

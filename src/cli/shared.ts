@@ -9,6 +9,8 @@ import { createNodeGpuContext } from '../node/gpu.ts';
 import { loadWeightsNode } from '../node/weights_node.ts';
 import { makeProgressBar } from '../node/progress.ts';
 import { Wgcam } from '../session.ts';
+import { GEMM_CANDIDATES, type AutotuneOptions, type GemmTuning } from '../kernels/gemm_autotune.ts';
+import { fileTuningStore } from '../node/tuning_store.ts';
 import type { ParsedFlags } from './args.ts';
 
 /** The module outputs `--dump` writes, named `act.<path>` as in the fixtures. */
@@ -32,7 +34,26 @@ export async function openSession(flags: ParsedFlags): Promise<Wgcam> {
     process.stderr.write(`${describeAdapter(ctx)}\n`);
     process.stderr.write(`weights: ${loaded.description}\n`);
   }
-  return Wgcam.fromContext(ctx, loaded.weights, createNodeGpuContext);
+  const session = Wgcam.fromContext(ctx, loaded.weights, createNodeGpuContext, nodeTuningOptions());
+  if (verbose) {
+    const tuning = await session.tune();
+    if (tuning) process.stderr.write(`${describeTuning(tuning)}\n`);
+  }
+  return session;
+}
+
+/** The GEMM autotuner's settings in Node: choices kept in the cache folder; WGCAM_GEMM_TILES forces one. */
+export function nodeTuningOptions(env: Record<string, string | undefined> = process.env): AutotuneOptions {
+  const force = env.WGCAM_GEMM_TILES;
+  if (force !== undefined && force !== '' && force !== 'auto' && !GEMM_CANDIDATES[force]) {
+    throw new WgcamError('BAD_ARGUMENT', `WGCAM_GEMM_TILES=${force} is not a tile shape: use auto or one of ${Object.keys(GEMM_CANDIDATES).join(', ')}`);
+  }
+  return { store: fileTuningStore(), ...(force && force !== 'auto' ? { force } : {}) };
+}
+
+export function describeTuning(t: GemmTuning): string {
+  const times = Object.entries(t.timings).map(([name, ms]) => `${name} ${ms.toFixed(1)} ms`).join(', ');
+  return `gemm tiles: ${t.choice} (${t.source}${times ? `: ${times}` : ''})`;
 }
 
 export interface Inputs {

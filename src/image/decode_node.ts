@@ -132,10 +132,41 @@ function decodePng(bytes: Uint8Array, name: string): RgbImage {
   return dropAlpha(rgba, width, height, depth === 16 ? 8 : 0);
 }
 
+/**
+ * True when the JPEG carries an Adobe APP14 marker with transform 0 and no JFIF marker: libjpeg then reads
+ * three components as RGB, not YCbCr. Walks the marker segments up to the first scan; malformed data says false
+ * (the decoder reports it).
+ */
+export function isAdobeRgb(bytes: Uint8Array): boolean {
+  let adobeTransform = -1;
+  let jfif = false;
+  let at = 2;
+  while (at + 4 <= bytes.length && bytes[at] === 0xff) {
+    const marker = bytes[at + 1]!;
+    if (marker === 0xda || marker === 0xd9) break; // start of scan, end of image
+    const length = (bytes[at + 2]! << 8) | bytes[at + 3]!;
+    const data = at + 4;
+    const ascii = (offset: number, text: string) =>
+      [...text].every((ch, i) => data + offset + i < bytes.length && bytes[data + offset + i] === ch.charCodeAt(0));
+    if (marker === 0xe0 && ascii(0, 'JFIF')) jfif = true;
+    if (marker === 0xee && ascii(0, 'Adobe') && data + 11 < bytes.length) adobeTransform = bytes[data + 11]!;
+    if (length < 2) break;
+    at += 2 + length;
+  }
+  return adobeTransform === 0 && !jfif;
+}
+
 function decodeJpeg(bytes: Uint8Array, name: string): RgbImage {
   let img: { width: number; height: number; data: Uint8Array };
   try {
-    img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_MEGAPIXELS, maxMemoryUsageInMB: JPEG_MEMORY_MB });
+    img = jpeg.decode(bytes, {
+      useTArray: true,
+      formatAsRGBA: true,
+      maxResolutionInMP: MAX_MEGAPIXELS,
+      maxMemoryUsageInMB: JPEG_MEMORY_MB,
+      // jpeg-js converts every 3-component JPEG from YCbCr; libjpeg (PIL) leaves Adobe transform-0 files as RGB.
+      ...(isAdobeRgb(bytes) ? { colorTransform: false } : {}),
+    });
   } catch (e) {
     const why = e instanceof Error ? e.message.split('\n')[0]! : String(e);
     if (/maxResolutionInMP|maxMemoryUsageInMB|allocate enough memory/.test(why)) {

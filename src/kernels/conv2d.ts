@@ -3,8 +3,7 @@ import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import source from './conv2d.wgsl?raw';
 import convParams from './shared/conv_params.wgsl?raw';
-import gemmTile from './shared/gemm_tile.wgsl?raw';
-import { chooseTiles, gemmGroups, tileConstants } from './gemm_config.ts';
+import { chooseTiles, gemmGroups, gemmCore } from './gemm_config.ts';
 import { constants, params, shader } from './wgsl.ts';
 
 export interface ConvGeometry {
@@ -52,13 +51,12 @@ export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, geom: ConvGeometry
   if (outH < 1 || outW < 1) throw new Error(`conv2d: input ${inH}x${inW} is too small for a ${kH}x${kW} kernel`);
   const affine = epilogue.scale !== undefined;
   if (affine !== (epilogue.shift !== undefined)) throw new Error('conv2d: scale and shift go together');
-  const tiles = chooseTiles(outC, batch * outH * outW);
+  const tiles = chooseTiles(ctx, outC, batch * outH * outW);
   const code = shader(
     constants({ AFFINE: affine, RESIDUAL: epilogue.residual !== undefined, RELU: epilogue.relu === true }),
-    tileConstants(tiles),
+    gemmCore(tiles),
     convPrelude({ inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad }),
     source,
-    gemmTile,
   );
   const y = ctx.empty([batch, outC, outH, outW], 'f32', 'conv2d');
   const dummy = ctx.dummy;

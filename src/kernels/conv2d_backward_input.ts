@@ -3,9 +3,50 @@ import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { convPrelude, convOutputSize, type ConvGeometry } from './conv2d.ts';
 import source from './conv2d_backward_input.wgsl?raw';
-import { chooseTiles, gemmGroups, tileConstants } from './gemm_config.ts';
-import gemmTile from './shared/gemm_tile.wgsl?raw';
-import { params, shader } from './wgsl.ts';
+import { chooseTiles, gemmGroups, gemmCore } from './gemm_config.ts';
+import { constants, params, shader } from './wgsl.ts';
+
+/** The constants of one stride phase of the input gradient (see conv2d_backward_input.wgsl). */
+export interface StridePhase {
+  [name: string]: number;
+  PHASE_Y: number;
+  PHASE_X: number;
+  PHASE_H: number;
+  PHASE_W: number;
+  TAPS_Y: number;
+  TAPS_X: number;
+  TAP0_Y: number;
+  TAP0_X: number;
+  DY_OFF_Y: number;
+  DY_OFF_X: number;
+}
+
+/** Along one axis: the input positions p, p+s, ... and the kernel taps t0, t0+s, ... that reach them. */
+function axisPhase(phase: number, size: number, kernel: number, stride: number, pad: number) {
+  const tap0 = (phase + pad) % stride;
+  return {
+    pixels: phase < size ? Math.ceil((size - phase) / stride) : 0,
+    taps: tap0 < kernel ? Math.ceil((kernel - tap0) / stride) : 0,
+    tap0,
+    dyOffset: Math.floor((phase + pad) / stride),
+  };
+}
+
+/** stride² phases (one for stride 1); a phase with no taps is a GEMM with K = 0, which writes its zeros. */
+export function stridePhases(inH: number, inW: number, kH: number, kW: number, geom: ConvGeometry): StridePhase[] {
+  const phases: StridePhase[] = [];
+  for (let py = 0; py < geom.stride; py++) {
+    for (let px = 0; px < geom.stride; px++) {
+      const y = axisPhase(py, inH, kH, geom.stride, geom.pad);
+      const x = axisPhase(px, inW, kW, geom.stride, geom.pad);
+      phases.push({
+        PHASE_Y: py, PHASE_X: px, PHASE_H: y.pixels, PHASE_W: x.pixels,
+        TAPS_Y: y.taps, TAPS_X: x.taps, TAP0_Y: y.tap0, TAP0_X: x.tap0, DY_OFF_Y: y.dyOffset, DY_OFF_X: x.dyOffset,
+      });
+    }
+  }
+  return phases;
+}
 
 /** dx [N, C, H, W] of y = conv2d(x, w) given dy [N, CO, OH, OW] and w [CO, C, KH, KW]. */
 export function conv2dBackwardInput(
@@ -24,14 +65,18 @@ export function conv2dBackwardInput(
   if (outH !== convOutputSize(inH, kH, geom.stride, geom.pad) || outW !== convOutputSize(inW, kW, geom.stride, geom.pad)) {
     throw new Error(`conv2dBackwardInput: dy is ${outH}x${outW}, the forward of a ${inH}x${inW} input gives another size`);
   }
-  const n = batch * inH * inW;
-  const tiles = chooseTiles(inC, n);
   const dx = ctx.empty(inputShape, 'f32', 'conv2d dx');
-  ctx.dispatch(
-    ctx.pipeline(shader(tileConstants(tiles), convPrelude({ inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad }), source, gemmTile), 'conv2d_backward_input'),
-    [ctx.uniform(params([batch, inC, inH, inW, outC, outH, outW, kH, kW, geom.stride, geom.pad, 0])), dy, w, dx],
-    gemmGroups(tiles, inC, n),
-    `conv2d dx ${kH}x${kW}/${geom.stride} ${outC}->${inC} ${inH}x${inW}`,
-  );
+  const prelude = convPrelude({ inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad });
+  for (const phase of stridePhases(inH, inW, kH, kW, geom)) {
+    const n = batch * phase.PHASE_H * phase.PHASE_W;
+    if (n === 0) continue; // an input smaller than the stride has no pixel in this phase
+    const tiles = chooseTiles(ctx, inC, n);
+    ctx.dispatch(
+      ctx.pipeline(shader(gemmCore(tiles), prelude, constants(phase), source), 'conv2d_backward_input'),
+      [ctx.uniform(params([batch, inC, inH, inW, outC, outH, outW, kH, kW, geom.stride, geom.pad, 0])), dy, w, dx],
+      gemmGroups(tiles, inC, n),
+      `conv2d dx ${kH}x${kW}/${geom.stride} ${outC}->${inC} ${inH}x${inW}${geom.stride > 1 ? ` phase ${phase.PHASE_Y},${phase.PHASE_X}` : ''}`,
+    );
+  }
   return dx;
 }

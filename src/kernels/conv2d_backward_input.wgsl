@@ -1,8 +1,19 @@
-// Conv2d input gradient as an implicit GEMM over NCHW tensors (the transpose of the forward's GEMM):
-//   rows m = input channel, columns n = (batch, iy, ix), reduction k = (output channel, ky, kx).
+// Conv2d input gradient as an implicit GEMM over NCHW tensors (the transpose of the forward's GEMM), one
+// dispatch per stride phase:
 // dx[b,ci,iy,ix] = sum dy[b,co,oy,ox] * W[co,ci,ky,kx] over the (oy, ox) that reached (iy, ix) through (ky, kx):
-// oy = (iy + pad - ky) / stride when that divides exactly and lands inside dy. Input rows and columns that no
-// window reached (PyTorch floors the output size) get no term, hence 0.
+// oy = (iy + pad - ky) / stride when that divides exactly and lands inside dy.
+// With stride s, only the taps ky = (iy + pad) mod s + s*ty divide exactly, and which ones depends on iy mod s
+// alone. So the input pixels are split by phase (iy mod s, ix mod s), and each phase is a dense GEMM over its
+// own taps: no multiply is spent on a tap the stride skips (3/4 of them at stride 2). Stride 1 is one phase.
+//   rows m = input channel, columns n = (batch, qy, qx) with iy = PHASE_Y + s*qy,
+//   reduction k = (output channel, ty, tx) with ky = TAP0_Y + s*ty, and then oy = qy + DY_OFF_Y - ty.
+// Input rows and columns that no window reached (PyTorch floors the output size) get no term, hence 0.
+// Phase constants from the wrapper: PHASE_Y/X, PHASE_H/W (the phase's pixel grid), TAPS_Y/X, TAP0_Y/X, DY_OFF_Y/X.
+
+// Divisors for the tap index. A phase can have no taps (a 1x1 kernel at stride 2 reaches only even pixels):
+// its K is 0, so the loaders never run and the tile core writes zeros, but the divisions must still compile.
+const TAPS_PER_CHANNEL: u32 = max(TAPS_Y * TAPS_X, 1u);
+const TAPS_ROW: u32 = max(TAPS_X, 1u);
 
 @group(0) @binding(0) var<uniform> p: Conv;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
@@ -10,41 +21,36 @@
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
 fn gemmDims() -> vec3u {
-  return vec3u(p.inChannels, p.batch * IN_H * IN_W, p.outChannels * KH * KW);
+  return vec3u(p.inChannels, p.batch * PHASE_H * PHASE_W, p.outChannels * TAPS_Y * TAPS_X);
 }
 
 fn loadA(m: u32, k: u32) -> f32 {
-  // k = (co, ky, kx), so W[co, m, ky, kx].
-  let kArea = KH * KW;
-  let co = k / kArea;
-  return w[(co * p.inChannels + m) * kArea + k % kArea];
+  // k = (co, ty, tx), so W[co, m, ky, kx].
+  let co = k / TAPS_PER_CHANNEL;
+  let t = k % TAPS_PER_CHANNEL;
+  let ky = TAP0_Y + STRIDE * (t / TAPS_ROW);
+  let kx = TAP0_X + STRIDE * (t % TAPS_ROW);
+  return w[((co * p.inChannels + m) * KH + ky) * KW + kx];
 }
 
 fn loadB(k: u32, n: u32) -> f32 {
-  let kArea = KH * KW;
-  let co = k / kArea;
-  let kr = k % kArea;
-  let ky = kr / KW;
-  let kx = kr % KW;
-  let inArea = IN_H * IN_W;
-  let b = n / inArea;
-  let pix = n % inArea;
-  let iy = pix / IN_W;
-  let ix = pix % IN_W;
-  // i32: positions left of or above the padded border are negative.
-  let ty = i32(iy + PAD) - i32(ky);
-  let tx = i32(ix + PAD) - i32(kx);
-  if (ty < 0 || tx < 0) { return 0.0; }
-  let sy = u32(ty);
-  let sx = u32(tx);
-  if (sy % STRIDE != 0u || sx % STRIDE != 0u) { return 0.0; }
-  let oy = sy / STRIDE;
-  let ox = sx / STRIDE;
-  if (oy >= OUT_H || ox >= OUT_W) { return 0.0; }
-  return dy[((b * p.outChannels + co) * OUT_H + oy) * OUT_W + ox];
+  let co = k / TAPS_PER_CHANNEL;
+  let t = k % TAPS_PER_CHANNEL;
+  let phaseArea = PHASE_H * PHASE_W;
+  let b = n / phaseArea;
+  let q = n % phaseArea;
+  // i32: taps past the top or left edge of dy are negative.
+  let oy = i32(q / PHASE_W + DY_OFF_Y) - i32(t / TAPS_ROW);
+  let ox = i32(q % PHASE_W + DY_OFF_X) - i32(t % TAPS_ROW);
+  if (oy < 0 || ox < 0 || oy >= i32(OUT_H) || ox >= i32(OUT_W)) { return 0.0; }
+  return dy[((b * p.outChannels + co) * OUT_H + u32(oy)) * OUT_W + u32(ox)];
 }
 
 fn storeC(m: u32, n: u32, acc: f32) {
-  let inArea = IN_H * IN_W;
-  dx[((n / inArea) * p.inChannels + m) * inArea + n % inArea] = acc;
+  let phaseArea = PHASE_H * PHASE_W;
+  let b = n / phaseArea;
+  let q = n % phaseArea;
+  let iy = PHASE_Y + STRIDE * (q / PHASE_W);
+  let ix = PHASE_X + STRIDE * (q % PHASE_W);
+  dx[((b * p.inChannels + m) * IN_H + iy) * IN_W + ix] = acc;
 }

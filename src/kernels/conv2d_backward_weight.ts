@@ -4,8 +4,7 @@ import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { convPrelude, convOutputSize, type ConvGeometry } from './conv2d.ts';
 import source from './conv2d_backward_weight.wgsl?raw';
-import { chooseTiles, gemmGroups, tileConstants, type GemmTiles } from './gemm_config.ts';
-import gemmTile from './shared/gemm_tile.wgsl?raw';
+import { chooseTiles, gemmGroups, gemmCore, type GemmTiles } from './gemm_config.ts';
 import { splitKReduce } from './split_k_reduce.ts';
 import { params, shader } from './wgsl.ts';
 
@@ -49,14 +48,14 @@ export function conv2dBackwardWeight(
   const m = outC;
   const n = inC * kH * kW;
   const k = batch * outH * outW;
-  const tiles = chooseTiles(m, n);
+  const tiles = chooseTiles(ctx, m, n);
   const wanted = Math.max(1, Math.min(options.splitK ?? chooseSplitK(tiles, m, n, k), k));
   // Slices are whole K tiles; rounding may leave fewer slices than asked for.
   const sliceK = Math.ceil(Math.ceil(k / wanted) / tiles.tileK) * tiles.tileK;
   const splits = Math.ceil(k / sliceK);
   const out = splits === 1 ? ctx.empty(wShape, 'f32', 'conv2d dw') : ctx.empty([splits, m, n], 'f32', 'conv2d dw slices');
   ctx.dispatch(
-    ctx.pipeline(shader(tileConstants(tiles), convPrelude({ inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad }), source, gemmTile), 'conv2d_backward_weight'),
+    ctx.pipeline(shader(gemmCore(tiles), convPrelude({ inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad }), source), 'conv2d_backward_weight'),
     [ctx.uniform(params([batch, inC, inH, inW, outC, outH, outW, kH, kW, geom.stride, geom.pad, sliceK])), dy, x, out],
     gemmGroups(tiles, m, n, splits),
     `conv2d dw ${kH}x${kW}/${geom.stride} ${inC}->${outC} ${inH}x${inW}${splits > 1 ? ` split ${splits}` : ''}`,

@@ -1,8 +1,7 @@
 import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
-import { chooseTiles, gemmGroups, tileConstants } from './gemm_config.ts';
+import { chooseTiles, gemmGroups, gemmCore } from './gemm_config.ts';
 import source from './linear_backward_input.wgsl?raw';
-import gemmTile from './shared/gemm_tile.wgsl?raw';
 import { params, shader } from './wgsl.ts';
 
 /** dx [rows, in] = dy [rows, out] W [out, in]. */
@@ -10,10 +9,10 @@ export function linearBackwardInput(ctx: GpuContext, dy: Tensor, w: Tensor): Ten
   const [rows, outFeatures] = dy.shape as [number, number];
   const [wOut, inFeatures] = w.shape as [number, number];
   if (wOut !== outFeatures) throw new Error(`linearBackwardInput: dy has ${outFeatures} features, weight has ${wOut} outputs`);
-  const tiles = chooseTiles(rows, inFeatures);
+  const tiles = chooseTiles(ctx, rows, inFeatures);
   const dx = ctx.empty([rows, inFeatures], 'f32', 'linear dx');
   ctx.dispatch(
-    ctx.pipeline(shader(tileConstants(tiles), source, gemmTile), 'linear_backward_input'),
+    ctx.pipeline(shader(gemmCore(tiles), source), 'linear_backward_input'),
     [ctx.uniform(params([rows, inFeatures, outFeatures])), dy, w, dx],
     gemmGroups(tiles, rows, inFeatures),
     `linear dx ${outFeatures}->${inFeatures}`,

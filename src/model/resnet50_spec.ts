@@ -1,7 +1,7 @@
 // Every tensor of torchvision's ResNet50 state dict (v1.5, the names timm's resnet50.tv_in1k uses too), and
 // the check that a weights file holds all of them with the right shapes and finite values.
 import { EXPANSION, FEATURES, NUM_CLASSES, STAGES } from './architecture.ts';
-import { formatShape, toFloat32, weightsError, type RawTensor, type SafetensorsFile } from './safetensors.ts';
+import { formatShape, quoteName, toFloat32, weightsError, type RawTensor, type SafetensorsFile } from './safetensors.ts';
 
 export type TensorKind =
   | 'conv_weight'
@@ -102,7 +102,7 @@ export function validateResNet50(file: SafetensorsFile): Map<string, Float32Arra
   const prefix = findPrefix(file.tensors);
   const missing = RESNET50_FLOAT_TENSORS.filter((t) => !file.tensors.has(prefix + t.name));
   if (missing.length === RESNET50_FLOAT_TENSORS.length) {
-    const sample = [...file.tensors.keys()].slice(0, 3).map((n) => `"${n}"`).join(', ');
+    const sample = [...file.tensors.keys()].slice(0, 3).map((n) => quoteName(n)).join(', ');
     throw weightsError(
       'WEIGHTS_MISSING_TENSOR',
       `no ResNet50 tensor found (the file has ${file.tensors.size} tensors${sample ? `, e.g. ${sample}` : ''}): use torchvision ResNet50 weights such as timm/resnet50.tv_in1k`,

@@ -1,5 +1,6 @@
-// A plain GEMM, C[M,N] = A[M,K] B[K,N], row-major, on the shared tile core (src/kernels/shared/gemm_tile.wgsl)
-// that every conv and linear kernel of wgcam is built on: the roofline the per-layer figures are read against.
+// A plain GEMM, C[M,N] = A[M,K] B[K,N], row-major, on the shared tile core that every conv and linear kernel of
+// wgcam is built on: the autotuner times the candidate tiles with it, and the bench reads per-layer figures
+// against it as the roofline.
 
 struct Params { m: u32, n: u32, k: u32, _pad: u32 }
 

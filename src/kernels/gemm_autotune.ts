@@ -1,0 +1,134 @@
+// A small autotuner for the GEMM tiles that every conv and linear kernel uses. Software adapters (one CPU
+// thread per workgroup) and GPUs (thousands of lanes) want different tiles, so the choice is measured on the
+// adapter at hand and remembered per adapter: a CPU's preference never decides what a GPU runs.
+//
+// Each candidate runs one plain GEMM; its result is checked against a float64 CPU product before it is timed,
+// so a tile shape that miscompiles on some driver can never be chosen.
+import type { GpuContext } from '../gpu/context.ts';
+import { gemm } from './gemm.ts';
+import { DEFAULT_TILES, SCALAR_TILES, WIDE_TILES, setPreferredTiles, type GemmTiles } from './gemm_config.ts';
+
+/** The tile shapes the autotuner chooses from, by the name reports and overrides use. */
+export const GEMM_CANDIDATES: Readonly<Record<string, GemmTiles>> = {
+  'vec4-64x64': DEFAULT_TILES,
+  'vec4-128x128': WIDE_TILES,
+  'scalar-64x64': SCALAR_TILES,
+};
+
+/** Where choices persist between processes (Node: a JSON file in the cache folder; browser: localStorage). */
+export interface TuningStore {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+}
+
+export interface GemmTuning {
+  /** A key of GEMM_CANDIDATES. */
+  choice: string;
+  /** How it was decided. */
+  source: 'measured' | 'cached' | 'forced';
+  /** Median milliseconds per candidate when measured. */
+  timings: Record<string, number>;
+}
+
+const DEFAULT_CHOICE = 'vec4-64x64';
+/** A candidate replaces the default only when it takes less than this fraction of the default's time. */
+const CLEAR_WIN = 0.9;
+
+/** Bump when the candidates or the cores change, so old measurements are not reused. */
+const TUNING_VERSION = 'gemm-tiles-v1';
+
+export function tuningKey(ctx: GpuContext): string {
+  const a = ctx.adapter;
+  return `${TUNING_VERSION}|${a.vendor}|${a.architecture}|${a.device ?? ''}|${a.description}`;
+}
+
+export interface AutotuneOptions {
+  store?: TuningStore;
+  /** Use this candidate without measuring (a key of GEMM_CANDIDATES). */
+  force?: string;
+  /**
+   * The GEMM that is timed, [M, N, K]. Default [128, 784, 256]: a layer2-like 1x1 conv at 28x28, small enough
+   * for a software adapter (about 25 ms per run on SwiftShader with the vec4 tiles) and with enough columns that
+   * wide tiles do not win on a GPU by leaving it idle.
+   */
+  shape?: readonly [number, number, number];
+  /** Timed runs per candidate (default 5). */
+  runs?: number;
+}
+
+/** Choose the context's GEMM tiles: from the store, by measuring, or as forced; the choice applies to `ctx`. */
+export async function autotuneGemm(ctx: GpuContext, options: AutotuneOptions = {}): Promise<GemmTuning> {
+  if (options.force !== undefined) {
+    const tiles = GEMM_CANDIDATES[options.force];
+    if (!tiles) throw new Error(`unknown GEMM tiles "${options.force}": use one of ${Object.keys(GEMM_CANDIDATES).join(', ')}`);
+    setPreferredTiles(ctx, tiles);
+    return { choice: options.force, source: 'forced', timings: {} };
+  }
+  const key = tuningKey(ctx);
+  const cached = await options.store?.get(key).catch(() => undefined);
+  if (cached !== undefined && GEMM_CANDIDATES[cached]) {
+    setPreferredTiles(ctx, GEMM_CANDIDATES[cached]);
+    return { choice: cached, source: 'cached', timings: {} };
+  }
+  const timings = await measureCandidates(ctx, options.shape ?? [128, 784, 256], options.runs ?? 5);
+  const ranked = Object.entries(timings).sort((x, y) => x[1] - y[1]);
+  if (ranked.length === 0) throw new Error('GEMM autotuner: no candidate produced a correct product');
+  // Another candidate must beat the default clearly: within timing noise the default, tuned on the whole
+  // network rather than one product, is the better bet.
+  const defaultTime = timings[DEFAULT_CHOICE];
+  const choice = defaultTime !== undefined && ranked[0]![1] > CLEAR_WIN * defaultTime ? DEFAULT_CHOICE : ranked[0]![0];
+  setPreferredTiles(ctx, GEMM_CANDIDATES[choice]!);
+  await options.store?.set(key, choice).catch(() => undefined); // a read-only cache only costs a re-measure
+  return { choice, source: 'measured', timings };
+}
+
+async function measureCandidates(ctx: GpuContext, shape: readonly [number, number, number], runs: number): Promise<Record<string, number>> {
+  const [rows, cols, depth] = shape;
+  // Deterministic inputs in [-0.5, 0.5): any failure reproduces.
+  let state = 12345;
+  const random = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32) - 0.5;
+  const hostA = Float32Array.from({ length: rows * depth }, random);
+  const hostB = Float32Array.from({ length: depth * cols }, random);
+  const reference = new Float64Array(rows * cols);
+  for (let m = 0; m < rows; m++) {
+    for (let k = 0; k < depth; k++) {
+      const a = hostA[m * depth + k]!;
+      for (let n = 0; n < cols; n++) reference[m * cols + n]! += a * hostB[k * cols + n]!;
+    }
+  }
+  const a = ctx.upload(hostA, [rows, depth], 'f32', 'autotune A');
+  const b = ctx.upload(hostB, [depth, cols], 'f32', 'autotune B');
+  const timings: Record<string, number> = {};
+  try {
+    for (const [name, tiles] of Object.entries(GEMM_CANDIDATES)) {
+      // The first run compiles the pipeline and is the one checked.
+      const first = gemm(ctx, a, b, tiles);
+      const out = await ctx.read(first);
+      first.release();
+      if (relativeL2(out, reference) > 1e-5) continue;
+      const times: number[] = [];
+      for (let r = 0; r < runs; r++) {
+        const start = performance.now();
+        gemm(ctx, a, b, tiles).release();
+        await ctx.sync();
+        times.push(performance.now() - start);
+      }
+      times.sort((x, y) => x - y);
+      timings[name] = times[Math.floor(times.length / 2)]!;
+    }
+  } finally {
+    a.release();
+    b.release();
+  }
+  return timings;
+}
+
+function relativeL2(out: Float32Array, reference: Float64Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < reference.length; i++) {
+    num += (out[i]! - reference[i]!) ** 2;
+    den += reference[i]! ** 2;
+  }
+  return Math.sqrt(num / den);
+}

@@ -1,0 +1,30 @@
+// The GEMM autotuner's memory in Node: one small JSON file in wgcam's cache folder, keyed by adapter.
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { TuningStore } from '../kernels/gemm_autotune.ts';
+import { defaultCacheDir } from './weights_node.ts';
+
+export function fileTuningStore(path: string = join(defaultCacheDir(), 'tuning.json')): TuningStore {
+  const readAll = async (): Promise<Record<string, string>> => {
+    try {
+      const parsed: unknown = JSON.parse(await readFile(path, 'utf8'));
+      return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, string>) : {};
+    } catch {
+      return {}; // missing or damaged: measure again, and the next write replaces it
+    }
+  };
+  return {
+    async get(key) {
+      const value = (await readAll())[key];
+      return typeof value === 'string' ? value : undefined;
+    },
+    async set(key, value) {
+      const all = { ...(await readAll()), [key]: value };
+      await mkdir(dirname(path), { recursive: true });
+      // Written aside and renamed, so a concurrent reader never sees half a file.
+      const partial = `${path}.${process.pid}.partial`;
+      await writeFile(partial, `${JSON.stringify(all, null, 2)}\n`);
+      await rename(partial, path);
+    },
+  };
+}

@@ -1,0 +1,121 @@
+// The GEMM tile candidates and the autotuner that picks among them per adapter. Every candidate must give the
+// same answers as the float64 CPU reference through the real kernels (conv forward, input and weight
+// gradients, on odd shapes that leave partial tiles), since any of them may be the one an adapter runs.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { GpuContext } from '../src/gpu/context.ts';
+import type { Tensor } from '../src/gpu/tensor.ts';
+import { conv2d } from '../src/kernels/conv2d.ts';
+import { conv2dBackwardInput } from '../src/kernels/conv2d_backward_input.ts';
+import { conv2dBackwardWeight } from '../src/kernels/conv2d_backward_weight.ts';
+import { gemm } from '../src/kernels/gemm.ts';
+import { GEMM_CANDIDATES, autotuneGemm, tuningKey } from '../src/kernels/gemm_autotune.ts';
+import { THIN_TILES, chooseTiles, getPreferredTiles, setPreferredTiles } from '../src/kernels/gemm_config.ts';
+import { createNodeGpuContext } from '../src/node/gpu.ts';
+import { fileTuningStore } from '../src/node/tuning_store.ts';
+import * as ref from './reference/ops.ts';
+
+let ctx: GpuContext;
+let dir: string;
+const rng = ref.mulberry32(7);
+const randn = (n: number) => Float32Array.from(ref.randn(n, rng));
+
+beforeAll(async () => {
+  ctx = await createNodeGpuContext();
+  dir = mkdtempSync(join(tmpdir(), 'wgcam-tuning-'));
+});
+afterAll(() => {
+  ctx?.destroy();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function take(t: Tensor): Promise<Float32Array> {
+  try {
+    return await ctx.read(t);
+  } finally {
+    t.release();
+  }
+}
+
+describe('every tile candidate computes the same products', () => {
+  const candidates = [...Object.entries(GEMM_CANDIDATES), ['thin', THIN_TILES] as const];
+  for (const [name, tiles] of candidates) {
+    test(`${name}: plain GEMM 131x70x37 (partial tiles on every side)`, async () => {
+      const [m, n, k] = [131, 70, 37];
+      const a = randn(m * k);
+      const b = randn(k * n);
+      const want = new Float64Array(m * n);
+      for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) want[i * n + j]! += a[i * k + p]! * b[p * n + j]!;
+      const ta = ctx.upload(a, [m, k]);
+      const tb = ctx.upload(b, [k, n]);
+      const got = await take(gemm(ctx, ta, tb, tiles));
+      ta.release();
+      tb.release();
+      expect(ref.relL2(got, want)).toBeLessThan(1e-5);
+    });
+  }
+
+  for (const [name, tiles] of Object.entries(GEMM_CANDIDATES)) {
+    test(`${name}: conv forward, input and weight gradients, x [2,19,9,11] 3x3/2 pad 1 -> 70`, async () => {
+      const before = getPreferredTiles(ctx);
+      setPreferredTiles(ctx, tiles);
+      try {
+        const xShape: [number, number, number, number] = [2, 19, 9, 11];
+        const wShape: [number, number, number, number] = [70, 19, 3, 3];
+        const geom = { stride: 2, pad: 1 };
+        const dyShape: [number, number, number, number] = [2, 70, ref.convOutSize(9, 3, 2, 1), ref.convOutSize(11, 3, 2, 1)];
+        const x = randn(xShape.reduce((p, v) => p * v, 1));
+        const w = randn(wShape.reduce((p, v) => p * v, 1));
+        const dy = randn(dyShape.reduce((p, v) => p * v, 1));
+        const tx = ctx.upload(x, xShape);
+        const tw = ctx.upload(w, wShape);
+        const tdy = ctx.upload(dy, dyShape);
+        const y = await take(conv2d(ctx, tx, tw, geom));
+        const dx = await take(conv2dBackwardInput(ctx, tdy, tw, xShape, geom));
+        const dw = await take(conv2dBackwardWeight(ctx, tdy, tx, wShape, geom));
+        [tx, tw, tdy].forEach((t) => t.release());
+        expect(ref.relL2(y, ref.conv2dForward(x, xShape, w, wShape, null, geom).y)).toBeLessThan(1e-5);
+        expect(ref.relL2(dx, ref.conv2dBackwardInput(dy, dyShape, w, wShape, xShape, geom))).toBeLessThan(1e-5);
+        expect(ref.relL2(dw, ref.conv2dBackwardWeight(dy, dyShape, x, xShape, wShape, geom))).toBeLessThan(1e-5);
+      } finally {
+        setPreferredTiles(ctx, before ?? GEMM_CANDIDATES['vec4-64x64']!);
+      }
+    });
+  }
+});
+
+describe('autotuner', () => {
+  test('measures every candidate, applies the clear winner, remembers it per adapter, and reuses it', async () => {
+    const path = join(dir, 'tuning.json');
+    const store = fileTuningStore(path);
+    const measured = await autotuneGemm(ctx, { store, shape: [64, 96, 32], runs: 1 });
+    expect(measured.source).toBe('measured');
+    expect(Object.keys(measured.timings).sort()).toEqual(Object.keys(GEMM_CANDIDATES).sort());
+    // The fastest, unless it is within 10% of the default (then the default).
+    const [fastest, fastestMs] = Object.entries(measured.timings).sort((a, b) => a[1] - b[1])[0]!;
+    expect(measured.choice).toBe(fastestMs > 0.9 * measured.timings['vec4-64x64']! ? 'vec4-64x64' : fastest);
+    expect(chooseTiles(ctx, 256, 256)).toBe(GEMM_CANDIDATES[measured.choice]);
+    expect(chooseTiles(ctx, 3, 4096)).toBe(THIN_TILES); // few rows keep the thin tiles whatever was chosen
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ [tuningKey(ctx)]: measured.choice });
+
+    const again = await autotuneGemm(ctx, { store });
+    expect(again).toEqual({ choice: measured.choice, source: 'cached', timings: {} });
+  });
+
+  test('a forced choice applies without measuring; an unknown one is refused', async () => {
+    expect(await autotuneGemm(ctx, { force: 'scalar-64x64' })).toEqual({ choice: 'scalar-64x64', source: 'forced', timings: {} });
+    expect(chooseTiles(ctx, 256, 256)).toBe(GEMM_CANDIDATES['scalar-64x64']);
+    await expect(autotuneGemm(ctx, { force: 'vec4-1x1' })).rejects.toThrow(/unknown GEMM tiles "vec4-1x1"/);
+    setPreferredTiles(ctx, GEMM_CANDIDATES['vec4-64x64']!);
+  });
+
+  test('a stored value that is not a candidate (an older version, a hand edit) is measured again', async () => {
+    const values = new Map<string, string>([[tuningKey(ctx), 'vec4-1x1']]);
+    const store = { get: async (k: string) => values.get(k), set: async (k: string, v: string) => void values.set(k, v) };
+    const t = await autotuneGemm(ctx, { store, shape: [64, 96, 32], runs: 1 });
+    expect(t.source).toBe('measured');
+    expect(values.get(tuningKey(ctx))).toBe(t.choice);
+  });
+});
