@@ -4,7 +4,7 @@
 import type { GpuContext } from '../src/gpu/context.ts';
 import type { Tensor } from '../src/gpu/tensor.ts';
 import { parameterNames } from '../src/model/architecture.ts';
-import { autotuneGemm, type GemmTuning } from '../src/kernels/gemm_autotune.ts';
+import { autotuneGemm, describeGemmTuning, type GemmTuning } from '../src/kernels/gemm_autotune.ts';
 import { Wgcam, type HostTensor } from '../src/session.ts';
 import { median, rates } from './accounting.ts';
 import { bandwidthCase, gemmCase, layerCases, randomData, type KernelCase, type KernelKind, type Pass } from './kernels.ts';
@@ -281,8 +281,7 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
   log(`${adapter.description} (${adapter.note}); kernel timing: ${source === 'gpu' ? 'GPU timestamp-query' : 'CPU around onSubmittedWorkDone'}`);
   // Measured afresh on every run (no store): the report says what the tiles were chosen from.
   const gemmTiles = await autotuneGemm(ctx, config.tiles && config.tiles !== 'auto' ? { force: config.tiles } : {});
-  const tuned = Object.entries(gemmTiles.timings).map(([name, ms]) => `${name} ${fmtMs(ms)} ms`).join(', ');
-  log(`gemm tiles: ${gemmTiles.choice} (${gemmTiles.source}${tuned ? `: ${tuned}` : ''})`);
+  log(`gemm tiles: ${describeGemmTuning(gemmTiles)}`);
 
   // ---- kernels --------------------------------------------------------------------------------------------
   const { roofline, layers, completeConvs } = benchCases(config);
@@ -393,15 +392,3 @@ export function fmtMs(ms: number): string {
   return ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2);
 }
 
-/** Relative L2 distance |a - b| / |b|. */
-export function relativeL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = a[i]! - b[i]!;
-    num += d * d;
-    den += b[i]! * b[i]!;
-  }
-  return Math.sqrt(num / (den || 1));
-}

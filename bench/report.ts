@@ -1,5 +1,6 @@
 // Rendering a BenchResult: the plain-text table printed on stdout, the markdown report (--report) and the SVG
 // chart of GFLOP/s per layer against the GEMM roofline (--chart). Pure functions, browser-safe.
+import { describeGemmTuning } from '../src/kernels/gemm_autotune.ts';
 import { fmtMs, type BenchResult, type KernelResult, type PeerResult } from './core.ts';
 
 const gf = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
@@ -188,10 +189,8 @@ export function svgChart(r: BenchResult): string {
   return `${o.join('\n')}\n`;
 }
 
-/** `vec4-64x64 (measured: vec4-64x64 12.1 ms, ...)`; older results without the field say so. */
+/** Results written before the autotuner have no `gemm_tiles`. */
 function describeTiles(r: BenchResult): string {
   const t = r.gemm_tiles as BenchResult['gemm_tiles'] | undefined;
-  if (!t) return 'not recorded';
-  const times = Object.entries(t.timings).map(([name, ms]) => `${name} ${ms.toFixed(1)} ms`).join(', ');
-  return `${t.choice} (${t.source}${times ? `: ${times}` : ''})`;
+  return t ? describeGemmTuning(t) : 'not recorded';
 }

@@ -83,12 +83,7 @@ export class Wgcam {
    * timing the candidates once. Returns null when tuning is off.
    */
   tune(): Promise<GemmTuning | null> {
-    const next = this.queue.then(async () => {
-      await this.recoverIfLost();
-      return this.tuneIfNeeded();
-    });
-    this.queue = next.catch(() => undefined);
-    return next;
+    return this.enqueue(() => this.tuneIfNeeded());
   }
 
   private async tuneIfNeeded(): Promise<GemmTuning | null> {
@@ -131,8 +126,7 @@ export class Wgcam {
    * A host input is uploaded for the job and freed after; a GPU input stays the caller's.
    */
   private job<T>(input: Input, run: (t: Tensor) => Promise<T>): Promise<T> {
-    const next = this.queue.then(async () => {
-      await this.recoverIfLost();
+    return this.enqueue(async () => {
       await this.tuneIfNeeded();
       if (!isHostTensor(input)) return run(input);
       const t = this.ctx.upload(input.data, input.shape, 'f32', 'input');
@@ -141,6 +135,14 @@ export class Wgcam {
       } finally {
         t.release();
       }
+    });
+  }
+
+  /** Run `work` after every job queued before it, on a live device (a lost one is replaced first). */
+  private enqueue<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(async () => {
+      await this.recoverIfLost();
+      return work();
     });
     this.queue = next.catch(() => undefined);
     return next;

@@ -1,6 +1,7 @@
 // Peer: onnxruntime-web with its WebGPU execution provider, on an ONNX file written by bench/onnx_writer.ts
 // from the same weights. Inference only: ONNX Runtime Web has no gradients, so it reports the forward alone.
-import { relativeL2, type PeerResult } from '../core.ts';
+import { relativeL2 } from '../../src/metrics.ts';
+import type { PeerResult } from '../core.ts';
 import { resnet50Onnx } from '../onnx_writer.ts';
 import { errorMessage, timeCalls, type PeerContext } from './types.ts';
 

@@ -6,8 +6,9 @@
 // Grad-CAM map goes through the same steps (channel weights, weighted sum, ReLU, min-max, bilinear resize to the
 // input size, min-max, jet colormap, overlay) and the overlay and map are read back.
 import { COLORMAPS } from '../../src/cam/colormaps.ts';
-import { EXPANSION, NUM_CLASSES, STAGES, BN_EPS } from '../../src/model/architecture.ts';
-import { relativeL2, type PeerResult } from '../core.ts';
+import { BN_EPS, NUM_CLASSES, STAGES, parameterLayers } from '../../src/model/architecture.ts';
+import { relativeL2 } from '../../src/metrics.ts';
+import type { PeerResult } from '../core.ts';
 import { errorMessage, timeCalls, topClasses, type PeerContext } from './types.ts';
 
 /** The part of tfjs-core used here (typed locally: the package is only needed with --peers). */
@@ -85,25 +86,9 @@ class TfResNet50 {
       const t = (suffix: string) => keep(tf.tensor(get(`${name}.${suffix}`), [c]));
       this.bns.set(name, { scale: t('weight'), offset: t('bias'), mean: t('running_mean'), variance: t('running_var') });
     };
-    conv('conv1', 64, 3, 7);
-    bn('bn1', 64);
-    let inC = 64;
-    for (const stage of STAGES) {
-      for (let i = 0; i < stage.blocks; i++) {
-        const p = `${stage.name}.${i}`;
-        const w = stage.width;
-        conv(`${p}.conv1`, w, inC, 1);
-        bn(`${p}.bn1`, w);
-        conv(`${p}.conv2`, w, w, 3);
-        bn(`${p}.bn2`, w);
-        conv(`${p}.conv3`, w * EXPANSION, w, 1);
-        bn(`${p}.bn3`, w * EXPANSION);
-        if (i === 0) {
-          conv(`${p}.downsample.0`, w * EXPANSION, inC, 1);
-          bn(`${p}.downsample.1`, w * EXPANSION);
-        }
-        inC = w * EXPANSION;
-      }
+    for (const l of parameterLayers()) {
+      if (l.kind === 'conv') conv(l.name, l.outChannels, l.inChannels, l.kernel);
+      else bn(l.name, l.channels);
     }
     const fc = get('fc.weight');
     const fcT = new Float32Array(fc.length);

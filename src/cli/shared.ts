@@ -9,7 +9,7 @@ import { createNodeGpuContext } from '../node/gpu.ts';
 import { loadWeightsNode } from '../node/weights_node.ts';
 import { makeProgressBar } from '../node/progress.ts';
 import { Wgcam } from '../session.ts';
-import { GEMM_CANDIDATES, type AutotuneOptions, type GemmTuning } from '../kernels/gemm_autotune.ts';
+import { GEMM_CANDIDATES, describeGemmTuning, type AutotuneOptions } from '../kernels/gemm_autotune.ts';
 import { fileTuningStore } from '../node/tuning_store.ts';
 import type { ParsedFlags } from './args.ts';
 
@@ -37,7 +37,7 @@ export async function openSession(flags: ParsedFlags): Promise<Wgcam> {
   const session = Wgcam.fromContext(ctx, loaded.weights, createNodeGpuContext, nodeTuningOptions());
   if (verbose) {
     const tuning = await session.tune();
-    if (tuning) process.stderr.write(`${describeTuning(tuning)}\n`);
+    if (tuning) process.stderr.write(`gemm tiles: ${describeGemmTuning(tuning)}\n`);
   }
   return session;
 }
@@ -51,10 +51,6 @@ export function nodeTuningOptions(env: Record<string, string | undefined> = proc
   return { store: fileTuningStore(), ...(force && force !== 'auto' ? { force } : {}) };
 }
 
-export function describeTuning(t: GemmTuning): string {
-  const times = Object.entries(t.timings).map(([name, ms]) => `${name} ${ms.toFixed(1)} ms`).join(', ');
-  return `gemm tiles: ${t.choice} (${t.source}${times ? `: ${times}` : ''})`;
-}
 
 export interface Inputs {
   /** Normalised network input [N, 3, H, W] on the GPU. */

@@ -52,16 +52,44 @@ export function isModulePath(path: string): boolean {
   return PATH_ORDER.has(path);
 }
 
-/** The parameters a gradient can be asked for: every conv and batchnorm weight, batchnorm bias, fc. */
-export function parameterNames(): string[] {
-  const names = ['conv1.weight', 'bn1.weight', 'bn1.bias'];
+/** A module with parameters other than fc: a conv (no bias) or a batchnorm. */
+export type ParameterLayer =
+  | { kind: 'conv'; name: string; outChannels: number; inChannels: number; kernel: number }
+  /** `residual`: the batchnorm's output feeds a residual sum (`*.bn3`, `*.downsample.1`). */
+  | { kind: 'batchnorm'; name: string; channels: number; residual: boolean };
+
+/** Every conv and batchnorm, in torchvision's state_dict order (fc, which follows them, is left to callers). */
+export function parameterLayers(): ParameterLayer[] {
+  const layers: ParameterLayer[] = [];
+  const conv = (name: string, outChannels: number, inChannels: number, kernel: number) =>
+    layers.push({ kind: 'conv', name, outChannels, inChannels, kernel });
+  const bn = (name: string, channels: number, residual = false) => layers.push({ kind: 'batchnorm', name, channels, residual });
+  conv('conv1', 64, 3, 7);
+  bn('bn1', 64);
+  let inC = 64;
   for (const stage of STAGES) {
+    const w = stage.width;
     for (let i = 0; i < stage.blocks; i++) {
       const p = `${stage.name}.${i}`;
-      for (const k of [1, 2, 3]) names.push(`${p}.conv${k}.weight`, `${p}.bn${k}.weight`, `${p}.bn${k}.bias`);
-      if (i === 0) names.push(`${p}.downsample.0.weight`, `${p}.downsample.1.weight`, `${p}.downsample.1.bias`);
+      conv(`${p}.conv1`, w, inC, 1);
+      bn(`${p}.bn1`, w);
+      conv(`${p}.conv2`, w, w, 3);
+      bn(`${p}.bn2`, w);
+      conv(`${p}.conv3`, w * EXPANSION, w, 1);
+      bn(`${p}.bn3`, w * EXPANSION, true);
+      if (i === 0) {
+        conv(`${p}.downsample.0`, w * EXPANSION, inC, 1);
+        bn(`${p}.downsample.1`, w * EXPANSION, true);
+      }
+      inC = w * EXPANSION;
     }
   }
+  return layers;
+}
+
+/** The parameters a gradient can be asked for: every conv and batchnorm weight, batchnorm bias, fc. */
+export function parameterNames(): string[] {
+  const names = parameterLayers().flatMap((l) => (l.kind === 'conv' ? [`${l.name}.weight`] : [`${l.name}.weight`, `${l.name}.bias`]));
   names.push('fc.weight', 'fc.bias');
   return names;
 }

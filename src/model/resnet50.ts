@@ -7,7 +7,7 @@
 import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { foldBatchnorm } from '../kernels/batchnorm.ts';
-import { BN_EPS, EXPANSION, FEATURES, NUM_CLASSES, STAGES, isModulePath, modulePaths } from './architecture.ts';
+import { BN_EPS, FEATURES, NUM_CLASSES, STAGES, isModulePath, modulePaths, parameterLayers } from './architecture.ts';
 import { Ops, type BatchnormParams, type Mode } from './ops.ts';
 import type { Tape } from './tape.ts';
 import { WgcamError } from '../errors.ts';
@@ -66,25 +66,9 @@ export class ResNet50 {
         shift: ctx.upload(folded.shift, [channels], 'f32', `${name} shift`),
       });
     };
-    conv('conv1', 64, 3, 7);
-    bn('bn1', 64);
-    let inC = 64;
-    for (const stage of STAGES) {
-      for (let i = 0; i < stage.blocks; i++) {
-        const p = `${stage.name}.${i}`;
-        const w = stage.width;
-        conv(`${p}.conv1`, w, inC, 1);
-        bn(`${p}.bn1`, w);
-        conv(`${p}.conv2`, w, w, 3);
-        bn(`${p}.bn2`, w);
-        conv(`${p}.conv3`, w * EXPANSION, w, 1);
-        bn(`${p}.bn3`, w * EXPANSION);
-        if (i === 0) {
-          conv(`${p}.downsample.0`, w * EXPANSION, inC, 1);
-          bn(`${p}.downsample.1`, w * EXPANSION);
-        }
-        inC = w * EXPANSION;
-      }
+    for (const l of parameterLayers()) {
+      if (l.kind === 'conv') conv(l.name, l.outChannels, l.inChannels, l.kernel);
+      else bn(l.name, l.channels);
     }
     upload('fc.weight', [NUM_CLASSES, FEATURES]);
     upload('fc.bias', [NUM_CLASSES]);

@@ -1,6 +1,6 @@
 // Every tensor of torchvision's ResNet50 state dict (v1.5, the names timm's resnet50.tv_in1k uses too), and
 // the check that a weights file holds all of them with the right shapes and finite values.
-import { EXPANSION, FEATURES, NUM_CLASSES, STAGES } from './architecture.ts';
+import { FEATURES, NUM_CLASSES, parameterLayers } from './architecture.ts';
 import { formatShape, quoteName, toFloat32, weightsError, type RawTensor, type SafetensorsFile } from './safetensors.ts';
 
 export type TensorKind =
@@ -35,25 +35,9 @@ function buildSpec(): TensorSpec[] {
     out.push({ name: `${name}.num_batches_tracked`, shape: [], kind: 'num_batches_tracked', ...extra });
   };
   // Same order as torchvision's state_dict().
-  conv('conv1', 64, 3, 7);
-  bn('bn1', 64);
-  let inC = 64;
-  for (const stage of STAGES) {
-    const w = stage.width;
-    for (let i = 0; i < stage.blocks; i++) {
-      const p = `${stage.name}.${i}`;
-      conv(`${p}.conv1`, w, inC, 1);
-      bn(`${p}.bn1`, w);
-      conv(`${p}.conv2`, w, w, 3);
-      bn(`${p}.bn2`, w);
-      conv(`${p}.conv3`, w * EXPANSION, w, 1);
-      bn(`${p}.bn3`, w * EXPANSION, true);
-      if (i === 0) {
-        conv(`${p}.downsample.0`, w * EXPANSION, inC, 1);
-        bn(`${p}.downsample.1`, w * EXPANSION, true);
-      }
-      inC = w * EXPANSION;
-    }
+  for (const l of parameterLayers()) {
+    if (l.kind === 'conv') conv(l.name, l.outChannels, l.inChannels, l.kernel);
+    else bn(l.name, l.channels, l.residual);
   }
   out.push({ name: 'fc.weight', shape: [NUM_CLASSES, FEATURES], kind: 'fc_weight' });
   out.push({ name: 'fc.bias', shape: [NUM_CLASSES], kind: 'fc_bias' });
