@@ -5,7 +5,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WgcamError } from '../src/errors.ts';
 import type { GpuContext } from '../src/gpu/context.ts';
@@ -15,6 +14,8 @@ import type { RgbImage } from '../src/image/types.ts';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../src/kernels/center_crop_normalize.ts';
 import { pilBilinearCoefficients } from '../src/kernels/resize_antialias.ts';
 import { createNodeGpuContext } from '../src/node/gpu.ts';
+import { crc32, makeJpeg, makePng } from './helpers/image_files.ts';
+import { relL2 } from './helpers/fixtures.ts';
 import { mulberry32 } from './reference/ops.ts';
 import { pilResizeReference } from './reference/pil_resize.ts';
 
@@ -34,17 +35,6 @@ function readFixture(name: string): Map<string, { dtype: string; shape: number[]
     tensors.set(key, { dtype: t.dtype, shape: t.shape, bytes: file.slice(8 + headerLength + begin, 8 + headerLength + end) });
   }
   return tensors;
-}
-
-function relL2(a: ArrayLike<number>, ref: ArrayLike<number>): number {
-  expect(a.length).toBe(ref.length);
-  let e = 0;
-  let r = 0;
-  for (let i = 0; i < ref.length; i++) {
-    e += (a[i]! - ref[i]!) ** 2;
-    r += ref[i]! ** 2;
-  }
-  return Math.sqrt(e / r);
 }
 
 function maxByteDiff(a: Uint8Array, b: Uint8Array): number {
@@ -210,106 +200,10 @@ test('fixed-point coefficients: 22 bits, each row sums to about 2^22, windows in
 
 // ---- decoding --------------------------------------------------------------------------------------------------
 
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, data.length);
-  out.set(new TextEncoder().encode(type), 4);
-  out.set(data, 8);
-  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
-  return out;
-}
-
-const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
-
-/** A PNG from raw samples (row-major, interleaved), any colour type and bit depth; filter 0, no interlace. */
-function makePng(o: { width: number; height: number; colorType: 0 | 2 | 3 | 4 | 6; depth: 1 | 2 | 4 | 8 | 16; samples: number[]; palette?: number[][]; trns?: number[] }): Uint8Array {
-  const perRow = o.width * CHANNELS[o.colorType]!;
-  const rowBytes = Math.ceil((perRow * o.depth) / 8);
-  const raw = new Uint8Array(o.height * (rowBytes + 1));
-  for (let y = 0; y < o.height; y++) {
-    const row = raw.subarray(y * (rowBytes + 1) + 1, (y + 1) * (rowBytes + 1));
-    for (let i = 0; i < perRow; i++) {
-      const v = o.samples[y * perRow + i]!;
-      if (o.depth === 16) {
-        row[2 * i] = v >> 8;
-        row[2 * i + 1] = v & 0xff;
-      } else if (o.depth === 8) {
-        row[i] = v;
-      } else {
-        const bit = i * o.depth;
-        row[bit >> 3]! |= v << (8 - o.depth - (bit & 7));
-      }
-    }
-  }
-  const ihdr = new Uint8Array(13);
-  const view = new DataView(ihdr.buffer);
-  view.setUint32(0, o.width);
-  view.setUint32(4, o.height);
-  ihdr[8] = o.depth;
-  ihdr[9] = o.colorType;
-  const parts = [Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr)];
-  if (o.palette) parts.push(chunk('PLTE', Uint8Array.from(o.palette.flat())));
-  if (o.trns) parts.push(chunk('tRNS', Uint8Array.from(o.trns)));
-  parts.push(chunk('IDAT', new Uint8Array(deflateSync(raw))), chunk('IEND', new Uint8Array(0)));
-  return concat(parts);
-}
-
-/**
- * A baseline JPEG of flat colour (every 8x8 block DC-only), with `values.length` components sampled 1x1 and an
- * optional Adobe APP14 marker (transform 0: CMYK stored inverted, as Photoshop writes it).
- */
+/** A JPEG of one flat colour: `values` holds the stored samples, one per component; `adobe` adds an Adobe APP14
+ * marker with transform 0 (CMYK stored inverted, as Photoshop writes it). */
 function makeFlatJpeg(width: number, height: number, values: number[], adobe: boolean): Uint8Array {
-  const nc = values.length;
-  const out: number[] = [0xff, 0xd8];
-  const segment = (marker: number, body: number[]) => out.push(0xff, marker, (body.length + 2) >> 8, (body.length + 2) & 0xff, ...body);
-  if (adobe) segment(0xee, [...[...'Adobe'].map((ch) => ch.charCodeAt(0)), 0x00, 0x64, 0, 0, 0, 0, 0]);
-  segment(0xdb, [0x00, ...new Array<number>(64).fill(1)]); // quantisation table 0: all ones
-  segment(0xc0, [8, height >> 8, height & 0xff, width >> 8, width & 0xff, nc, ...values.flatMap((_, i) => [i + 1, 0x11, 0])]);
-  // DC table: categories 0..11, 4-bit codes equal to the category. AC table: EOB only, code 00.
-  segment(0xc4, [0x00, 0, 0, 0, 12, ...new Array<number>(12).fill(0), ...Array.from({ length: 12 }, (_, i) => i)]);
-  segment(0xc4, [0x10, 0, 1, ...new Array<number>(14).fill(0), 0x00]);
-  segment(0xda, [nc, ...values.flatMap((_, i) => [i + 1, 0x00]), 0, 63, 0]);
-  const bits: number[] = [];
-  const put = (value: number, length: number) => {
-    for (let b = length - 1; b >= 0; b--) bits.push((value >> b) & 1);
-  };
-  const blocks = Math.ceil(width / 8) * Math.ceil(height / 8);
-  for (let b = 0; b < blocks; b++) {
-    for (const v of values) {
-      const diff = b === 0 ? 8 * (v - 128) : 0; // DC of a flat block = 8 x (sample - 128)
-      const size = diff === 0 ? 0 : Math.floor(Math.log2(Math.abs(diff))) + 1;
-      put(size, 4);
-      if (size > 0) put(diff > 0 ? diff : diff + (1 << size) - 1, size);
-      put(0, 2); // EOB
-    }
-  }
-  while (bits.length % 8) bits.push(1);
-  for (let i = 0; i < bits.length; i += 8) {
-    const byte = bits.slice(i, i + 8).reduce((a, bit) => (a << 1) | bit, 0);
-    out.push(byte);
-    if (byte === 0xff) out.push(0x00);
-  }
-  out.push(0xff, 0xd9);
-  return Uint8Array.from(out);
+  return makeJpeg({ width, height, components: values.length as 1 | 3 | 4, block: () => values, ...(adobe ? { adobe: 0 as const } : {}) });
 }
 
 /** RGB bytes of an image whose pixels are all `rgb`. */
