@@ -3,6 +3,7 @@ import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import source from './conv2d.wgsl?raw';
 import convParams from './shared/conv_params.wgsl?raw';
+import convInputWindow from './shared/conv_input_window.wgsl?raw';
 import { chooseTiles, gemmGroups, gemmCore } from './gemm_config.ts';
 import { constants, params, shader } from './wgsl.ts';
 
@@ -56,6 +57,7 @@ export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, geom: ConvGeometry
     constants({ AFFINE: affine, RESIDUAL: epilogue.residual !== undefined, RELU: epilogue.relu === true }),
     gemmCore(tiles),
     convPrelude({ inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad }),
+    convInputWindow,
     source,
   );
   const y = ctx.empty([batch, outC, outH, outW], 'f32', 'conv2d');

@@ -21,20 +21,8 @@ fn loadA(m: u32, k: u32) -> f32 {
 
 fn loadB(k: u32, n: u32) -> f32 {
   let kArea = KH * KW;
-  let ci = k / kArea;
-  let kr = k % kArea;
-  let ky = kr / KW;
-  let kx = kr % KW;
   let outArea = OUT_H * OUT_W;
-  let b = n / outArea;
-  let pix = n % outArea;
-  let oy = pix / OUT_W;
-  let ox = pix % OUT_W;
-  // i32 so that padding positions (negative) are rejected by one comparison each.
-  let iy = i32(oy * STRIDE + ky) - i32(PAD);
-  let ix = i32(ox * STRIDE + kx) - i32(PAD);
-  if (iy < 0 || ix < 0 || iy >= i32(IN_H) || ix >= i32(IN_W)) { return 0.0; }
-  return x[((b * p.inChannels + ci) * IN_H + u32(iy)) * IN_W + u32(ix)];
+  return inputWindow(n / outArea, k / kArea, n % outArea, k % kArea);
 }
 
 fn storeC(m: u32, n: u32, acc: f32) {

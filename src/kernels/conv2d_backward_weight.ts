@@ -5,6 +5,7 @@ import type { Tensor } from '../gpu/tensor.ts';
 import { convPrelude, convOutputSize, type ConvGeometry } from './conv2d.ts';
 import source from './conv2d_backward_weight.wgsl?raw';
 import { chooseTiles, gemmGroups, gemmCore, type GemmTiles } from './gemm_config.ts';
+import convInputWindow from './shared/conv_input_window.wgsl?raw';
 import { splitKReduce } from './split_k_reduce.ts';
 import { params, shader } from './wgsl.ts';
 
@@ -55,7 +56,7 @@ export function conv2dBackwardWeight(
   const splits = Math.ceil(k / sliceK);
   const out = splits === 1 ? ctx.empty(wShape, 'f32', 'conv2d dw') : ctx.empty([splits, m, n], 'f32', 'conv2d dw slices');
   ctx.dispatch(
-    ctx.pipeline(shader(gemmCore(tiles), convPrelude({ inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad }), source), 'conv2d_backward_weight'),
+    ctx.pipeline(shader(gemmCore(tiles), convPrelude({ inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad }), convInputWindow, source), 'conv2d_backward_weight'),
     [ctx.uniform(params([batch, inC, inH, inW, outC, outH, outW, kH, kW, geom.stride, geom.pad, sliceK])), dy, x, out],
     gemmGroups(tiles, m, n, splits),
     `conv2d dw ${kH}x${kW}/${geom.stride} ${inC}->${outC} ${inH}x${inW}${splits > 1 ? ` split ${splits}` : ''}`,

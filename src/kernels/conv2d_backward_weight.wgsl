@@ -27,22 +27,10 @@ fn loadA(m: u32, k: u32) -> f32 {
 
 fn loadB(k: u32, n: u32) -> f32 {
   let kArea = KH * KW;
-  let ci = n / kArea;
-  let kr = n % kArea;
-  let ky = kr / KW;
-  let kx = kr % KW;
   let outArea = OUT_H * OUT_W;
   let kk = sliceStart() + k;
   if (kk >= p.batch * outArea) { return 0.0; }
-  let b = kk / outArea;
-  let pix = kk % outArea;
-  let oy = pix / OUT_W;
-  let ox = pix % OUT_W;
-  // i32 so that padding positions (negative) are rejected by one comparison each.
-  let iy = i32(oy * STRIDE + ky) - i32(PAD);
-  let ix = i32(ox * STRIDE + kx) - i32(PAD);
-  if (iy < 0 || ix < 0 || iy >= i32(IN_H) || ix >= i32(IN_W)) { return 0.0; }
-  return x[((b * p.inChannels + ci) * IN_H + u32(iy)) * IN_W + u32(ix)];
+  return inputWindow(kk / outArea, n / kArea, kk % outArea, n % kArea);
 }
 
 fn storeC(m: u32, n: u32, acc: f32) {

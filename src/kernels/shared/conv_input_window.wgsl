@@ -1,0 +1,12 @@
+// One element of a conv's input window: x[b, ci, oy*STRIDE + ky - PAD, ox*STRIDE + kx - PAD] for output pixel
+// `pix` = (oy, ox) and kernel tap `tap` = (ky, kx), or 0 in the padding. The forward and the weight gradient
+// both read the input this way (as their B matrix); each binds the conv input as `x`.
+fn inputWindow(b: u32, ci: u32, pix: u32, tap: u32) -> f32 {
+  let oy = pix / OUT_W;
+  let ox = pix % OUT_W;
+  // i32 so that padding positions (negative) are rejected by one comparison each.
+  let iy = i32(oy * STRIDE + tap / KW) - i32(PAD);
+  let ix = i32(ox * STRIDE + tap % KW) - i32(PAD);
+  if (iy < 0 || ix < 0 || iy >= i32(IN_H) || ix >= i32(IN_W)) { return 0.0; }
+  return x[((b * p.inChannels + ci) * IN_H + u32(iy)) * IN_W + u32(ix)];
+}
