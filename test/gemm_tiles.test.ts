@@ -58,14 +58,18 @@ describe('every tile candidate computes the same products', () => {
   }
 
   for (const [name, tiles] of Object.entries(GEMM_CANDIDATES)) {
-    test(`${name}: conv forward, input and weight gradients, x [2,19,9,11] 3x3/2 pad 1 -> 70`, async () => {
+    // Large enough that every GEMM here (forward 131 x 180, input gradient 130 x 144..180 per stride phase,
+    // weight gradient 131 x 1170) fills even the 128x128 tiles, so each candidate really runs; odd sizes leave
+    // partial tiles on every side.
+    test(`${name}: conv forward, input and weight gradients, x [2,130,17,19] 3x3/2 pad 1 -> 131`, async () => {
       const before = getPreferredTiles(ctx);
       setPreferredTiles(ctx, tiles);
       try {
-        const xShape: [number, number, number, number] = [2, 19, 9, 11];
-        const wShape: [number, number, number, number] = [70, 19, 3, 3];
+        const xShape: [number, number, number, number] = [2, 130, 17, 19];
+        const wShape: [number, number, number, number] = [131, 130, 3, 3];
         const geom = { stride: 2, pad: 1 };
-        const dyShape: [number, number, number, number] = [2, 70, ref.convOutSize(9, 3, 2, 1), ref.convOutSize(11, 3, 2, 1)];
+        const dyShape: [number, number, number, number] = [2, 131, ref.convOutSize(17, 3, 2, 1), ref.convOutSize(19, 3, 2, 1)];
+        for (const [m, n] of [[131, 2 * 9 * 10], [130, 2 * 8 * 9], [131, 130 * 9]] as const) expect(chooseTiles(ctx, m, n)).toBe(tiles);
         const x = randn(xShape.reduce((p, v) => p * v, 1));
         const w = randn(wShape.reduce((p, v) => p * v, 1));
         const dy = randn(dyShape.reduce((p, v) => p * v, 1));
@@ -102,6 +106,15 @@ describe('autotuner', () => {
 
     const again = await autotuneGemm(ctx, { store });
     expect(again).toEqual({ choice: measured.choice, source: 'cached', timings: {} });
+  });
+
+  test('preferred tiles larger than the product give way to the default', () => {
+    setPreferredTiles(ctx, GEMM_CANDIDATES['vec4-128x128']!);
+    expect(chooseTiles(ctx, 256, 784)).toBe(GEMM_CANDIDATES['vec4-128x128']);
+    expect(chooseTiles(ctx, 64, 3136)).toBe(GEMM_CANDIDATES['vec4-64x64']); // layer1: 64 output channels
+    expect(chooseTiles(ctx, 2048, 49)).toBe(GEMM_CANDIDATES['vec4-64x64']); // layer4: 7x7 pixels
+    expect(chooseTiles(ctx, 5, 49)).toBe(THIN_TILES);
+    setPreferredTiles(ctx, GEMM_CANDIDATES['vec4-64x64']!);
   });
 
   test('a forced choice applies without measuring; an unknown one is refused', async () => {

@@ -44,9 +44,15 @@ export function getPreferredTiles(ctx: object): GemmTiles | undefined {
   return preferredTiles.get(ctx);
 }
 
-/** Tiles for an M x N product on `ctx`: thin tiles when there are few rows, else the context's preferred ones. */
-export function chooseTiles(ctx: object, m: number, _n: number): GemmTiles {
-  return m <= 8 ? THIN_TILES : (preferredTiles.get(ctx) ?? DEFAULT_TILES);
+/**
+ * Tiles for an M x N product on `ctx`: thin tiles when there are few rows; the context's preferred tiles when the
+ * product fills them; else the default. A 128x128 tile over layer1's 64 channels or layer4's 49 pixels would
+ * compute half or more of its outputs for nothing, whatever the adapter.
+ */
+export function chooseTiles(ctx: object, m: number, n: number): GemmTiles {
+  if (m <= 8) return THIN_TILES;
+  const preferred = preferredTiles.get(ctx) ?? DEFAULT_TILES;
+  return m >= preferred.tileM && n >= preferred.tileN ? preferred : DEFAULT_TILES;
 }
 
 /** WGSL for the GEMM core of `t`: its constants and its source, to be joined with the kernel's loaders. */
