@@ -91,8 +91,25 @@ class Inputs {
   }
 }
 
-function prepared(inputs: Inputs, run: () => Tensor[]): Prepared {
-  return { run, free: () => inputs.free() };
+type CaseHead = Omit<KernelCase, 'setup'>;
+
+/**
+ * A case from its description and `make`, which creates the inputs (untimed, held by `inp` and freed with the
+ * case) and returns the function whose dispatches are timed.
+ */
+function kernelCase(head: CaseHead, make: (inp: Inputs, ctx: GpuContext) => () => Tensor[]): KernelCase {
+  return {
+    ...head,
+    setup(ctx) {
+      const inp = new Inputs(ctx);
+      return { run: make(inp, ctx), free: () => inp.free() };
+    },
+  };
+}
+
+/** The description of a case on one activation shape: `${label} ${shape}`, run by the layers of that shape. */
+function onActivation(a: ActShape, kind: KernelKind, pass: Pass, label: string, c: Cost): CaseHead {
+  return { kind, pass, name: `${label} ${a.key}`, shape: a.key, layers: a.layers, cost: c };
 }
 
 const dims = (a: ActShape): number[] => [a.n, a.c, a.h, a.w];
@@ -102,358 +119,181 @@ function convCases(c: ConvShape): KernelCase[] {
   const xShape = [c.batch, c.inC, c.inH, c.inW] as const;
   const wShape = [c.outC, c.inC, c.kernel, c.kernel];
   const yShape = [c.batch, c.outC, c.outH, c.outW];
-  const shape = c.key;
+  const head = (pass: Pass, label: string, cost: Cost): CaseHead => ({ kind: 'conv', pass, name: `conv ${label} ${c.key}`, shape: c.key, layers: c.layers, cost });
   return [
-    {
-      kind: 'conv',
-      pass: 'forward',
-      name: `conv fwd ${shape}`,
-      shape,
-      layers: c.layers,
-      cost: cost.convForwardCost(c),
-      setup(ctx) {
-        const inp = new Inputs(ctx);
-        const x = inp.random(xShape);
-        const w = inp.random(wShape, -0.1, 0.1);
-        return prepared(inp, () => [conv2d(ctx, x, w, geom)]);
-      },
-    },
-    {
-      kind: 'conv',
-      pass: 'input_grad',
-      name: `conv dx ${shape}`,
-      shape,
-      layers: c.layers,
-      cost: cost.convInputGradCost(c),
-      setup(ctx) {
-        const inp = new Inputs(ctx);
-        const dy = inp.random(yShape);
-        const w = inp.random(wShape, -0.1, 0.1);
-        return prepared(inp, () => [conv2dBackwardInput(ctx, dy, w, xShape, geom)]);
-      },
-    },
-    {
-      kind: 'conv',
-      pass: 'weight_grad',
-      name: `conv dw ${shape}`,
-      shape,
-      layers: c.layers,
-      cost: cost.convWeightGradCost(c),
-      setup(ctx) {
-        const inp = new Inputs(ctx);
-        const dy = inp.random(yShape);
-        const x = inp.random(xShape);
-        return prepared(inp, () => [conv2dBackwardWeight(ctx, dy, x, wShape, geom)]);
-      },
-    },
+    kernelCase(head('forward', 'fwd', cost.convForwardCost(c)), (inp, ctx) => {
+      const x = inp.random(xShape);
+      const w = inp.random(wShape, -0.1, 0.1);
+      return () => [conv2d(ctx, x, w, geom)];
+    }),
+    kernelCase(head('input_grad', 'dx', cost.convInputGradCost(c)), (inp, ctx) => {
+      const dy = inp.random(yShape);
+      const w = inp.random(wShape, -0.1, 0.1);
+      return () => [conv2dBackwardInput(ctx, dy, w, xShape, geom)];
+    }),
+    kernelCase(head('weight_grad', 'dw', cost.convWeightGradCost(c)), (inp, ctx) => {
+      const dy = inp.random(yShape);
+      const x = inp.random(xShape);
+      return () => [conv2dBackwardWeight(ctx, dy, x, wShape, geom)];
+    }),
   ];
 }
 
 function batchnormCases(a: ActShape): KernelCase[] {
-  const shape = a.key;
-  const common = { kind: 'batchnorm' as const, shape, layers: a.layers };
   return [
-    {
-      ...common,
-      pass: 'forward',
-      name: `batchnorm fwd ${shape}`,
-      cost: cost.batchnormForwardCost(a),
-      setup(ctx) {
-        const inp = new Inputs(ctx);
-        const x = inp.random(dims(a));
-        const scale = inp.random([a.c], 0.5, 1.5);
-        const shift = inp.random([a.c]);
-        return prepared(inp, () => [batchnormEval(ctx, x, scale, shift)]);
-      },
-    },
-    {
-      ...common,
-      pass: 'backward',
-      name: `batchnorm bwd ${shape}`,
-      cost: cost.batchnormBackwardCost(a),
-      setup(ctx) {
-        const inp = new Inputs(ctx);
-        const dy = inp.random(dims(a));
-        const x = inp.random(dims(a));
-        const gamma = inp.random([a.c], 0.5, 1.5);
-        const mean = inp.random([a.c], -0.1, 0.1);
-        const variance = inp.random([a.c], 0.5, 1.5);
-        return prepared(inp, () => {
-          const r = batchnormEvalBackward(ctx, dy, x, gamma, mean, variance);
-          return [r.dx, r.dgamma, r.dbeta];
-        });
-      },
-    },
-    {
-      ...common,
-      pass: 'input_grad',
-      name: `batchnorm+relu dx ${shape}`,
-      cost: cost.batchnormScaleBackwardCost(a),
-      setup(ctx) {
-        const inp = new Inputs(ctx);
-        const dy = inp.random(dims(a));
-        const y = inp.random(dims(a));
-        const scale = inp.random([a.c], 0.5, 1.5);
-        return prepared(inp, () => [batchnormScaleBackward(ctx, dy, scale, y)]);
-      },
-    },
-    {
-      kind: 'batchnorm_train',
-      pass: 'forward',
-      shape,
-      layers: a.layers,
-      name: `batchnorm train fwd ${shape}`,
-      cost: cost.batchnormTrainForwardCost(a),
-      setup(ctx) {
-        const inp = new Inputs(ctx);
-        const x = inp.random(dims(a));
-        const gamma = inp.random([a.c], 0.5, 1.5);
-        const beta = inp.random([a.c]);
-        const mean = inp.random([a.c], -0.1, 0.1);
-        const variance = inp.random([a.c], 0.5, 1.5);
-        return prepared(inp, () => {
-          const r = batchnormTrainForward(ctx, x, gamma, beta, mean, variance, { momentum: 0.1, eps: 1e-5 });
-          return [r.y, r.mean, r.invstd];
-        });
-      },
-    },
-    {
-      kind: 'batchnorm_train',
-      pass: 'backward',
-      shape,
-      layers: a.layers,
-      name: `batchnorm train bwd ${shape}`,
-      cost: cost.batchnormTrainBackwardCost(a),
-      setup(ctx) {
-        const inp = new Inputs(ctx);
-        const dy = inp.random(dims(a));
-        const x = inp.random(dims(a));
-        const gamma = inp.random([a.c], 0.5, 1.5);
-        const mean = inp.random([a.c], -0.1, 0.1);
-        const invstd = inp.random([a.c], 0.5, 1.5);
-        return prepared(inp, () => {
-          const r = batchnormTrainBackward(ctx, dy, x, gamma, mean, invstd);
-          return [r.dx, r.dgamma, r.dbeta];
-        });
-      },
-    },
+    kernelCase(onActivation(a, 'batchnorm', 'forward', 'batchnorm fwd', cost.batchnormForwardCost(a)), (inp, ctx) => {
+      const x = inp.random(dims(a));
+      const scale = inp.random([a.c], 0.5, 1.5);
+      const shift = inp.random([a.c]);
+      return () => [batchnormEval(ctx, x, scale, shift)];
+    }),
+    kernelCase(onActivation(a, 'batchnorm', 'backward', 'batchnorm bwd', cost.batchnormBackwardCost(a)), (inp, ctx) => {
+      const dy = inp.random(dims(a));
+      const x = inp.random(dims(a));
+      const gamma = inp.random([a.c], 0.5, 1.5);
+      const mean = inp.random([a.c], -0.1, 0.1);
+      const variance = inp.random([a.c], 0.5, 1.5);
+      return () => {
+        const r = batchnormEvalBackward(ctx, dy, x, gamma, mean, variance);
+        return [r.dx, r.dgamma, r.dbeta];
+      };
+    }),
+    kernelCase(onActivation(a, 'batchnorm', 'input_grad', 'batchnorm+relu dx', cost.batchnormScaleBackwardCost(a)), (inp, ctx) => {
+      const dy = inp.random(dims(a));
+      const y = inp.random(dims(a));
+      const scale = inp.random([a.c], 0.5, 1.5);
+      return () => [batchnormScaleBackward(ctx, dy, scale, y)];
+    }),
+    kernelCase(onActivation(a, 'batchnorm_train', 'forward', 'batchnorm train fwd', cost.batchnormTrainForwardCost(a)), (inp, ctx) => {
+      const x = inp.random(dims(a));
+      const gamma = inp.random([a.c], 0.5, 1.5);
+      const beta = inp.random([a.c]);
+      const mean = inp.random([a.c], -0.1, 0.1);
+      const variance = inp.random([a.c], 0.5, 1.5);
+      return () => {
+        const r = batchnormTrainForward(ctx, x, gamma, beta, mean, variance, { momentum: 0.1, eps: 1e-5 });
+        return [r.y, r.mean, r.invstd];
+      };
+    }),
+    kernelCase(onActivation(a, 'batchnorm_train', 'backward', 'batchnorm train bwd', cost.batchnormTrainBackwardCost(a)), (inp, ctx) => {
+      const dy = inp.random(dims(a));
+      const x = inp.random(dims(a));
+      const gamma = inp.random([a.c], 0.5, 1.5);
+      const mean = inp.random([a.c], -0.1, 0.1);
+      const invstd = inp.random([a.c], 0.5, 1.5);
+      return () => {
+        const r = batchnormTrainBackward(ctx, dy, x, gamma, mean, invstd);
+        return [r.dx, r.dgamma, r.dbeta];
+      };
+    }),
   ];
 }
 
 function reluCases(a: ActShape): KernelCase[] {
-  const shape = a.key;
   return [
-    {
-      kind: 'relu',
-      pass: 'forward',
-      name: `relu fwd ${shape}`,
-      shape,
-      layers: a.layers,
-      cost: cost.reluForwardCost(a),
-      setup(ctx) {
-        const inp = new Inputs(ctx);
-        const x = inp.random(dims(a));
-        return prepared(inp, () => [relu(ctx, x)]);
-      },
-    },
-    {
-      kind: 'relu',
-      pass: 'backward',
-      name: `relu bwd ${shape}`,
-      shape,
-      layers: a.layers,
-      cost: cost.reluBackwardCost(a),
-      setup(ctx) {
-        const inp = new Inputs(ctx);
-        const dy = inp.random(dims(a));
-        const y = inp.random(dims(a));
-        return prepared(inp, () => [reluBackward(ctx, dy, y)]);
-      },
-    },
+    kernelCase(onActivation(a, 'relu', 'forward', 'relu fwd', cost.reluForwardCost(a)), (inp, ctx) => {
+      const x = inp.random(dims(a));
+      return () => [relu(ctx, x)];
+    }),
+    kernelCase(onActivation(a, 'relu', 'backward', 'relu bwd', cost.reluBackwardCost(a)), (inp, ctx) => {
+      const dy = inp.random(dims(a));
+      const y = inp.random(dims(a));
+      return () => [reluBackward(ctx, dy, y)];
+    }),
   ];
 }
 
 function addCases(a: ActShape): KernelCase[] {
-  const shape = a.key;
   return [
-    {
-      kind: 'add',
-      pass: 'forward',
-      name: `add+relu fwd ${shape}`,
-      shape,
-      layers: a.layers,
-      cost: cost.addReluForwardCost(a),
-      setup(ctx) {
-        const inp = new Inputs(ctx);
-        const x = inp.random(dims(a));
-        const y = inp.random(dims(a));
-        return prepared(inp, () => [add(ctx, x, y, true)]);
-      },
-    },
-    {
-      kind: 'add',
-      pass: 'backward',
-      name: `add bwd (branch sum) ${shape}`,
-      shape,
-      layers: a.layers,
-      cost: cost.addBackwardCost(a),
-      setup(ctx) {
-        const inp = new Inputs(ctx);
-        const g1 = inp.random(dims(a));
-        const g2 = inp.random(dims(a));
-        return prepared(inp, () => [add(ctx, g1, g2)]);
-      },
-    },
+    kernelCase(onActivation(a, 'add', 'forward', 'add+relu fwd', cost.addReluForwardCost(a)), (inp, ctx) => {
+      const x = inp.random(dims(a));
+      const y = inp.random(dims(a));
+      return () => [add(ctx, x, y, true)];
+    }),
+    kernelCase(onActivation(a, 'add', 'backward', 'add bwd (branch sum)', cost.addBackwardCost(a)), (inp, ctx) => {
+      const g1 = inp.random(dims(a));
+      const g2 = inp.random(dims(a));
+      return () => [add(ctx, g1, g2)];
+    }),
   ];
 }
 
 function maxPoolCases(a: ActShape): KernelCase[] {
-  const shape = a.key;
   return [
-    {
-      kind: 'maxpool',
-      pass: 'forward',
-      name: `maxpool fwd ${shape}`,
-      shape,
-      layers: a.layers,
-      cost: cost.maxPoolForwardCost(a),
-      setup(ctx) {
-        const inp = new Inputs(ctx);
-        const x = inp.random(dims(a));
-        return prepared(inp, () => {
-          const r = maxPool(ctx, x, RESNET_MAXPOOL);
-          return [r.y, r.argmax];
-        });
-      },
-    },
-    {
-      kind: 'maxpool',
-      pass: 'backward',
-      name: `maxpool bwd ${shape}`,
-      shape,
-      layers: a.layers,
-      cost: cost.maxPoolBackwardCost(a),
-      setup(ctx) {
-        const inp = new Inputs(ctx);
-        const x = inp.random(dims(a));
-        const { y, argmax } = maxPool(ctx, x, RESNET_MAXPOOL);
-        inp.keep(argmax);
-        const dy = inp.keep(y); // any values do as the gradient
-        const xShape = dims(a) as [number, number, number, number];
-        return prepared(inp, () => [maxPoolBackward(ctx, dy, argmax, xShape, RESNET_MAXPOOL)]);
-      },
-    },
+    kernelCase(onActivation(a, 'maxpool', 'forward', 'maxpool fwd', cost.maxPoolForwardCost(a)), (inp, ctx) => {
+      const x = inp.random(dims(a));
+      return () => {
+        const r = maxPool(ctx, x, RESNET_MAXPOOL);
+        return [r.y, r.argmax];
+      };
+    }),
+    kernelCase(onActivation(a, 'maxpool', 'backward', 'maxpool bwd', cost.maxPoolBackwardCost(a)), (inp, ctx) => {
+      const x = inp.random(dims(a));
+      const { y, argmax } = maxPool(ctx, x, RESNET_MAXPOOL);
+      inp.keep(argmax);
+      const dy = inp.keep(y); // any values do as the gradient
+      const xShape = dims(a) as [number, number, number, number];
+      return () => [maxPoolBackward(ctx, dy, argmax, xShape, RESNET_MAXPOOL)];
+    }),
   ];
 }
 
 function avgPoolCases(a: ActShape): KernelCase[] {
-  const shape = a.key;
   return [
-    {
-      kind: 'avgpool',
-      pass: 'forward',
-      name: `avgpool fwd ${shape}`,
-      shape,
-      layers: a.layers,
-      cost: cost.avgPoolForwardCost(a),
-      setup(ctx) {
-        const inp = new Inputs(ctx);
-        const x = inp.random(dims(a));
-        return prepared(inp, () => [globalAvgPool(ctx, x)]);
-      },
-    },
-    {
-      kind: 'avgpool',
-      pass: 'backward',
-      name: `avgpool bwd ${shape}`,
-      shape,
-      layers: a.layers,
-      cost: cost.avgPoolBackwardCost(a),
-      setup(ctx) {
-        const inp = new Inputs(ctx);
-        const dy = inp.random([a.n, a.c]);
-        const xShape = dims(a) as [number, number, number, number];
-        return prepared(inp, () => [globalAvgPoolBackward(ctx, dy, xShape)]);
-      },
-    },
+    kernelCase(onActivation(a, 'avgpool', 'forward', 'avgpool fwd', cost.avgPoolForwardCost(a)), (inp, ctx) => {
+      const x = inp.random(dims(a));
+      return () => [globalAvgPool(ctx, x)];
+    }),
+    kernelCase(onActivation(a, 'avgpool', 'backward', 'avgpool bwd', cost.avgPoolBackwardCost(a)), (inp, ctx) => {
+      const dy = inp.random([a.n, a.c]);
+      const xShape = dims(a) as [number, number, number, number];
+      return () => [globalAvgPoolBackward(ctx, dy, xShape)];
+    }),
   ];
 }
 
 function linearCases(s: NetworkShapes): KernelCase[] {
   const l = s.linear;
   const shape = `${l.rows}x${l.inFeatures}->${l.outFeatures}`;
+  const head = (pass: Pass, label: string, cost: Cost): CaseHead => ({ kind: 'linear', pass, name: `linear ${label} ${shape}`, shape, layers: ['fc'], cost });
   return [
-    {
-      kind: 'linear',
-      pass: 'forward',
-      name: `linear fwd ${shape}`,
-      shape,
-      layers: ['fc'],
-      cost: cost.linearForwardCost(l),
-      setup(ctx) {
-        const inp = new Inputs(ctx);
-        const x = inp.random([l.rows, l.inFeatures]);
-        const w = inp.random([l.outFeatures, l.inFeatures], -0.05, 0.05);
-        const b = inp.random([l.outFeatures]);
-        return prepared(inp, () => [linear(ctx, x, w, b)]);
-      },
-    },
-    {
-      kind: 'linear',
-      pass: 'backward',
-      name: `linear bwd ${shape}`,
-      shape,
-      layers: ['fc'],
-      cost: cost.linearBackwardCost(l),
-      setup(ctx) {
-        const inp = new Inputs(ctx);
-        const dy = inp.random([l.rows, l.outFeatures]);
-        const x = inp.random([l.rows, l.inFeatures]);
-        const w = inp.random([l.outFeatures, l.inFeatures], -0.05, 0.05);
-        return prepared(inp, () => {
-          const r = linearBackward(ctx, dy, x, w, { needInput: true, needWeight: true, needBias: true });
-          return [r.dx!, r.dw!, r.db!];
-        });
-      },
-    },
+    kernelCase(head('forward', 'fwd', cost.linearForwardCost(l)), (inp, ctx) => {
+      const x = inp.random([l.rows, l.inFeatures]);
+      const w = inp.random([l.outFeatures, l.inFeatures], -0.05, 0.05);
+      const b = inp.random([l.outFeatures]);
+      return () => [linear(ctx, x, w, b)];
+    }),
+    kernelCase(head('backward', 'bwd', cost.linearBackwardCost(l)), (inp, ctx) => {
+      const dy = inp.random([l.rows, l.outFeatures]);
+      const x = inp.random([l.rows, l.inFeatures]);
+      const w = inp.random([l.outFeatures, l.inFeatures], -0.05, 0.05);
+      return () => {
+        const r = linearBackward(ctx, dy, x, w, { needInput: true, needWeight: true, needBias: true });
+        return [r.dx!, r.dw!, r.db!];
+      };
+    }),
   ];
 }
 
 /** The roofline: a square GEMM on the shared tile core. */
 export function gemmCase(size: number): KernelCase {
-  return {
-    kind: 'gemm',
-    pass: 'forward',
-    name: `gemm ${size}x${size}x${size}`,
-    shape: `${size}x${size}x${size}`,
-    layers: [],
-    cost: cost.gemmCost(size, size, size),
-    setup(ctx) {
-      const inp = new Inputs(ctx);
-      const a = inp.random([size, size]);
-      const b = inp.random([size, size]);
-      return prepared(inp, () => [gemm(ctx, a, b)]);
-    },
-  };
+  const shape = `${size}x${size}x${size}`;
+  return kernelCase({ kind: 'gemm', pass: 'forward', name: `gemm ${shape}`, shape, layers: [], cost: cost.gemmCost(size, size, size) }, (inp, ctx) => {
+    const a = inp.random([size, size]);
+    const b = inp.random([size, size]);
+    return () => [gemm(ctx, a, b)];
+  });
 }
 
 /** Streaming bandwidth: a ReLU over `mib` MiB (read once, written once), the simplest elementwise kernel. */
 export function bandwidthCase(mib: number): KernelCase {
   const n = (mib * 2 ** 20) / 4;
   const a: ActShape = { key: `${n}`, layers: [], n: 1, c: 1, h: 1, w: n };
-  return {
-    kind: 'bandwidth',
-    pass: 'forward',
-    name: `stream relu ${mib} MiB`,
-    shape: `${n} f32`,
-    layers: [],
-    cost: cost.reluForwardCost(a),
-    setup(ctx) {
-      const inp = new Inputs(ctx);
-      const x = inp.random([n]);
-      return prepared(inp, () => [relu(ctx, x)]);
-    },
-  };
+  const head: CaseHead = { kind: 'bandwidth', pass: 'forward', name: `stream relu ${mib} MiB`, shape: `${n} f32`, layers: [], cost: cost.reluForwardCost(a) };
+  return kernelCase(head, (inp, ctx) => {
+    const x = inp.random([n]);
+    return () => [relu(ctx, x)];
+  });
 }
 
 /** Every layer case for the given shapes (convs already filtered by the caller for --quick). */
