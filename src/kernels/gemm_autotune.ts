@@ -42,7 +42,7 @@ export function describeGemmTuning(t: GemmTuning): string {
 }
 
 /** Bump when the candidates or the cores change, so old measurements are not reused. */
-const TUNING_VERSION = 'gemm-tiles-v1';
+const TUNING_VERSION = 'gemm-tiles-v2';
 
 export function tuningKey(ctx: GpuContext): string {
   const a = ctx.adapter;
