@@ -2,6 +2,7 @@
 // time: the core, Dawn and the browser runner are imported only when the command runs.
 import { GEMM_CANDIDATES } from '../src/kernels/gemm_autotune.ts';
 import { WgcamError } from '../src/errors.ts';
+import { parsePrecision } from '../src/session.ts';
 import type { FlagSpec, ParsedFlags } from '../src/cli/args.ts';
 import type { Command } from '../src/cli/main.ts';
 import type { BenchConfig, BenchResult, E2eTask } from './core.ts';
@@ -21,6 +22,7 @@ export const BENCH_FLAGS: Record<string, FlagSpec> = {
   filter: { kind: 'string', value: 'S,S', help: 'only the kernels whose name contains one of these (e.g. "conv fwd,relu")' },
   e2e: { kind: 'string', value: 'T,T', help: 'end-to-end tasks: forward,gradcam,input_grad,train_step or none', default: 'forward,gradcam,input_grad,train_step' },
   tiles: { kind: 'string', value: 'auto|NAME', help: `GEMM tiles for every conv and linear kernel: auto (measured) or ${Object.keys(GEMM_CANDIDATES).join(', ')}`, default: 'auto' },
+  precision: { kind: 'string', value: 'f32|f16', help: 'GEMM operands of every conv and linear kernel: f32, or f16 (needs shader-f16)', default: 'f32' },
   timing: { kind: 'string', value: 'auto|cpu', help: 'cpu: time kernels on the CPU around onSubmittedWorkDone even with timestamp-query', default: 'auto' },
   verbose: { kind: 'boolean', help: 'print every kernel as it is timed, and stacks on errors' },
 };
@@ -63,6 +65,7 @@ export async function configFromFlags(flags: ParsedFlags): Promise<BenchConfig> 
     throw new WgcamError('BAD_ARGUMENT', `--tiles: unknown tile shape "${tiles}": use auto or one of ${Object.keys(GEMM_CANDIDATES).join(', ')}`);
   }
   config.tiles = tiles;
+  config.precision = parsePrecision(flags.precision);
   const filter = list(flags.filter);
   if (filter.length > 0) config.filter = filter;
   return config;

@@ -5,7 +5,8 @@ import type { GpuContext } from '../src/gpu/context.ts';
 import type { Tensor } from '../src/gpu/tensor.ts';
 import { parameterNames } from '../src/model/architecture.ts';
 import { autotuneGemm, describeGemmTuning, type GemmTuning } from '../src/kernels/gemm_autotune.ts';
-import { Wgcam, type HostTensor } from '../src/session.ts';
+import type { GemmOperands } from '../src/kernels/gemm_config.ts';
+import { Wgcam, applyPrecision, type HostTensor } from '../src/session.ts';
 import { median, rates } from './accounting.ts';
 import { bandwidthCase, gemmCase, layerCases, randomData, type KernelCase, type KernelKind, type Pass } from './kernels.ts';
 import { quickConvs, resnet50Shapes } from './shapes.ts';
@@ -35,6 +36,8 @@ export interface BenchConfig {
   timing: 'auto' | 'cpu';
   /** GEMM tiles for every conv and linear kernel: 'auto' (the autotuner measures) or a GEMM_CANDIDATES key. */
   tiles?: string;
+  /** GEMM operands of every conv and linear kernel (f16 needs shader-f16). */
+  precision: GemmOperands;
   /** Only the cases whose name contains one of these (for a developer looking at one kernel). */
   filter?: readonly string[];
   /** Skip the per-layer cases (roofline and end-to-end only). */
@@ -54,6 +57,7 @@ export function benchConfig(options: { quick?: boolean; batch?: number; runs?: n
     bandwidthMiB: quick ? 16 : 64,
     e2e: E2E_TASKS,
     timing: 'auto',
+    precision: 'f32',
   };
 }
 
@@ -139,6 +143,8 @@ export interface BenchResult {
   e2e: E2eResult;
   /** The GEMM tiles every conv and linear kernel ran on, and the autotuner's timings when it measured. */
   gemm_tiles: GemmTuning;
+  /** GEMM operands of every conv and linear kernel (absent in results from before the f16 path: f32). */
+  precision?: GemmOperands;
   peers: Record<string, PeerResult>;
   notes: string[];
   wall_s: number;
@@ -281,6 +287,8 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
   log(`${adapter.description} (${adapter.note}); kernel timing: ${source === 'gpu' ? 'GPU timestamp-query' : 'CPU around onSubmittedWorkDone'}`);
   // Measured afresh on every run (no store): the report says what the tiles were chosen from.
   const gemmTiles = await autotuneGemm(ctx, config.tiles && config.tiles !== 'auto' ? { force: config.tiles } : {});
+  // After tuning, which measures f32 candidates; every kernel and task below then runs with these operands.
+  applyPrecision(ctx, config.precision);
   log(`gemm tiles: ${describeGemmTuning(gemmTiles)}`);
 
   // ---- kernels --------------------------------------------------------------------------------------------
@@ -323,7 +331,7 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
   const input = benchInput(config.batch, config.size);
   let logits: Float32Array | null = null;
   if (config.e2e.length > 0) {
-    const session = Wgcam.fromContext(ctx, options.weights, undefined, false); // tiles already chosen above
+    const session = Wgcam.fromContext(ctx, options.weights, undefined, { tuning: false, precision: config.precision }); // tiles already chosen above
     const gpuInput = ctx.upload(input.data, input.shape, 'f32', 'bench input');
     const pictures = benchPictures(config.batch, config.size);
     const labels = Array.from({ length: config.batch }, (_, n) => (n * 7) % 1000);
@@ -380,6 +388,7 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
     network: { conv_forward_ms: networkSum('forward'), conv_input_grad_ms: networkSum('input_grad'), conv_weight_grad_ms: networkSum('weight_grad') },
     e2e,
     gemm_tiles: gemmTiles,
+    precision: config.precision,
     peers: {},
     notes,
     wall_s: (performance.now() - started) / 1000,

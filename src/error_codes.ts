@@ -160,6 +160,10 @@ export const ERROR_CODES: Record<string, ErrorCodeInfo> = {
     what: 'The GPU device was lost (driver reset, out of memory, or destroyed).',
     fix: 'Retry: the next call creates a new device. If it repeats, use a smaller batch or image.',
   },
+  NO_SHADER_F16: {
+    what: 'f16 precision was asked for, but this adapter does not offer WebGPU\'s `shader-f16` feature.',
+    fix: 'Use `--precision f32` (the default), or an adapter with `shader-f16` (most GPUs; lavapipe and SwiftShader too).',
+  },
 
   // ---- browser app ----
   SAMPLE_MISSING: {

@@ -5,6 +5,7 @@ import { createGpuContext, deviceLostError, type GpuContext, type GpuContextOpti
 import { Tensor } from './gpu/tensor.ts';
 import { softmax } from './kernels/softmax.ts';
 import { autotuneGemm, type AutotuneOptions, type GemmTuning } from './kernels/gemm_autotune.ts';
+import { setGemmOperands, type GemmOperands } from './kernels/gemm_config.ts';
 import { NUM_CLASSES } from './model/architecture.ts';
 import labels from './model/imagenet_classes.json' with { type: 'json' };
 import { ResNet50, assertModulePath, type WeightMap } from './model/resnet50.ts';
@@ -16,6 +17,22 @@ import { softmaxCrossEntropy } from './kernels/softmax_cross_entropy.ts';
 import { parameterNames } from './model/architecture.ts';
 
 export const IMAGENET_LABELS: readonly string[] = labels as string[];
+
+/** `--precision` and the like: f32 or f16 GEMM operands (default f32). */
+export function parsePrecision(value: unknown): GemmOperands {
+  const precision = String(value ?? 'f32');
+  if (precision !== 'f32' && precision !== 'f16') throw new WgcamError('BAD_ARGUMENT', `--precision must be f32 or f16, got "${precision}"`);
+  return precision;
+}
+
+/** Set the GEMM operand precision of `ctx`; f16 needs shader-f16 on its device. */
+export function applyPrecision(ctx: GpuContext, precision: GemmOperands): void {
+  parsePrecision(precision); // callers from plain JavaScript may pass anything
+  if (precision === 'f16' && !ctx.hasF16) {
+    throw new WgcamError('NO_SHADER_F16', `f16 precision needs shader-f16, which ${ctx.adapter.description || 'this adapter'} does not offer: use f32`);
+  }
+  setGemmOperands(ctx, precision);
+}
 
 /** A tensor read back to the CPU. */
 export interface HostTensor {
@@ -39,6 +56,16 @@ export interface ClassifyResult {
   activations: Map<string, HostTensor>;
 }
 
+export interface SessionOptions {
+  /** Where the GEMM autotuner keeps its choice per adapter, or false to keep the default tiles. */
+  tuning?: AutotuneOptions | false;
+  /**
+   * The operands of every GEMM (conv forward and gradients, linear): 'f32' (default) or 'f16', which needs the
+   * adapter's shader-f16. Products and sums are f32 either way; README.md gives f16's measured accuracy.
+   */
+  precision?: GemmOperands;
+}
+
 export class Wgcam {
   private currentCtx: GpuContext;
   private currentModel: ResNet50;
@@ -54,18 +81,18 @@ export class Wgcam {
     private readonly weights: WeightMap,
     private readonly newContext: (() => Promise<GpuContext>) | null,
     private readonly tuningOptions: AutotuneOptions | false,
+    /** The GEMM operand precision of this session's contexts. */
+    readonly precision: GemmOperands,
   ) {
+    applyPrecision(ctx, precision);
     this.currentCtx = ctx;
     this.currentModel = ResNet50.load(ctx, weights);
   }
 
-  /**
-   * A session on `gpu` (navigator.gpu, or Dawn's in Node). A lost device is recreated on the next call.
-   * `tuning`: where the GEMM autotuner keeps its choice per adapter, or false to keep the default tiles.
-   */
-  static async create(gpu: GPU, weights: WeightMap, options: GpuContextOptions & { tuning?: AutotuneOptions | false } = {}): Promise<Wgcam> {
+  /** A session on `gpu` (navigator.gpu, or Dawn's in Node). A lost device is recreated on the next call. */
+  static async create(gpu: GPU, weights: WeightMap, options: GpuContextOptions & SessionOptions = {}): Promise<Wgcam> {
     const ctx = await createGpuContext(gpu, options);
-    return new Wgcam(ctx, weights, () => createGpuContext(gpu, options), options.tuning ?? {});
+    return new Wgcam(ctx, weights, () => createGpuContext(gpu, options), options.tuning ?? {}, options.precision ?? 'f32');
   }
 
   /** A session on an existing context; `newContext` (optional) makes a replacement after device loss. */
@@ -73,9 +100,9 @@ export class Wgcam {
     ctx: GpuContext,
     weights: WeightMap,
     newContext?: () => Promise<GpuContext>,
-    tuning: AutotuneOptions | false = {},
+    options: SessionOptions = {},
   ): Wgcam {
-    return new Wgcam(ctx, weights, newContext ?? null, tuning);
+    return new Wgcam(ctx, weights, newContext ?? null, options.tuning ?? {}, options.precision ?? 'f32');
   }
 
   /**
@@ -152,6 +179,7 @@ export class Wgcam {
     if (!this.currentCtx.isLost) return;
     if (!this.newContext) throw deviceLostError();
     const ctx = await this.newContext();
+    applyPrecision(ctx, this.precision);
     this.currentCtx = ctx;
     this.currentModel = ResNet50.load(ctx, this.weights);
     this.gemmTuning = null; // a new device is tuned again (from the store, when there is one)

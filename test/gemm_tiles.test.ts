@@ -12,7 +12,7 @@ import { conv2dBackwardInput } from '../src/kernels/conv2d_backward_input.ts';
 import { conv2dBackwardWeight } from '../src/kernels/conv2d_backward_weight.ts';
 import { gemm } from '../src/kernels/gemm.ts';
 import { GEMM_CANDIDATES, autotuneGemm, tuningKey } from '../src/kernels/gemm_autotune.ts';
-import { THIN_TILES, chooseTiles, getPreferredTiles, setPreferredTiles } from '../src/kernels/gemm_config.ts';
+import { DEFAULT_TILES, THIN_TILES, chooseTiles, fitTiles, getPreferredTiles, resolveTiles, setPreferredTiles } from '../src/kernels/gemm_config.ts';
 import { createNodeGpuContext } from '../src/node/gpu.ts';
 import { fileTuningStore } from '../src/node/tuning_store.ts';
 import * as ref from './reference/ops.ts';
@@ -69,7 +69,10 @@ describe('every tile candidate computes the same products', () => {
         const wShape: [number, number, number, number] = [131, 130, 3, 3];
         const geom = { stride: 2, pad: 1 };
         const dyShape: [number, number, number, number] = [2, 131, ref.convOutSize(17, 3, 2, 1), ref.convOutSize(19, 3, 2, 1)];
-        for (const [m, n] of [[131, 2 * 9 * 10], [130, 2 * 8 * 9], [131, 130 * 9]] as const) expect(chooseTiles(ctx, m, n)).toBe(tiles);
+        // [M, N, K] of the forward, one input-gradient phase and the weight gradient.
+        for (const [m, n, k] of [[131, 2 * 9 * 10, 130 * 9], [130, 2 * 8 * 9, 131 * 4], [131, 130 * 9, 2 * 9 * 10]] as const) {
+          expect(chooseTiles(ctx, m, n, k)).toEqual(tiles.fit ? fitTiles(tiles, n, k) : tiles);
+        }
         const x = randn(xShape.reduce((p, v) => p * v, 1));
         const w = randn(wShape.reduce((p, v) => p * v, 1));
         const dy = randn(dyShape.reduce((p, v) => p * v, 1));
@@ -94,14 +97,16 @@ describe('autotuner', () => {
   test('measures every candidate, applies the clear winner, remembers it per adapter, and reuses it', async () => {
     const path = join(dir, 'tuning.json');
     const store = fileTuningStore(path);
-    const measured = await autotuneGemm(ctx, { store, shape: [64, 96, 32], runs: 1 });
+    const measured = await autotuneGemm(ctx, { store, shapes: [[64, 96, 32]], runs: 1 });
     expect(measured.source).toBe('measured');
-    expect(Object.keys(measured.timings).sort()).toEqual(Object.keys(GEMM_CANDIDATES).sort());
+    // Every candidate is timed, or dropped for being far behind; the default is never behind itself.
+    expect([...Object.keys(measured.timings), ...(measured.dropped ?? [])].sort()).toEqual(Object.keys(GEMM_CANDIDATES).sort());
+    expect(measured.timings['vec4-64x64']).toBeGreaterThan(0);
     // The fastest, unless it is within 10% of the default (then the default).
     const [fastest, fastestMs] = Object.entries(measured.timings).sort((a, b) => a[1] - b[1])[0]!;
     expect(measured.choice).toBe(fastestMs > 0.9 * measured.timings['vec4-64x64']! ? 'vec4-64x64' : fastest);
-    expect(chooseTiles(ctx, 256, 256)).toBe(GEMM_CANDIDATES[measured.choice]);
-    expect(chooseTiles(ctx, 3, 4096)).toBe(THIN_TILES); // few rows keep the thin tiles whatever was chosen
+    expect(chooseTiles(ctx, 256, 256, 256)).toEqual(resolveTiles(GEMM_CANDIDATES[measured.choice]!, 256, 256, 256));
+    expect(chooseTiles(ctx, 3, 4096, 64)).toBe(THIN_TILES); // few rows keep the thin tiles whatever was chosen
     expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ [tuningKey(ctx)]: measured.choice });
 
     const again = await autotuneGemm(ctx, { store });
@@ -110,16 +115,39 @@ describe('autotuner', () => {
 
   test('preferred tiles larger than the product give way to the default', () => {
     setPreferredTiles(ctx, GEMM_CANDIDATES['vec4-128x128']!);
-    expect(chooseTiles(ctx, 256, 784)).toBe(GEMM_CANDIDATES['vec4-128x128']);
-    expect(chooseTiles(ctx, 64, 3136)).toBe(GEMM_CANDIDATES['vec4-64x64']); // layer1: 64 output channels
-    expect(chooseTiles(ctx, 2048, 49)).toBe(GEMM_CANDIDATES['vec4-64x64']); // layer4: 7x7 pixels
-    expect(chooseTiles(ctx, 5, 49)).toBe(THIN_TILES);
+    expect(chooseTiles(ctx, 256, 784, 256)).toBe(GEMM_CANDIDATES['vec4-128x128']);
+    expect(chooseTiles(ctx, 64, 3136, 576)).toBe(GEMM_CANDIDATES['vec4-64x64']); // layer1: 64 output channels
+    expect(chooseTiles(ctx, 2048, 49, 512)).toBe(GEMM_CANDIDATES['vec4-64x64']); // layer4: 7x7 pixels
+    expect(chooseTiles(ctx, 5, 49, 64)).toBe(THIN_TILES);
+    setPreferredTiles(ctx, GEMM_CANDIDATES['vec4-64x64']!);
+  });
+
+  test('fitted tiles: the fewest padded columns and reduction steps, ties to the larger tile', () => {
+    const fitted = (n: number, k: number) => {
+      const t = fitTiles(DEFAULT_TILES, n, k);
+      return [t.tileN, t.threadsN, t.tileK];
+    };
+    // ResNet50 at batch 1: layer3's 196 pixels, layer2's 784, layer4's 49, layer1's 3136; a weight gradient's
+    // reduction over 49 or 196 pixels, and a forward's over 512 x 3 x 3.
+    expect(fitted(196, 4608)).toEqual([40, 5, 16]);
+    expect(fitted(784, 1152)).toEqual([56, 7, 16]);
+    expect(fitted(49, 49)).toEqual([56, 7, 7]);
+    expect(fitted(3136, 196)).toEqual([64, 8, 14]);
+    expect(fitted(1, 1)).toEqual([32, 4, 7]); // the smallest of each
+    // The rows stay the default's, and the core's invariant (8x8 outputs per thread) holds.
+    for (const n of [1, 49, 100, 196, 785]) {
+      const t = fitTiles(DEFAULT_TILES, n, 300);
+      expect([t.tileM, t.threadsM, t.tileN, t.fit]).toEqual([64, 8, 8 * t.threadsN, undefined]);
+    }
+    setPreferredTiles(ctx, GEMM_CANDIDATES['vec4-fit']!);
+    expect(chooseTiles(ctx, 2048, 49, 512)).toEqual({ ...DEFAULT_TILES, tileN: 56, threadsN: 7 });
+    expect(chooseTiles(ctx, 5, 49, 64)).toBe(THIN_TILES);
     setPreferredTiles(ctx, GEMM_CANDIDATES['vec4-64x64']!);
   });
 
   test('a forced choice applies without measuring; an unknown one is refused', async () => {
     expect(await autotuneGemm(ctx, { force: 'scalar-64x64' })).toEqual({ choice: 'scalar-64x64', source: 'forced', timings: {} });
-    expect(chooseTiles(ctx, 256, 256)).toBe(GEMM_CANDIDATES['scalar-64x64']);
+    expect(chooseTiles(ctx, 256, 256, 256)).toBe(GEMM_CANDIDATES['scalar-64x64']);
     await expect(autotuneGemm(ctx, { force: 'vec4-1x1' })).rejects.toThrow(/unknown GEMM tiles "vec4-1x1"/);
     setPreferredTiles(ctx, GEMM_CANDIDATES['vec4-64x64']!);
   });
@@ -127,7 +155,7 @@ describe('autotuner', () => {
   test('a stored value that is not a candidate (an older version, a hand edit) is measured again', async () => {
     const values = new Map<string, string>([[tuningKey(ctx), 'vec4-1x1']]);
     const store = { get: async (k: string) => values.get(k), set: async (k: string, v: string) => void values.set(k, v) };
-    const t = await autotuneGemm(ctx, { store, shape: [64, 96, 32], runs: 1 });
+    const t = await autotuneGemm(ctx, { store, shapes: [[64, 96, 32]], runs: 1 });
     expect(t.source).toBe('measured');
     expect(values.get(tuningKey(ctx))).toBe(t.choice);
   });

@@ -19,6 +19,7 @@ const COMMON: Record<string, FlagSpec> = {
   image: { kind: 'list', value: 'FILE', help: 'PNG or JPEG images (resized to 256, centre-cropped to 224)' },
   tensor: { kind: 'string', value: 'FILE', help: 'safetensors with `input` [N,3,H,W] float32 (and optional `image` uint8)' },
   dump: { kind: 'string', value: 'OUT', help: 'write results as safetensors (NCHW float32, names as the fixtures)' },
+  precision: { kind: 'string', value: 'f32|f16', help: 'GEMM operands: f32, or f16 where the adapter has shader-f16 (sums stay f32; accuracy in README.md)', default: 'f32' },
   verbose: { kind: 'boolean', help: 'print the adapter, timings, and stacks on errors' },
 };
 

@@ -8,7 +8,7 @@ import { readSafetensors, toFloat32, toUint8, writeSafetensors } from '../model/
 import { createNodeGpuContext } from '../node/gpu.ts';
 import { loadWeightsNode } from '../node/weights_node.ts';
 import { makeProgressBar } from '../node/progress.ts';
-import { Wgcam } from '../session.ts';
+import { Wgcam, parsePrecision } from '../session.ts';
 import { GEMM_CANDIDATES, describeGemmTuning, type AutotuneOptions } from '../kernels/gemm_autotune.ts';
 import { fileTuningStore } from '../node/tuning_store.ts';
 import type { ParsedFlags } from './args.ts';
@@ -34,8 +34,9 @@ export async function openSession(flags: ParsedFlags): Promise<Wgcam> {
     process.stderr.write(`${describeAdapter(ctx)}\n`);
     process.stderr.write(`weights: ${loaded.description}\n`);
   }
-  const session = Wgcam.fromContext(ctx, loaded.weights, createNodeGpuContext, nodeTuningOptions());
+  const session = Wgcam.fromContext(ctx, loaded.weights, createNodeGpuContext, { tuning: nodeTuningOptions(), precision: parsePrecision(flags.precision) });
   if (verbose) {
+    process.stderr.write(`precision: ${session.precision} GEMM operands, f32 products and sums\n`);
     const tuning = await session.tune();
     if (tuning) process.stderr.write(`gemm tiles: ${describeGemmTuning(tuning)}\n`);
   }

@@ -52,7 +52,7 @@ export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, geom: ConvGeometry
   if (outH < 1 || outW < 1) throw new Error(`conv2d: input ${inH}x${inW} is too small for a ${kH}x${kW} kernel`);
   const affine = epilogue.scale !== undefined;
   if (affine !== (epilogue.shift !== undefined)) throw new Error('conv2d: scale and shift go together');
-  const tiles = chooseTiles(ctx, outC, batch * outH * outW);
+  const tiles = chooseTiles(ctx, outC, batch * outH * outW, inC * kH * kW);
   const code = shader(
     constants({ AFFINE: affine, RESIDUAL: epilogue.residual !== undefined, RELU: epilogue.relu === true }),
     gemmCore(tiles),

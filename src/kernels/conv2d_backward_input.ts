@@ -70,7 +70,7 @@ export function conv2dBackwardInput(
   for (const phase of stridePhases(inH, inW, kH, kW, geom)) {
     const n = batch * phase.PHASE_H * phase.PHASE_W;
     if (n === 0) continue; // an input smaller than the stride has no pixel in this phase
-    const tiles = chooseTiles(ctx, inC, n);
+    const tiles = chooseTiles(ctx, inC, n, outC * phase.TAPS_Y * phase.TAPS_X);
     ctx.dispatch(
       ctx.pipeline(shader(gemmCore(tiles), prelude, constants(phase), source), 'conv2d_backward_input'),
       [ctx.uniform(params([batch, inC, inH, inW, outC, outH, outW, kH, kW, geom.stride, geom.pad, 0])), dy, w, dx],

@@ -49,7 +49,7 @@ export function conv2dBackwardWeight(
   const m = outC;
   const n = inC * kH * kW;
   const k = batch * outH * outW;
-  const tiles = chooseTiles(ctx, m, n);
+  const tiles = chooseTiles(ctx, m, n, k);
   const wanted = Math.max(1, Math.min(options.splitK ?? chooseSplitK(tiles, m, n, k), k));
   // Slices are whole K tiles; rounding may leave fewer slices than asked for.
   const sliceK = Math.ceil(Math.ceil(k / wanted) / tiles.tileK) * tiles.tileK;

@@ -7,12 +7,13 @@
 import type { GpuContext } from '../gpu/context.ts';
 import { relativeL2 } from '../metrics.ts';
 import { gemm } from './gemm.ts';
-import { DEFAULT_TILES, SCALAR_TILES, WIDE_TILES, setPreferredTiles, type GemmTiles } from './gemm_config.ts';
+import { DEFAULT_TILES, FIT_TILES, SCALAR_TILES, WIDE_TILES, setPreferredTiles, type GemmTiles } from './gemm_config.ts';
 
 /** The tile shapes the autotuner chooses from, by the name reports and overrides use. */
 export const GEMM_CANDIDATES: Readonly<Record<string, GemmTiles>> = {
   'vec4-64x64': DEFAULT_TILES,
   'vec4-128x128': WIDE_TILES,
+  'vec4-fit': FIT_TILES,
   'scalar-64x64': SCALAR_TILES,
 };
 
@@ -27,22 +28,34 @@ export interface GemmTuning {
   choice: string;
   /** How it was decided. */
   source: 'measured' | 'cached' | 'forced';
-  /** The fastest run's milliseconds per candidate, when measured. */
+  /** Per candidate, when measured: milliseconds of its fastest run on each tuning shape, summed. */
   timings: Record<string, number>;
+  /** Candidates dropped after one shape because they were far behind the best (see HOPELESS), when measured. */
+  dropped?: string[];
 }
 
 const DEFAULT_CHOICE = 'vec4-64x64';
 /** A candidate replaces the default only when it takes less than this fraction of the default's time. */
 const CLEAR_WIN = 0.9;
+/**
+ * A candidate whose fastest run on a shape takes more than this multiple of the best time so far on that shape
+ * is not measured further: on SwiftShader the scalar core would otherwise take 3 of the tuner's 4 seconds.
+ */
+const HOPELESS = 2;
 
 /** `vec4-64x64 (measured: vec4-64x64 22.4 ms, vec4-128x128 26.2 ms, ...)`: for logs and reports. */
 export function describeGemmTuning(t: GemmTuning): string {
-  const times = Object.entries(t.timings).map(([name, ms]) => `${name} ${ms.toFixed(1)} ms`).join(', ');
+  const times = [
+    ...Object.entries(t.timings).map(([name, ms]) => `${name} ${ms.toFixed(1)} ms`),
+    ...(t.dropped ?? []).map((name) => `${name} dropped`),
+  ].join(', ');
   return `${t.choice} (${t.source}${times ? `: ${times}` : ''})`;
 }
 
+const DEFAULT_TUNING_SHAPES = [[128, 784, 256], [256, 196, 512], [512, 49, 1024]] as const;
+
 /** Bump when the candidates or the cores change, so old measurements are not reused. */
-const TUNING_VERSION = 'gemm-tiles-v2';
+const TUNING_VERSION = 'gemm-tiles-v3';
 
 export function tuningKey(ctx: GpuContext): string {
   const a = ctx.adapter;
@@ -54,12 +67,13 @@ export interface AutotuneOptions {
   /** Use this candidate without measuring (a key of GEMM_CANDIDATES). */
   force?: string;
   /**
-   * The GEMM that is timed, [M, N, K]. Default [128, 784, 256]: a layer2-like 1x1 conv at 28x28, small enough
-   * for a software adapter (about 25 ms per run on SwiftShader with the vec4 tiles) and with enough columns that
-   * wide tiles do not win on a GPU by leaving it idle.
+   * The GEMMs that are timed, [M, N, K] each; a candidate's time is their sum. Default: three 51-MFLOP products
+   * shaped like ResNet50's convs at batch 1: layer2 (128 x 784 x 256), layer3 (256 x 196 x 512) and layer4
+   * (512 x 49 x 1024). Together about 30 ms per run on lavapipe. The layer3 and layer4 shapes are where fitted
+   * tiles save work (196 and 49 columns), and they have too few columns for wide tiles to pay anywhere.
    */
-  shape?: readonly [number, number, number];
-  /** Timed runs per candidate (default 5). */
+  shapes?: ReadonlyArray<readonly [number, number, number]>;
+  /** Timed runs per candidate and shape (default 3; the fastest counts). */
   runs?: number;
 }
 
@@ -77,7 +91,7 @@ export async function autotuneGemm(ctx: GpuContext, options: AutotuneOptions = {
     setPreferredTiles(ctx, GEMM_CANDIDATES[cached]);
     return { choice: cached, source: 'cached', timings: {} };
   }
-  const timings = await measureCandidates(ctx, options.shape ?? [128, 784, 256], options.runs ?? 5);
+  const { timings, dropped } = await measureCandidates(ctx, options.shapes ?? DEFAULT_TUNING_SHAPES, options.runs ?? 3);
   const ranked = Object.entries(timings).sort((x, y) => x[1] - y[1]);
   if (ranked.length === 0) throw new Error('GEMM autotuner: no candidate produced a correct product');
   // Another candidate must beat the default clearly: within timing noise the default, tuned on the whole
@@ -86,46 +100,67 @@ export async function autotuneGemm(ctx: GpuContext, options: AutotuneOptions = {
   const choice = defaultTime !== undefined && ranked[0]![1] > CLEAR_WIN * defaultTime ? DEFAULT_CHOICE : ranked[0]![0];
   setPreferredTiles(ctx, GEMM_CANDIDATES[choice]!);
   await options.store?.set(key, choice).catch(() => undefined); // a read-only cache only costs a re-measure
-  return { choice, source: 'measured', timings };
+  return { choice, source: 'measured', timings, ...(dropped.length > 0 ? { dropped } : {}) };
 }
 
-async function measureCandidates(ctx: GpuContext, shape: readonly [number, number, number], runs: number): Promise<Record<string, number>> {
-  const [rows, cols, depth] = shape;
-  // Deterministic inputs in [-0.5, 0.5): any failure reproduces.
-  let state = 12345;
-  const random = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32) - 0.5;
-  const hostA = Float32Array.from({ length: rows * depth }, random);
-  const hostB = Float32Array.from({ length: depth * cols }, random);
-  const reference = new Float64Array(rows * cols);
-  for (let m = 0; m < rows; m++) {
-    for (let k = 0; k < depth; k++) {
-      const a = hostA[m * depth + k]!;
-      for (let n = 0; n < cols; n++) reference[m * cols + n]! += a * hostB[k * cols + n]!;
-    }
-  }
-  const a = ctx.upload(hostA, [rows, depth], 'f32', 'autotune A');
-  const b = ctx.upload(hostB, [depth, cols], 'f32', 'autotune B');
-  const timings: Record<string, number> = {};
-  try {
-    for (const [name, tiles] of Object.entries(GEMM_CANDIDATES)) {
-      // The first run compiles the pipeline and is the one checked.
-      const first = gemm(ctx, a, b, tiles);
-      const out = await ctx.read(first);
-      first.release();
-      if (relativeL2(out, reference) > 1e-5) continue;
-      // The fastest run: on a CPU adapter sharing its cores, slower runs measure the other work, not the tiles.
-      let fastest = Infinity;
-      for (let r = 0; r < runs; r++) {
-        const start = performance.now();
-        gemm(ctx, a, b, tiles).release();
-        await ctx.sync();
-        fastest = Math.min(fastest, performance.now() - start);
+async function measureCandidates(
+  ctx: GpuContext,
+  shapes: ReadonlyArray<readonly [number, number, number]>,
+  runs: number,
+): Promise<{ timings: Record<string, number>; dropped: string[] }> {
+  const products = shapes.map(([rows, cols, depth], i) => {
+    // Deterministic inputs in [-0.5, 0.5): any failure reproduces.
+    let state = 12345 + i;
+    const random = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32) - 0.5;
+    const hostA = Float32Array.from({ length: rows * depth }, random);
+    const hostB = Float32Array.from({ length: depth * cols }, random);
+    const reference = new Float64Array(rows * cols);
+    for (let m = 0; m < rows; m++) {
+      for (let k = 0; k < depth; k++) {
+        const a = hostA[m * depth + k]!;
+        for (let n = 0; n < cols; n++) reference[m * cols + n]! += a * hostB[k * cols + n]!;
       }
-      timings[name] = fastest;
+    }
+    return {
+      a: ctx.upload(hostA, [rows, depth], 'f32', 'autotune A'),
+      b: ctx.upload(hostB, [depth, cols], 'f32', 'autotune B'),
+      reference,
+    };
+  });
+  const timings: Record<string, number> = {};
+  const dropped: string[] = [];
+  const bestPerShape = products.map(() => Infinity);
+  try {
+    candidates: for (const [name, tiles] of Object.entries(GEMM_CANDIDATES)) {
+      let total = 0;
+      for (const [shape, { a, b, reference }] of products.entries()) {
+        // The first run compiles the pipeline and is the one checked.
+        const first = gemm(ctx, a, b, tiles);
+        const out = await ctx.read(first);
+        first.release();
+        if (relativeL2(out, reference) > 1e-5) continue candidates;
+        // The fastest run: on a CPU adapter sharing its cores, slower runs measure the other work, not the tiles.
+        let fastest = Infinity;
+        for (let r = 0; r < runs; r++) {
+          const start = performance.now();
+          gemm(ctx, a, b, tiles).release();
+          await ctx.sync();
+          fastest = Math.min(fastest, performance.now() - start);
+        }
+        if (fastest > HOPELESS * bestPerShape[shape]!) {
+          dropped.push(name);
+          continue candidates;
+        }
+        bestPerShape[shape] = Math.min(bestPerShape[shape]!, fastest);
+        total += fastest;
+      }
+      timings[name] = total;
     }
   } finally {
-    a.release();
-    b.release();
+    for (const { a, b } of products) {
+      a.release();
+      b.release();
+    }
   }
-  return timings;
+  return { timings, dropped };
 }

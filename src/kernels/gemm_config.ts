@@ -12,7 +12,19 @@ export interface GemmTiles {
   tileK: number;
   threadsM: number;
   threadsN: number;
+  /**
+   * Fit the column tile and TILE_K to each product (`fitTiles`) instead of using these sizes as they are: the
+   * tile is then 64 rows by 32-64 columns, so fewer of its outputs and reduction steps fall past the edges.
+   */
+  fit?: boolean;
+  /**
+   * What the workgroup tiles hold: f32 (the default) or f16 (needs shader-f16; vec4 core only). Products and sums
+   * are f32 either way. Set per context with `setGemmOperands`; `chooseTiles` copies it here.
+   */
+  operands?: GemmOperands;
 }
+
+export type GemmOperands = 'f32' | 'f16';
 
 /**
  * 64x64 output tiles, 8x8 threads with 8x8 outputs each in vec4 registers; 8 KiB of workgroup memory.
@@ -30,6 +42,14 @@ export const THIN_TILES: GemmTiles = { core: 'vec4', tileM: 8, tileN: 256, tileK
 /** 128x128 tiles, 16x16 threads with the same 8x8 blocks: more reuse per load, for GPUs with many cores. */
 export const WIDE_TILES: GemmTiles = { core: 'vec4', tileM: 128, tileN: 128, tileK: 8, threadsM: 16, threadsN: 16 };
 
+/**
+ * DEFAULT_TILES fitted to each product. At batch 1, layer3 has 196 pixels and layer4 49, so 64-wide column tiles
+ * compute 256 and 64 columns for them (23% for nothing), and a weight gradient's reduction over 49 pixels runs
+ * 64 steps with TILE_K 16. Fitted, they compute 200 and 56 columns and 49 steps. The price is a workgroup of
+ * 40 or 56 threads, which a GPU may not like: the autotuner decides per adapter.
+ */
+export const FIT_TILES: GemmTiles = { ...DEFAULT_TILES, fit: true };
+
 /** The configurable scalar core in its former default shape (16x16 threads, 4x4 outputs each): the baseline. */
 export const SCALAR_TILES: GemmTiles = { core: 'scalar', tileM: 64, tileN: 64, tileK: 16, threadsM: 16, threadsN: 16 };
 
@@ -44,23 +64,69 @@ export function getPreferredTiles(ctx: object): GemmTiles | undefined {
   return preferredTiles.get(ctx);
 }
 
+/** The operand precision of each context's GEMMs; f32 until set. */
+const operandPrecision = new WeakMap<object, GemmOperands>();
+
+export function setGemmOperands(ctx: object, operands: GemmOperands): void {
+  operandPrecision.set(ctx, operands);
+}
+
+export function getGemmOperands(ctx: object): GemmOperands {
+  return operandPrecision.get(ctx) ?? 'f32';
+}
+
 /**
- * Tiles for an M x N product on `ctx`: thin tiles when there are few rows; the context's preferred tiles when the
- * product fills them; else the default. A 128x128 tile over layer1's 64 channels or layer4's 49 pixels would
- * compute half or more of its outputs for nothing, whatever the adapter.
+ * Tiles for an M x N x K product on `ctx`: thin tiles when there are few rows; the context's preferred tiles when
+ * the product fills them (fitted to it when they ask for that); else the default. A 128x128 tile over layer1's
+ * 64 channels or layer4's 49 pixels would compute half or more of its outputs for nothing, whatever the adapter.
  */
-export function chooseTiles(ctx: object, m: number, n: number): GemmTiles {
-  if (m <= 8) return THIN_TILES;
-  const preferred = preferredTiles.get(ctx) ?? DEFAULT_TILES;
-  return m >= preferred.tileM && n >= preferred.tileN ? preferred : DEFAULT_TILES;
+export function chooseTiles(ctx: object, m: number, n: number, k: number): GemmTiles {
+  const tiles = m <= 8 ? THIN_TILES : resolveTiles(preferredTiles.get(ctx) ?? DEFAULT_TILES, m, n, k);
+  const operands = getGemmOperands(ctx);
+  return operands === 'f32' ? tiles : { ...tiles, operands };
+}
+
+/** `tiles` as they run on an M x N x K product: fitted if they fit, the default if they are too big for it. */
+export function resolveTiles(tiles: GemmTiles, m: number, n: number, k: number): GemmTiles {
+  if (tiles.fit) return fitTiles(tiles, n, k);
+  return m >= tiles.tileM && n >= tiles.tileN ? tiles : DEFAULT_TILES;
+}
+
+/** Column threads (8 columns each) and TILE_K ranges that fitting chooses from. */
+const FIT_THREADS_N = [4, 5, 6, 7, 8];
+const FIT_TILE_K = [7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+
+/**
+ * The vec4 tile with the fewest padded columns for N and the fewest padded reduction steps for K (ties go to
+ * the larger size: fewer workgroups, fewer barriers). 196 columns: 5 threads, 200; 784: 7, 784; 49: 7, 56.
+ * K = 49: TILE_K 7; 576 or 4608: 16.
+ */
+export function fitTiles(base: GemmTiles, n: number, k: number): GemmTiles {
+  const threadsN = leastPadded(FIT_THREADS_N, (t) => 8 * t, n);
+  const tileK = leastPadded(FIT_TILE_K, (t) => t, k);
+  return { core: 'vec4', tileM: base.tileM, tileN: 8 * threadsN, tileK, threadsM: base.threadsM, threadsN };
+}
+
+function leastPadded(options: readonly number[], size: (option: number) => number, extent: number): number {
+  let best = options[0]!;
+  let bestPadded = Infinity;
+  for (const option of options) {
+    const padded = Math.ceil(extent / size(option)) * size(option);
+    if (padded <= bestPadded) [best, bestPadded] = [option, padded];
+  }
+  return best;
 }
 
 /** WGSL for the GEMM core of `t`: its constants and its source, to be joined with the kernel's loaders. */
 export function gemmCore(t: GemmTiles): string {
+  if (t.fit) throw new Error('gemmCore: fit the tiles to the product first (resolveTiles)');
+  const f16 = t.operands === 'f16';
   if (t.core === 'vec4') {
     if (t.tileM !== 8 * t.threadsM || t.tileN !== 8 * t.threadsN) throw new Error('vec4 GEMM core: each thread owns 8x8 outputs');
-    return `${constants({ TILE_K: t.tileK, THREADS_M: t.threadsM, THREADS_N: t.threadsN })}\n${gemmTileVec4}`;
+    const operand = f16 ? 'enable f16;\nalias OPERAND = f16;' : 'alias OPERAND = f32;';
+    return `${operand}\n${constants({ TILE_K: t.tileK, THREADS_M: t.threadsM, THREADS_N: t.threadsN })}\n${gemmTileVec4}`;
   }
+  if (f16) throw new Error('f16 GEMM operands run on the vec4 cores; the scalar core is f32 only');
   const tileConstants = constants({ TILE_M: t.tileM, TILE_N: t.tileN, TILE_K: t.tileK, THREADS_M: t.threadsM, THREADS_N: t.threadsN });
   return `${tileConstants}\n${gemmTileScalar}`;
 }

@@ -9,7 +9,7 @@ export function linearBackwardInput(ctx: GpuContext, dy: Tensor, w: Tensor): Ten
   const [rows, outFeatures] = dy.shape as [number, number];
   const [wOut, inFeatures] = w.shape as [number, number];
   if (wOut !== outFeatures) throw new Error(`linearBackwardInput: dy has ${outFeatures} features, weight has ${wOut} outputs`);
-  const tiles = chooseTiles(ctx, rows, inFeatures);
+  const tiles = chooseTiles(ctx, rows, inFeatures, outFeatures);
   const dx = ctx.empty([rows, inFeatures], 'f32', 'linear dx');
   ctx.dispatch(
     ctx.pipeline(shader(gemmCore(tiles), source), 'linear_backward_input'),

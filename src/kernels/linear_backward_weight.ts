@@ -9,7 +9,7 @@ export function linearBackwardWeight(ctx: GpuContext, dy: Tensor, x: Tensor): Te
   const [rows, outFeatures] = dy.shape as [number, number];
   const [xRows, inFeatures] = x.shape as [number, number];
   if (xRows !== rows) throw new Error(`linearBackwardWeight: dy has ${rows} rows, x has ${xRows}`);
-  const tiles = chooseTiles(ctx, outFeatures, inFeatures);
+  const tiles = chooseTiles(ctx, outFeatures, inFeatures, rows);
   const dw = ctx.empty([outFeatures, inFeatures], 'f32', 'linear dw');
   ctx.dispatch(
     ctx.pipeline(shader(gemmCore(tiles), source), 'linear_backward_weight'),

@@ -18,9 +18,14 @@ export function constants(values: Record<string, ConstValue | { f32: number }>):
     .join('\n');
 }
 
-/** Join WGSL parts; the shared indexing helpers are always available. */
+/**
+ * Join WGSL parts; the shared indexing helpers are always available. WGSL wants directives (`enable f16;`, which
+ * the GEMM core brings for f16 operands) before any declaration, so they move to the top, once each.
+ */
 export function shader(...parts: string[]): string {
-  return [indexing, ...parts].join('\n');
+  const lines = [indexing, ...parts].join('\n').split('\n');
+  const isDirective = (line: string) => /^\s*enable\s/.test(line);
+  return [...new Set(lines.filter(isDirective)), ...lines.filter((line) => !isDirective(line))].join('\n');
 }
 
 /** Workgroup counts for `count` items at `perGroup` items per workgroup (the context folds large x into y). */

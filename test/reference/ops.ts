@@ -678,6 +678,24 @@ export function maxAbs(a: Data, b: Data): number {
 }
 
 /** Deterministic uniform [0, 1) generator. */
+/**
+ * x rounded to the nearest IEEE binary16 value, ties to even (subnormals below 2^-14, infinity from 65520): what
+ * WGSL's f16(x) does to an f32 on an adapter with shader-f16. Node 20 has no Math.f16round.
+ */
+export function roundToF16(x: number): number {
+  if (x === 0 || !Number.isFinite(x)) return x;
+  const a = Math.abs(x);
+  if (a >= 65520) return Math.sign(x) * Infinity;
+  let e = Math.floor(Math.log2(a));
+  if (2 ** e > a) e--; // log2 may round across a power of two
+  if (2 ** (e + 1) <= a) e++;
+  const ulp = 2 ** (Math.max(e, -14) - 10); // 10 stored mantissa bits; fixed spacing among subnormals
+  const q = a / ulp; // exact: ulp is a power of two
+  const floor = Math.floor(q);
+  const r = q - floor > 0.5 || (q - floor === 0.5 && floor % 2 === 1) ? floor + 1 : floor;
+  return Math.sign(x) * r * ulp;
+}
+
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

@@ -11,6 +11,10 @@
 //   becomes a load and a store; named variables stay in registers on every adapter. On SwiftShader this alone
 //   is a 4-8x difference (bench/NOTES.md).
 // - The default tile uses 8 KiB of workgroup memory and 64 threads, within every adapter's default limits.
+// - The tiles hold OPERAND values: f32, or f16 when the wrapper asks for f16 operands (`enable f16;`, shader-f16).
+//   Products and sums stay f32 either way (each vec4 is widened as it leaves the tile), as in mixed-precision
+//   GEMMs: f16 halves the tiles' workgroup memory and the bandwidth of the inner loop's reads, and costs one
+//   rounding of each operand (about 2^-12 relative), not a rounding per addition.
 // Thread (x, y) owns the rows of vec4 groups y and y + THREADS_M of its tile and the columns of vec4 groups x
 // and x + THREADS_N, so neighbouring threads read neighbouring vec4s of B (no bank conflicts) and share the
 // rows of A (broadcast).
@@ -19,8 +23,8 @@ const TILE_M: u32 = 8u * THREADS_M;
 const TILE_N: u32 = 8u * THREADS_N;
 const THREADS: u32 = THREADS_M * THREADS_N;
 
-var<workgroup> tileA: array<array<vec4f, TILE_M / 4u>, TILE_K>; // [k][m / 4], component m % 4
-var<workgroup> tileB: array<array<vec4f, TILE_N / 4u>, TILE_K>; // [k][n / 4], component n % 4
+var<workgroup> tileA: array<array<vec4<OPERAND>, TILE_M / 4u>, TILE_K>; // [k][m / 4], component m % 4
+var<workgroup> tileB: array<array<vec4<OPERAND>, TILE_N / 4u>, TILE_K>; // [k][n / 4], component n % 4
 var<private> gemmBatch: u32;
 
 // Four consecutive columns of one row of C, each stored only if inside the matrix.
@@ -55,21 +59,21 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       let k = i % TILE_K;
       var v = 0.0;
       if (m0 + m < M && k0 + k < K) { v = loadA(m0 + m, k0 + k); }
-      tileA[k][m / 4u][m % 4u] = v;
+      tileA[k][m / 4u][m % 4u] = OPERAND(v);
     }
     for (var i = li; i < TILE_K * TILE_N; i += THREADS) {
       let k = i / TILE_N;
       let n = i % TILE_N;
       var v = 0.0;
       if (n0 + n < N && k0 + k < K) { v = loadB(k0 + k, n0 + n); }
-      tileB[k][n / 4u][n % 4u] = v;
+      tileB[k][n / 4u][n % 4u] = OPERAND(v);
     }
     workgroupBarrier();
     for (var k = 0u; k < TILE_K; k++) {
-      let b0 = tileB[k][lid.x];
-      let b1 = tileB[k][lid.x + THREADS_N];
-      let a0 = tileA[k][lid.y];
-      let a1 = tileA[k][lid.y + THREADS_M];
+      let b0 = vec4f(tileB[k][lid.x]);
+      let b1 = vec4f(tileB[k][lid.x + THREADS_N]);
+      let a0 = vec4f(tileA[k][lid.y]);
+      let a1 = vec4f(tileA[k][lid.y + THREADS_M]);
       acc0_0 = fma(vec4f(a0.x), b0, acc0_0); acc0_1 = fma(vec4f(a0.x), b1, acc0_1);
       acc1_0 = fma(vec4f(a0.y), b0, acc1_0); acc1_1 = fma(vec4f(a0.y), b1, acc1_1);
       acc2_0 = fma(vec4f(a0.z), b0, acc2_0); acc2_1 = fma(vec4f(a0.z), b1, acc2_1);
