@@ -162,7 +162,7 @@ export const ERROR_CODES: Record<string, ErrorCodeInfo> = {
   },
   NO_SHADER_F16: {
     what: 'f16 precision was asked for, but this adapter does not offer WebGPU\'s `shader-f16` feature.',
-    fix: 'Use `--precision f32` (the default), or an adapter with `shader-f16` (most GPUs; lavapipe and SwiftShader too).',
+    fix: 'Use `--precision f32` (the default), or an adapter with `shader-f16` (most GPUs, and lavapipe; not SwiftShader).',
   },
 
   // ---- browser app ----

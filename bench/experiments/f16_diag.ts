@@ -1,3 +1,6 @@
+// Where the f16 path's input-gradient error comes from: relative L2 of the input and parameter gradients against
+// eval-chelsea, and how much of the squared error the worst elements hold (few: boundary flips; many: broad).
+//   P=f16 node --import tsx/esm --loader ./bin/wgsl-loader.mjs bench/experiments/f16_diag.ts   (P=f32 to compare)
 import { readFileSync } from 'node:fs';
 import { createNodeGpuContext } from '../../src/node/gpu.ts';
 import { syntheticResNet50 } from '../../src/model/synthetic.ts';

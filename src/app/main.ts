@@ -11,6 +11,7 @@ import { preprocessImages } from '../image/preprocess.ts';
 import { modulePaths, STAGES, NUM_CLASSES } from '../model/architecture.ts';
 import { softmax } from '../kernels/softmax.ts';
 import { IMAGENET_LABELS, Wgcam, readHost, topK, type HostTensor, type Prediction } from '../session.ts';
+import type { GemmOperands } from '../kernels/gemm_config.ts';
 import licencesText from './samples/LICENSES.md?raw';
 import { encodeCamSafetensors, encodeNpyFloat32, saveBlob, saveBytes, stem } from './export.ts';
 import { StageTracker, cpuReport, formatMs, summariseGpu, type TaggedTiming, type TimingReport, type StageRow } from './timings.ts';
@@ -85,6 +86,8 @@ const state = {
   lastReport: null as TimingReport | null,
   phase: 'starting' as 'starting' | 'idle' | 'busy',
   weightsBusy: false,
+  /** GEMM operands of the next session: `?precision=f16` or the f16 switch. */
+  precision: (new URLSearchParams(location.search).get('precision') === 'f16' ? 'f16' : 'f32') as GemmOperands,
 };
 
 // ---- job queue: the latest request wins, one job at a time ---------------------------------------------
@@ -395,8 +398,14 @@ async function createSession(keepResults = false): Promise<void> {
   setStatus('Starting the GPU and uploading the weights…', performance.now());
   let session: Wgcam;
   try {
-    session = await Wgcam.create(state.gpu, weights.weights, { tuning: { store: localTuningStore } });
+    session = await Wgcam.create(state.gpu, weights.weights, { tuning: { store: localTuningStore }, precision: state.precision });
   } catch (e) {
+    if (errorCode(e) === 'NO_SHADER_F16') {
+      // Asked for by the URL on an adapter without it: say so, and carry on in f32.
+      state.precision = 'f32';
+      showAlert('precision', 'NO_SHADER_F16', 'This adapter does not offer shader-f16, so f16 GEMM operands are not available here: running in f32.');
+      return createSession(keepResults);
+    }
     if (errorCode(e) === 'NO_ADAPTER') {
       showAlert(
         'gpu',
@@ -452,7 +461,14 @@ function renderAdapter(): void {
   const parts = [a.description || 'unknown adapter'];
   if (a.software) parts.push('software adapter: slow, timings say little about a GPU');
   parts.push(ctx.hasTimestamps ? 'timestamp-query: yes' : 'timestamp-query: no (CPU-side timings)');
+  parts.push(`GEMM operands: ${state.session!.precision}`);
   $('adapter').textContent = `WebGPU adapter: ${parts.join(' · ')}`;
+  const f16 = $<HTMLInputElement>('precision-f16');
+  f16.checked = state.session!.precision === 'f16';
+  f16.disabled = !ctx.hasF16;
+  $('precision-hint').textContent = ctx.hasF16
+    ? 'tiles in f16, sums in f32: heatmaps as with f32, input gradients less exact (README)'
+    : 'not available: this adapter has no shader-f16';
 }
 
 function showNoWebGpu(): void {
@@ -859,6 +875,16 @@ function wireImageInputs(): void {
   });
 }
 
+function wirePrecision(): void {
+  const f16 = $<HTMLInputElement>('precision-f16');
+  // A new session with the other operands; the picture shown is classified and explained again.
+  f16.addEventListener('change', () => {
+    state.precision = f16.checked ? 'f16' : 'f32';
+    clearAlert('precision');
+    void createSession();
+  });
+}
+
 function wireWeights(): void {
   $('weights-pretrained').addEventListener('click', () => void chooseWeights('Loading the ImageNet weights', () => loadPretrained(onProgress)));
   $('weights-synthetic').addEventListener('click', () => void chooseWeights('Generating the synthetic weights', loadSynthetic));
@@ -926,6 +952,8 @@ export interface AppSnapshot {
   adapter: string | null;
   software: boolean | null;
   hasTimestamps: boolean | null;
+  /** The session's GEMM operands. */
+  precision: GemmOperands | null;
   image: string | null;
   top5: Array<{ index: number; label: string; probability: number }>;
   target: number | null;
@@ -947,6 +975,7 @@ function snapshot(): AppSnapshot {
     adapter: ctx?.adapter.description ?? null,
     software: ctx?.adapter.software ?? null,
     hasTimestamps: ctx?.hasTimestamps ?? null,
+    precision: state.session?.precision ?? null,
     image: state.image?.name ?? null,
     top5: (state.classification?.top ?? []).map((p) => ({ index: p.index, label: p.label, probability: p.probability })),
     target: state.target,
@@ -985,6 +1014,7 @@ async function start(): Promise<AppSnapshot> {
   buildClassSearch();
   wireImageInputs();
   wireWeights();
+  wirePrecision();
   wireCamera();
   wireDownloads();
   wireReadout($<HTMLCanvasElement>('original'));

@@ -188,7 +188,7 @@ async function newBrowser() {
   });
 }
 
-async function openPage(browser, url, { noGpu = false, noTimestamps = false, width = 1280, height = 900 } = {}) {
+async function openPage(browser, url, { noGpu = false, noTimestamps = false, noF16 = false, width = 1280, height = 900 } = {}) {
   const page = await browser.newPage();
   await page.setViewport({ width, height, deviceScaleFactor: 1 });
   page.setDefaultTimeout(SLOW_MS);
@@ -203,15 +203,16 @@ async function openPage(browser, url, { noGpu = false, noTimestamps = false, wid
       delete navigator.gpu;
     });
   }
-  if (noTimestamps) {
-    await page.evaluateOnNewDocument(() => {
-      // As on an adapter without timestamp-query: the device is created without the feature.
+  const withheld = [...(noTimestamps ? ['timestamp-query'] : []), ...(noF16 ? ['shader-f16'] : [])];
+  if (withheld.length > 0) {
+    await page.evaluateOnNewDocument((names) => {
+      // As on an adapter without these features: the device is created without them.
       const requestDevice = GPUAdapter.prototype.requestDevice;
       GPUAdapter.prototype.requestDevice = function (descriptor = {}) {
-        const requiredFeatures = [...(descriptor.requiredFeatures ?? [])].filter((f) => f !== 'timestamp-query');
+        const requiredFeatures = [...(descriptor.requiredFeatures ?? [])].filter((f) => !names.includes(f));
         return requestDevice.call(this, { ...descriptor, requiredFeatures });
       };
-    });
+    }, withheld);
   }
   await page.goto(url, { waitUntil: 'load' });
   await page.waitForFunction(() => window.__wgcam !== undefined, { timeout: 60_000 });
@@ -554,6 +555,32 @@ async function mainPage(browser, base, cli) {
   });
   await screenshot(page, '07-recovered');
   await dumpConsole(page, '07-recovered');
+
+  await check('the f16 switch: usable only with shader-f16; then a new session explains chelsea again, close to the CLI (f32)', async () => {
+    await page.select('#layer', 'layer4');
+    const before = await waitIdle(page);
+    assert(before.precision === 'f32', `precision before the switch: ${before.precision}`);
+    const adapterHasF16 = await page.evaluate(async () => (await navigator.gpu.requestAdapter()).features.has('shader-f16'));
+    const usable = await page.$eval('#precision-f16', (el) => !el.disabled);
+    assert(usable === adapterHasF16, `the switch is ${usable ? 'usable' : 'disabled'}, the adapter ${adapterHasF16 ? 'has' : 'lacks'} shader-f16`);
+    if (!adapterHasF16) {
+      const hint = await page.$eval('#precision-hint', (el) => el.textContent);
+      assert(/not available/.test(hint), `hint "${hint}"`);
+      // Chromium's SwiftShader has no shader-f16: the f16 numbers are checked in Node (test/precision_f16.test.ts).
+      return 'this adapter has no shader-f16: the switch is disabled and says why';
+    }
+    await page.click('#precision-f16');
+    const s = await waitForCam(page, before.camGeneration);
+    assert(s.precision === 'f16' && s.errors.length === 0, `precision ${s.precision}, errors ${JSON.stringify(s.errors)}`);
+    assert(/GEMM operands: f16/.test(await page.$eval('#adapter', (el) => el.textContent)), 'the adapter line does not say f16');
+    assert(s.top5[0]?.index === FIXTURE_TOP5[0] && s.cam.layer === 'layer4' && s.cam.target === FIXTURE_TOP5[0], `top-1 ${s.top5[0]?.index}, CAM ${JSON.stringify(s.cam)}`);
+    const map = await page.evaluate(() => window.__wgcam.camMap());
+    let max = 0;
+    for (let i = 0; i < map.length; i++) max = Math.max(max, Math.abs(map[i] - cli.map[i]));
+    // README: the f16 map is 8e-4 (max abs) from PyTorch's on lavapipe; the Node test bounds it at 5e-3.
+    assert(max < 5e-3, `max abs error ${max}`);
+    return `max abs error against the CLI's f32 map ${max.toExponential(2)}`;
+  });
   await page.close();
 }
 
@@ -589,6 +616,17 @@ async function errorPaths(browser, base) {
     await screenshot(page, '09-bad-image');
     await page.close();
     return `${alert.code}: ${alert.text.slice(0, 100)}`;
+  });
+
+  await check('?precision=f16 on an adapter without shader-f16: says so and runs in f32', async () => {
+    const page = await openPage(browser, `${base}?weights=synthetic&precision=f16`, { noF16: true });
+    const alert = await waitForAlert(page, 'precision', 60_000);
+    assert(alert.code === 'NO_SHADER_F16', `code ${alert.code}`);
+    const s = await waitIdle(page);
+    assert(s.precision === 'f32' && s.adapter !== null, `precision ${s.precision}, adapter ${s.adapter}`);
+    assert(await page.$eval('#precision-f16', (el) => el.disabled && !el.checked), 'the f16 switch is usable without shader-f16');
+    await page.close();
+    return alert.text.slice(0, 100);
   });
 
   await check('no WebGPU (navigator.gpu removed): explains how to enable it; pictures (sample, paste, drop) still show', async () => {
