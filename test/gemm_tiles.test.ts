@@ -71,7 +71,7 @@ describe('every tile candidate computes the same products', () => {
         const dyShape: [number, number, number, number] = [2, 131, ref.convOutSize(17, 3, 2, 1), ref.convOutSize(19, 3, 2, 1)];
         // [M, N, K] of the forward, one input-gradient phase and the weight gradient.
         for (const [m, n, k] of [[131, 2 * 9 * 10, 130 * 9], [130, 2 * 8 * 9, 131 * 4], [131, 130 * 9, 2 * 9 * 10]] as const) {
-          expect(chooseTiles(ctx, m, n, k)).toEqual(tiles.fit ? fitTiles(tiles, n, k) : tiles);
+          expect(chooseTiles(ctx, m, n, k)).toEqual(tiles.fit ? fitTiles(m, n, k) : tiles);
         }
         const x = randn(xShape.reduce((p, v) => p * v, 1));
         const w = randn(wShape.reduce((p, v) => p * v, 1));
@@ -122,22 +122,25 @@ describe('autotuner', () => {
     setPreferredTiles(ctx, GEMM_CANDIDATES['vec4-64x64']!);
   });
 
-  test('fitted tiles: the fewest padded columns and reduction steps, ties to the larger tile', () => {
-    const fitted = (n: number, k: number) => {
-      const t = fitTiles(DEFAULT_TILES, n, k);
-      return [t.tileN, t.threadsN, t.tileK];
+  test('fitted tiles: the fewest padded rows, columns and reduction steps, ties to the larger tile', () => {
+    const fitted = (m: number, n: number, k: number) => {
+      const t = fitTiles(m, n, k);
+      return [t.tileM, t.tileN, t.tileK];
     };
     // ResNet50 at batch 1: layer3's 196 pixels, layer2's 784, layer4's 49, layer1's 3136; a weight gradient's
-    // reduction over 49 or 196 pixels, and a forward's over 512 x 3 x 3.
-    expect(fitted(196, 4608)).toEqual([40, 5, 16]);
-    expect(fitted(784, 1152)).toEqual([56, 7, 16]);
-    expect(fitted(49, 49)).toEqual([56, 7, 7]);
-    expect(fitted(3136, 196)).toEqual([64, 8, 14]);
-    expect(fitted(1, 1)).toEqual([32, 4, 7]); // the smallest of each
-    // The rows stay the default's, and the core's invariant (8x8 outputs per thread) holds.
-    for (const n of [1, 49, 100, 196, 785]) {
-      const t = fitTiles(DEFAULT_TILES, n, 300);
-      expect([t.tileM, t.threadsM, t.tileN, t.fit]).toEqual([64, 8, 8 * t.threadsN, undefined]);
+    // reduction over 49 or 196 pixels, and a forward's over 512 x 3 x 3; the stem's input-gradient columns (147
+    // rows) and fc's weight gradient (1000 rows).
+    expect(fitted(256, 196, 4608)).toEqual([64, 40, 16]);
+    expect(fitted(128, 784, 1152)).toEqual([64, 56, 16]);
+    expect(fitted(512, 49, 49)).toEqual([64, 56, 7]);
+    expect(fitted(64, 3136, 196)).toEqual([64, 64, 14]);
+    expect(fitted(147, 12544, 64)).toEqual([40, 64, 16]);
+    expect(fitted(1000, 2048, 2)).toEqual([40, 64, 7]);
+    expect(fitted(1, 1, 1)).toEqual([32, 32, 7]); // the smallest of each
+    // The core's invariant (8x8 outputs per thread) holds.
+    for (const [m, n] of [[9, 1], [147, 49], [2000, 100], [64, 196], [300, 785]] as const) {
+      const t = fitTiles(m, n, 300);
+      expect([t.tileM, t.tileN, t.fit]).toEqual([8 * t.threadsM, 8 * t.threadsN, undefined]);
     }
     setPreferredTiles(ctx, GEMM_CANDIDATES['vec4-fit']!);
     expect(chooseTiles(ctx, 2048, 49, 512)).toEqual({ ...DEFAULT_TILES, tileN: 56, threadsN: 7 });

@@ -8,7 +8,7 @@ import { batchnormEval, foldBatchnorm } from '../src/kernels/batchnorm.ts';
 import { batchnormEvalBackward, batchnormScaleBackward } from '../src/kernels/batchnorm_backward.ts';
 import { batchnormTrainBackward, batchnormTrainForward } from '../src/kernels/batchnorm_train_backward.ts';
 import { channelReduce } from '../src/kernels/channel_reduce.ts';
-import { conv2dBackwardInput } from '../src/kernels/conv2d_backward_input.ts';
+import { conv2dBackwardInput, usesColumns } from '../src/kernels/conv2d_backward_input.ts';
 import { chooseSplitK, conv2dBackwardWeight } from '../src/kernels/conv2d_backward_weight.ts';
 import { DEFAULT_TILES } from '../src/kernels/gemm_config.ts';
 import { globalAvgPoolBackward } from '../src/kernels/global_avgpool_backward.ts';
@@ -102,6 +102,12 @@ function convSetup(c: ConvCase) {
 }
 
 describe('conv2d backward', () => {
+  test('the cases take both input-gradient forms: columns + col2im (few input channels) and the direct GEMM', () => {
+    const forms = CONV_CASES.map((c) => usesColumns(c.x[1], c.k, c.k));
+    // conv1-like, 5 and 4 channels with 3x3 (including a stride-2 edge row with no gradient and a one-row input)
+    expect(forms).toEqual([true, true, false, false, false, false, true]);
+  });
+
   for (const c of CONV_CASES) {
     test(`input gradient, ${convLabel(c)}`, async () => {
       const s = convSetup(c);

@@ -3,7 +3,9 @@ import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { convPrelude, convOutputSize, type ConvGeometry } from './conv2d.ts';
 import source from './conv2d_backward_input.wgsl?raw';
-import { chooseTiles, gemmGroups, gemmCore } from './gemm_config.ts';
+import { col2im } from './col2im.ts';
+import { conv2dInputGradColumns } from './conv2d_backward_input_columns.ts';
+import { THIN_TILES, chooseTiles, gemmGroups, gemmCore } from './gemm_config.ts';
 import { constants, params, shader } from './wgsl.ts';
 
 /** The constants of one stride phase of the input gradient (see conv2d_backward_input.wgsl). */
@@ -48,6 +50,14 @@ export function stridePhases(inH: number, inW: number, kH: number, kW: number, g
   return phases;
 }
 
+/**
+ * Whether the input gradient goes through columns and col2im: when the input channels alone fill no more than
+ * a thin tile (the stem's 3) but channels times taps fill real tiles (147). Measured on the stem: bench/NOTES.md.
+ */
+export function usesColumns(inC: number, kH: number, kW: number): boolean {
+  return inC <= THIN_TILES.tileM && inC * kH * kW > THIN_TILES.tileM;
+}
+
 /** dx [N, C, H, W] of y = conv2d(x, w) given dy [N, CO, OH, OW] and w [CO, C, KH, KW]. */
 export function conv2dBackwardInput(
   ctx: GpuContext,
@@ -65,8 +75,15 @@ export function conv2dBackwardInput(
   if (outH !== convOutputSize(inH, kH, geom.stride, geom.pad) || outW !== convOutputSize(inW, kW, geom.stride, geom.pad)) {
     throw new Error(`conv2dBackwardInput: dy is ${outH}x${outW}, the forward of a ${inH}x${inW} input gives another size`);
   }
+  const geometry = { inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad };
+  if (usesColumns(inC, kH, kW)) {
+    const cols = conv2dInputGradColumns(ctx, dy, w, batch, geometry);
+    const dx = col2im(ctx, cols, inputShape, geometry);
+    cols.release();
+    return dx;
+  }
   const dx = ctx.empty(inputShape, 'f32', 'conv2d dx');
-  const prelude = convPrelude({ inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad });
+  const prelude = convPrelude(geometry);
   for (const phase of stridePhases(inH, inW, kH, kW, geom)) {
     const n = batch * phase.PHASE_H * phase.PHASE_W;
     if (n === 0) continue; // an input smaller than the stride has no pixel in this phase

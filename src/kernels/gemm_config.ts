@@ -43,7 +43,7 @@ export const THIN_TILES: GemmTiles = { core: 'vec4', tileM: 8, tileN: 256, tileK
 export const WIDE_TILES: GemmTiles = { core: 'vec4', tileM: 128, tileN: 128, tileK: 8, threadsM: 16, threadsN: 16 };
 
 /**
- * DEFAULT_TILES fitted to each product. At batch 1, layer3 has 196 pixels and layer4 49, so 64-wide column tiles
+ * 32-64 rows and columns and TILE_K 7-16, fitted to each product (`fitTiles`). At batch 1, layer3 has 196 pixels and layer4 49, so 64-wide column tiles
  * compute 256 and 64 columns for them (23% for nothing), and a weight gradient's reduction over 49 pixels runs
  * 64 steps with TILE_K 16. Fitted, they compute 200 and 56 columns and 49 steps. The price is a workgroup of
  * 40 or 56 threads, which a GPU may not like: the autotuner decides per adapter.
@@ -88,23 +88,25 @@ export function chooseTiles(ctx: object, m: number, n: number, k: number): GemmT
 
 /** `tiles` as they run on an M x N x K product: fitted if they fit, the default if they are too big for it. */
 export function resolveTiles(tiles: GemmTiles, m: number, n: number, k: number): GemmTiles {
-  if (tiles.fit) return fitTiles(tiles, n, k);
+  if (tiles.fit) return fitTiles(m, n, k);
   return m >= tiles.tileM && n >= tiles.tileN ? tiles : DEFAULT_TILES;
 }
 
-/** Column threads (8 columns each) and TILE_K ranges that fitting chooses from. */
-const FIT_THREADS_N = [4, 5, 6, 7, 8];
+/** Row and column threads (8 rows or columns each) and TILE_K that fitting chooses from. */
+const FIT_THREADS = [4, 5, 6, 7, 8];
 const FIT_TILE_K = [7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
 
 /**
- * The vec4 tile with the fewest padded columns for N and the fewest padded reduction steps for K (ties go to
- * the larger size: fewer workgroups, fewer barriers). 196 columns: 5 threads, 200; 784: 7, 784; 49: 7, 56.
- * K = 49: TILE_K 7; 576 or 4608: 16.
+ * The vec4 tile with the fewest padded rows, columns and reduction steps (ties go to the larger size: fewer
+ * workgroups, fewer barriers). Columns: 196 -> 5 threads (200), 784 -> 7 (784), 49 -> 7 (56). Rows: a multiple
+ * of 64 channels -> 8; the stem's input-gradient columns, 147 -> 5 (160); fc's 1000 -> 5. K: 49 -> TILE_K 7;
+ * 576 or 4608 -> 16.
  */
-export function fitTiles(base: GemmTiles, n: number, k: number): GemmTiles {
-  const threadsN = leastPadded(FIT_THREADS_N, (t) => 8 * t, n);
+export function fitTiles(m: number, n: number, k: number): GemmTiles {
+  const threadsM = leastPadded(FIT_THREADS, (t) => 8 * t, m);
+  const threadsN = leastPadded(FIT_THREADS, (t) => 8 * t, n);
   const tileK = leastPadded(FIT_TILE_K, (t) => t, k);
-  return { core: 'vec4', tileM: base.tileM, tileN: 8 * threadsN, tileK, threadsM: base.threadsM, threadsN };
+  return { core: 'vec4', tileM: 8 * threadsM, tileN: 8 * threadsN, tileK, threadsM, threadsN };
 }
 
 function leastPadded(options: readonly number[], size: (option: number) => number, extent: number): number {
