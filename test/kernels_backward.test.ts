@@ -8,6 +8,7 @@ import { batchnormEval, foldBatchnorm } from '../src/kernels/batchnorm.ts';
 import { batchnormEvalBackward, batchnormScaleBackward } from '../src/kernels/batchnorm_backward.ts';
 import { batchnormTrainBackward, batchnormTrainForward } from '../src/kernels/batchnorm_train_backward.ts';
 import { channelReduce } from '../src/kernels/channel_reduce.ts';
+import { reductionThreads } from '../src/kernels/launch.ts';
 import { conv2dBackwardInput, usesColumns } from '../src/kernels/conv2d_backward_input.ts';
 import { chooseSplitK, conv2dBackwardWeight } from '../src/kernels/conv2d_backward_weight.ts';
 import { DEFAULT_TILES } from '../src/kernels/gemm_config.ts';
@@ -156,7 +157,13 @@ const BN_SHAPES: Shape4[] = [
   [3, 17, 7, 5],
   [1, 5, 9, 11],
   [3, 33, 9, 11], // 297 values per channel: more than one per thread
+  [1, 6, 7, 7], // layer4 at batch 1: 49 values per channel, 32 threads
+  [2, 9, 3, 2], // 12 values per channel: fewer than the smallest workgroup (32)
 ];
+
+test('reductions take 32 to 256 threads, at least 16 values each where that allows', () => {
+  expect([1, 49, 196, 512, 513, 784, 2049, 3136, 12544].map(reductionThreads)).toEqual([32, 32, 32, 32, 64, 64, 256, 256, 256]);
+});
 
 function bnParams(c: number) {
   return {

@@ -4,6 +4,7 @@ import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { batchnormEval } from './batchnorm.ts';
 import source from './batchnorm_train_stats.wgsl?raw';
+import { workgroupReduce } from './launch.ts';
 import { params, shader } from './wgsl.ts';
 
 export interface BatchnormTrainOptions {
@@ -33,7 +34,7 @@ export function batchnormTrainStats(
   if (batch * h * w < 2) throw new Error(`batchnorm (train): expected more than 1 value per channel, got input [${x.shape.join(',')}]`);
   const stats = ctx.empty([4, channels], 'f32', 'batchnorm stats');
   ctx.dispatch(
-    ctx.pipeline(shader(source), 'batchnorm_train_stats'),
+    ctx.pipeline(shader(workgroupReduce(batch * h * w), source), 'batchnorm_train_stats'),
     [ctx.uniform(params([batch, channels, h * w], [momentum, eps])), x, gamma, beta, runningMean, runningVar, stats],
     [channels],
     `batchnorm stats ${channels}`,

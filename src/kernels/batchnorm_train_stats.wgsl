@@ -1,4 +1,4 @@
-// Train-mode batchnorm statistics on NCHW, one workgroup per channel: the batch mean, then the biased variance
+// Train-mode batchnorm statistics on NCHW, one workgroup per channel (shared/workgroup_reduce.wgsl): the batch mean, then the biased variance
 // as the mean of (x - mean)^2 (two passes: no cancellation between sum(x^2) and mean^2). Writes, per channel,
 // the rows of stats [4, C]: mean, invstd = 1 / sqrt(var + eps), and the affine fold scale = gamma * invstd,
 // shift = beta - mean * scale for the normalisation (one block: 8 storage bindings is the portable limit).
@@ -15,28 +15,11 @@ struct Params { batch: u32, channels: u32, area: u32, momentum: f32, eps: f32, _
 @group(0) @binding(5) var<storage, read_write> runningVar: array<f32>;
 @group(0) @binding(6) var<storage, read_write> stats: array<f32>;
 
-const THREADS: u32 = 256u;
-var<workgroup> partial: array<f32, THREADS>;
-
-// Tree sum of every thread's `v`; all threads get the total. Called in uniform control flow.
-fn workgroupSum(v: f32, lid: u32) -> f32 {
-  partial[lid] = v;
-  workgroupBarrier();
-  for (var stride = THREADS / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) { partial[lid] += partial[lid + stride]; }
-    workgroupBarrier();
-  }
-  let total = partial[0];
-  // Nobody may overwrite partial[0] (next call) before everyone has read it.
-  workgroupBarrier();
-  return total;
-}
-
 fn channelIndex(j: u32, c: u32) -> u32 {
   return ((j / p.area) * p.channels + c) * p.area + j % p.area;
 }
 
-@compute @workgroup_size(THREADS)
+@compute @workgroup_size(REDUCE_THREADS)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let c = flatWorkgroupId(wg, groups);
   // Uniform control flow is required around barriers: out-of-range groups still take part, writing nothing.
@@ -44,12 +27,12 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   let count = p.batch * p.area;
   var s = 0.0;
   if (valid) {
-    for (var j = lid.x; j < count; j += THREADS) { s += x[channelIndex(j, c)]; }
+    for (var j = lid.x; j < count; j += REDUCE_THREADS) { s += x[channelIndex(j, c)]; }
   }
   let mean = workgroupSum(s, lid.x) / f32(count);
   var q = 0.0;
   if (valid) {
-    for (var j = lid.x; j < count; j += THREADS) {
+    for (var j = lid.x; j < count; j += REDUCE_THREADS) {
       let d = x[channelIndex(j, c)] - mean;
       q += d * d;
     }

@@ -1,7 +1,7 @@
 import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import source from './cam_minmax_normalize.wgsl?raw';
-import reduce from './shared/workgroup_reduce.wgsl?raw';
+import { workgroupReduce } from './launch.ts';
 import { constants, params, shader } from './wgsl.ts';
 
 /**
@@ -13,7 +13,7 @@ export function camMinMaxNormalize(ctx: GpuContext, x: Tensor, clamp = false): T
   const area = x.size / n;
   const y = ctx.empty(x.shape, 'f32', 'cam normalise');
   ctx.dispatch(
-    ctx.pipeline(shader(constants({ CLAMP: clamp }), reduce, source), 'cam_minmax_normalize'),
+    ctx.pipeline(shader(constants({ CLAMP: clamp }), workgroupReduce(area), source), 'cam_minmax_normalize'),
     [ctx.uniform(params([n, area])), x, y],
     [n],
     `cam normalise ${area}${clamp ? ' clamped' : ''}`,

@@ -1,7 +1,7 @@
 import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import blend from './shared/cam_blend.wgsl?raw';
-import reduce from './shared/workgroup_reduce.wgsl?raw';
+import { workgroupReduce } from './launch.ts';
 import source from './cam_overlay_max.wgsl?raw';
 import { params, shader } from './wgsl.ts';
 
@@ -24,7 +24,7 @@ export function camOverlayMax(ctx: GpuContext, inputs: OverlayInputs): Tensor {
   const n = inputs.map.shape[0]!;
   const camMax = ctx.empty([n], 'f32', 'overlay max');
   ctx.dispatch(
-    ctx.pipeline(shader(reduce, blend, source), 'cam_overlay_max'),
+    ctx.pipeline(shader(workgroupReduce(3 * inputs.map.size / n), blend, source), 'cam_overlay_max'),
     [overlayUniforms(ctx, inputs), inputs.map, inputs.image, inputs.levels, camMax],
     [n],
     'overlay max',

@@ -2,8 +2,8 @@
 // sumDyXhat[c] = sum dy * xhat, xhat = (x - mean[c]) * invstd[c] (batchnorm's dbeta and dgamma; the column sums
 // of a [rows, features] gradient are the case area = 1). With VARIANCE the fourth buffer holds the variance
 // and invstd = 1 / sqrt(var + eps) is formed here (eval mode: running statistics, nothing folded yet).
-// One workgroup per channel: strided partial sums, then a tree reduction in workgroup memory, so the order of
-// the additions is fixed and the result deterministic.
+// One workgroup per channel: strided partial sums, then tree reductions (shared/workgroup_reduce.wgsl), so the
+// order of the additions is fixed and the result deterministic.
 
 struct Params { batch: u32, channels: u32, area: u32, eps: f32 }
 
@@ -15,11 +15,7 @@ struct Params { batch: u32, channels: u32, area: u32, eps: f32 }
 @group(0) @binding(5) var<storage, read_write> sumDy: array<f32>;
 @group(0) @binding(6) var<storage, read_write> sumDyXhat: array<f32>;
 
-const THREADS: u32 = 256u;
-var<workgroup> partDy: array<f32, THREADS>;
-var<workgroup> partDyXhat: array<f32, THREADS>;
-
-@compute @workgroup_size(THREADS)
+@compute @workgroup_size(REDUCE_THREADS)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let c = flatWorkgroupId(wg, groups);
   // Uniform control flow is required around barriers: out-of-range groups still take part, writing nothing.
@@ -35,25 +31,16 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
       if (VARIANCE) { inv = 1.0 / sqrt(inv + p.eps); }
     }
     let count = p.batch * p.area;
-    for (var j = lid.x; j < count; j += THREADS) {
+    for (var j = lid.x; j < count; j += REDUCE_THREADS) {
       let index = ((j / p.area) * p.channels + c) * p.area + j % p.area;
       let g = dy[index];
       s += g;
       if (XHAT) { sx += g * ((x[index] - mu) * inv); }
     }
   }
-  partDy[lid.x] = s;
-  partDyXhat[lid.x] = sx;
-  workgroupBarrier();
-  for (var stride = THREADS / 2u; stride > 0u; stride >>= 1u) {
-    if (lid.x < stride) {
-      partDy[lid.x] += partDy[lid.x + stride];
-      partDyXhat[lid.x] += partDyXhat[lid.x + stride];
-    }
-    workgroupBarrier();
-  }
+  let totals = workgroupSum2(vec2f(s, sx), lid.x);
   if (valid && lid.x == 0u) {
-    sumDy[c] = partDy[0];
-    if (XHAT) { sumDyXhat[c] = partDyXhat[0]; }
+    sumDy[c] = totals.x;
+    if (XHAT) { sumDyXhat[c] = totals.y; }
   }
 }
