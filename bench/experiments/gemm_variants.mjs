@@ -36,7 +36,10 @@ const scalarIO = `@group(0) @binding(1) var<storage, read> a: array<f32>;
 fn gemmDims() -> vec3u { return vec3u(p.m, p.n, p.k); }
 fn loadA(m: u32, k: u32) -> f32 { return a[m * p.k + k]; }
 fn loadB(k: u32, n: u32) -> f32 { return b[k * p.n + n]; }
-fn storeC(m: u32, n: u32, acc: f32) { c[m * p.n + n] = acc; }`;
+fn storeC(m: u32, n: u32, acc: f32) { c[m * p.n + n] = acc; }
+const A_M_CONTIGUOUS: bool = false;
+const B_K_CONTIGUOUS: bool = false;
+alias OPERAND = f32;`;
 const T = (tm, tn, tk, thm, thn) => `const TILE_M: u32 = ${tm}u; const TILE_N: u32 = ${tn}u; const TILE_K: u32 = ${tk}u; const THREADS_M: u32 = ${thm}u; const THREADS_N: u32 = ${thn}u;`;
 variants.cur_16x16t_4x4 = { code: [head, T(64, 64, 16, 16, 16), scalarIO, core].join('\n'), groups: [N / 64, M / 64] };
 variants.cur_8x8t_8x8 = { code: [head, T(64, 64, 16, 8, 8), scalarIO, core].join('\n'), groups: [N / 64, M / 64] };

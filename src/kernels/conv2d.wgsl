@@ -3,6 +3,10 @@
 // Epilogue (fused into the store): per-channel affine (eval batchnorm or conv bias), optional residual add,
 // optional ReLU. Constants from the wrapper: AFFINE, RESIDUAL, RELU, and the GEMM tile sizes.
 
+// Tile load order (see the GEMM core): A = W[m, k] is contiguous along k; B (the input window) along the output pixels n.
+const A_M_CONTIGUOUS: bool = false;
+const B_K_CONTIGUOUS: bool = false;
+
 @group(0) @binding(0) var<uniform> p: Conv;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;

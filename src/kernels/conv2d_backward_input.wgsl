@@ -10,6 +10,11 @@
 // Input rows and columns that no window reached (PyTorch floors the output size) get no term, hence 0.
 // Phase constants from the wrapper: PHASE_Y/X, PHASE_H/W (the phase's pixel grid), TAPS_Y/X, TAP0_Y/X, DY_OFF_Y/X.
 
+// Tile load order (see the GEMM core): A = W[co, m, tap] is contiguous along m for a 1x1 kernel; otherwise the
+// taps of one output channel, along k, are the nearer neighbours. B = dy along the pixels n.
+const A_M_CONTIGUOUS: bool = KH * KW == 1u;
+const B_K_CONTIGUOUS: bool = false;
+
 // Divisors for the tap index. A phase can have no taps (a 1x1 kernel at stride 2 reaches only even pixels):
 // its K is 0, so the loaders never run and the tile core writes zeros, but the divisions must still compile.
 const TAPS_PER_CHANNEL: u32 = max(TAPS_Y * TAPS_X, 1u);

@@ -5,6 +5,10 @@
 // GEMM runs at a fraction of its speed; here the stem has 147 rows. col2im.wgsl then sums each input pixel's
 // taps from these columns.
 
+// Tile load order (see the GEMM core): A = W[k, m] is contiguous along m; B = dy along the pixels n.
+const A_M_CONTIGUOUS: bool = true;
+const B_K_CONTIGUOUS: bool = false;
+
 @group(0) @binding(0) var<uniform> p: Conv;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;

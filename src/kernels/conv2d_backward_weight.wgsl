@@ -7,6 +7,10 @@
 // The GEMM's K is sliceK for every slice: the core's loop bound must be uniform, and a value read through the
 // private `gemmBatch` is not, as far as WGSL's uniformity analysis knows. The last slice's overhang loads 0.
 
+// Tile load order (see the GEMM core): A = dy[m, pixel k] and B (the input window at pixel k) are both contiguous along the pixels k.
+const A_M_CONTIGUOUS: bool = false;
+const B_K_CONTIGUOUS: bool = true;
+
 @group(0) @binding(0) var<uniform> p: Conv;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> x: array<f32>;

@@ -2,6 +2,10 @@
 // wgcam is built on: the autotuner times the candidate tiles with it, and the bench reads per-layer figures
 // against it as the roofline.
 
+// Tile load order (see the GEMM core): row-major A along k, row-major B along n.
+const A_M_CONTIGUOUS: bool = false;
+const B_K_CONTIGUOUS: bool = false;
+
 struct Params { m: u32, n: u32, k: u32, _pad: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;

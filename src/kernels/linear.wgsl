@@ -1,6 +1,10 @@
 // Linear layer y = x W^T + b (PyTorch's nn.Linear): x [rows, inFeatures], W [outFeatures, inFeatures].
 // A GEMM with M = rows, N = outFeatures, K = inFeatures on the shared tile core; the bias is the epilogue.
 
+// Tile load order (see the GEMM core): x[m, k] and W[n, k] are both contiguous along k.
+const A_M_CONTIGUOUS: bool = false;
+const B_K_CONTIGUOUS: bool = true;
+
 struct Params { rows: u32, inFeatures: u32, outFeatures: u32, _pad: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;

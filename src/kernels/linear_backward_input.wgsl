@@ -1,6 +1,10 @@
 // Linear layer input gradient dx = dy W: dy [rows, outFeatures], W [outFeatures, inFeatures].
 // A GEMM with M = rows, N = inFeatures, K = outFeatures on the shared tile core.
 
+// Tile load order (see the GEMM core): dy[m, k] along k, W[k, n] along n.
+const A_M_CONTIGUOUS: bool = false;
+const B_K_CONTIGUOUS: bool = false;
+
 struct Params { rows: u32, inFeatures: u32, outFeatures: u32, _pad: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;

@@ -1,6 +1,10 @@
 // Linear layer weight gradient dW = dy^T x: dy [rows, outFeatures], x [rows, inFeatures].
 // A GEMM with M = outFeatures, N = inFeatures, K = rows on the shared tile core.
 
+// Tile load order (see the GEMM core): dy[k, m] along m, x[k, n] along n.
+const A_M_CONTIGUOUS: bool = true;
+const B_K_CONTIGUOUS: bool = false;
+
 struct Params { rows: u32, inFeatures: u32, outFeatures: u32, _pad: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;

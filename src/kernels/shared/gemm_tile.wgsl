@@ -4,7 +4,9 @@
 //   fn loadA(m: u32, k: u32) -> f32             called only with m < M, k < K
 //   fn loadB(k: u32, n: u32) -> f32             called only with k < K, n < N
 //   fn storeC(m: u32, n: u32, acc: f32)         called only with m < M, n < N
-// and the constants TILE_M, TILE_N, TILE_K, THREADS_M, THREADS_N. Each thread owns a
+// and the constants A_M_CONTIGUOUS (consecutive m of A are neighbours in memory; else consecutive k are) and
+// B_K_CONTIGUOUS (consecutive k of B; else consecutive n), which set the order of the tile loads, and (from the
+// wrapper, gemm_config.ts) TILE_M, TILE_N, TILE_K, THREADS_M, THREADS_N. Each thread owns a
 // (TILE_M / THREADS_M) x (TILE_N / THREADS_N) block of C, strided by the thread grid so that neighbouring
 // threads touch neighbouring columns (coalesced stores, conflict-free workgroup reads).
 // Workgroup z is a batch index, passed to the kernel through `gemmBatch`.
@@ -32,20 +34,22 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   var b: array<f32, COLS_PER_THREAD>;
 
   for (var k0 = 0u; k0 < K; k0 += TILE_K) {
-    // Consecutive threads load consecutive k of A and consecutive n of B.
+    // Consecutive threads load neighbours in memory (A_M_CONTIGUOUS, B_K_CONTIGUOUS).
     for (var i = li; i < TILE_M * TILE_K; i += THREADS) {
-      let m = i / TILE_K;
-      let k = i % TILE_K;
+      var m = i / TILE_K;
+      var k = i % TILE_K;
+      if (A_M_CONTIGUOUS) { m = i % TILE_M; k = i / TILE_M; }
       var v = 0.0;
       if (m0 + m < M && k0 + k < K) { v = loadA(m0 + m, k0 + k); }
       tileA[k * TILE_M + m] = v;
     }
     for (var i = li; i < TILE_K * TILE_N; i += THREADS) {
-      let k = i / TILE_N;
-      let n = i % TILE_N;
+      var k = i / TILE_N;
+      var n = i % TILE_N;
+      if (B_K_CONTIGUOUS) { k = i % TILE_K; n = i / TILE_K; }
       var v = 0.0;
       if (n0 + n < N && k0 + k < K) { v = loadB(k0 + k, n0 + n); }
-      tileB[i] = v;
+      tileB[k * TILE_N + n] = v;
     }
     workgroupBarrier();
     for (var k = 0u; k < TILE_K; k++) {

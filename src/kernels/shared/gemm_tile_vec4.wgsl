@@ -1,5 +1,5 @@
 // Register- and workgroup-tiled GEMM core, C[M,N] = A[M,K] * B[K,N], with the same interface as
-// gemm_tile.wgsl (gemmDims, loadA, loadB, storeC, gemmBatch). Each thread owns an 8x8 block of C held in
+// gemm_tile.wgsl (gemmDims, loadA, loadB, storeC, gemmBatch, A_M_CONTIGUOUS, B_K_CONTIGUOUS). Each thread owns an 8x8 block of C held in
 // sixteen vec4 accumulators; the wrapper sets the thread grid THREADS_M x THREADS_N and TILE_K, so a tile is
 // (8 THREADS_M) x (8 THREADS_N): 64x64 with 8x8 threads by default, 8x256 with 1x32 for thin problems.
 //
@@ -53,17 +53,20 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   var acc6_0 = vec4f(0.0); var acc6_1 = vec4f(0.0); var acc7_0 = vec4f(0.0); var acc7_1 = vec4f(0.0);
 
   for (var k0 = 0u; k0 < K; k0 += TILE_K) {
-    // Consecutive threads load consecutive k of A and consecutive n of B (coalesced on a GPU).
+    // Consecutive threads load neighbours in memory (coalesced on a GPU, whole cache lines on a CPU): k of A, or
+    // m where the kernel's A is contiguous along m; n of B, or k where its B is contiguous along k.
     for (var i = li; i < TILE_M * TILE_K; i += THREADS) {
-      let m = i / TILE_K;
-      let k = i % TILE_K;
+      var m = i / TILE_K;
+      var k = i % TILE_K;
+      if (A_M_CONTIGUOUS) { m = i % TILE_M; k = i / TILE_M; }
       var v = 0.0;
       if (m0 + m < M && k0 + k < K) { v = loadA(m0 + m, k0 + k); }
       tileA[k][m / 4u][m % 4u] = OPERAND(v);
     }
     for (var i = li; i < TILE_K * TILE_N; i += THREADS) {
-      let k = i / TILE_N;
-      let n = i % TILE_N;
+      var k = i / TILE_N;
+      var n = i % TILE_N;
+      if (B_K_CONTIGUOUS) { k = i % TILE_K; n = i / TILE_K; }
       var v = 0.0;
       if (n0 + n < N && k0 + k < K) { v = loadB(k0 + k, n0 + n); }
       tileB[k][n / 4u][n % 4u] = OPERAND(v);
