@@ -1,21 +1,23 @@
 // Times GEMM kernel variants on the adapter Dawn picks, outside the project's kernels: the experiment behind
 // the tile choices in bench/NOTES.md. Each variant's result is checked against a CPU product.
-//   node bench/experiments/gemm_variants.mjs                         (lavapipe)
-//   VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json node bench/experiments/gemm_variants.mjs
-//   M=512 N=512 K=512 ONLY=cur_,wgu_t8x8 node bench/experiments/gemm_variants.mjs
+//   node --import tsx/esm bench/experiments/gemm_variants.mjs                         (lavapipe)
+//   VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json node --import tsx/esm bench/experiments/gemm_variants.mjs
+//   M=512 N=512 K=512 ONLY=cur_,wgu_t8x8 node --import tsx/esm bench/experiments/gemm_variants.mjs
+// (It takes Dawn from src/node/gpu.ts, hence tsx. A Dawn instance of its own, made in this file, crashed in
+// Mesa on the first dispatch on 2026-11-29, with this file as it was before today's changes too.)
 // Variants: cur_* the scalar core (src/kernels/shared/gemm_tile.wgsl) in several thread grids; direct_* no
 // workgroup memory, vec4 loads from storage; wgvec4_* / wgv_* vec4 workgroup tiles with indexed accumulator
 // arrays; wgu_* the same with the accumulators unrolled into named variables (what gemm_tile_vec4.wgsl does);
 // core_vec4 the project's core itself. Needs M, N multiples of 64*4 and K of 32 for the vec4 variants.
 import { readFileSync } from 'node:fs';
-import { create, globals } from 'webgpu';
-Object.assign(globalThis, globals);
-// Dawn's instance must stay referenced, and the interval keeps Node's event loop alive while Dawn works.
-const gpu = create([]);
+import { nodeGpu } from '../../src/node/gpu.ts';
+// The project's own Dawn instance (kept alive by src/node/gpu.ts); the interval keeps Node's event loop alive
+// while Dawn works.
+const gpu = nodeGpu();
 const keep = setInterval(() => {}, 100);
 const adapter = await gpu.requestAdapter();
 const lim = {}; for (const k in adapter.limits) lim[k] = adapter.limits[k];
-const device = await adapter.requestDevice({ requiredLimits: { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupSizeY: 256 }, requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [] });
+const device = await adapter.requestDevice({ requiredLimits: lim, requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [] });
 const info = adapter.info; console.log(info.vendor, info.architecture, info.description);
 const M = +process.env.M || 512, N = +process.env.N || 512, K = +process.env.K || 512;
 function buf(n, init) { const b = device.createBuffer({ size: n * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST }); if (init) device.queue.writeBuffer(b, 0, init); return b; }
