@@ -39,6 +39,11 @@ export function convPrelude(g: ConvShapeConstants): string {
   ].join('\n');
 }
 
+/** The conv kernels' uniform: the `Conv` struct of conv_params.wgsl (`sliceK`: the weight gradient's split-K). */
+export function convUniform(batch: number, inC: number, outC: number, g: ConvShapeConstants, sliceK = 0): ArrayBuffer {
+  return params([batch, inC, g.inH, g.inW, outC, g.outH, g.outW, g.kH, g.kW, g.stride, g.pad, sliceK]);
+}
+
 export function convOutputSize(size: number, kernel: number, stride: number, pad: number): number {
   return Math.floor((size + 2 * pad - kernel) / stride) + 1;
 }
@@ -53,10 +58,11 @@ export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, geom: ConvGeometry
   const affine = epilogue.scale !== undefined;
   if (affine !== (epilogue.shift !== undefined)) throw new Error('conv2d: scale and shift go together');
   const tiles = chooseTiles(ctx, outC, batch * outH * outW, inC * kH * kW);
+  const geometry = { inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad };
   const code = shader(
     constants({ AFFINE: affine, RESIDUAL: epilogue.residual !== undefined, RELU: epilogue.relu === true }),
     gemmCore(tiles),
-    convPrelude({ inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad }),
+    convPrelude(geometry),
     convInputWindow,
     source,
   );
@@ -65,7 +71,7 @@ export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, geom: ConvGeometry
   ctx.dispatch(
     ctx.pipeline(code, 'conv2d'),
     [
-      ctx.uniform(params([batch, inC, inH, inW, outC, outH, outW, kH, kW, geom.stride, geom.pad, 0])),
+      ctx.uniform(convUniform(batch, inC, outC, geometry)),
       x,
       w,
       epilogue.scale ?? dummy,

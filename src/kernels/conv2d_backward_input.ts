@@ -1,12 +1,12 @@
 // Conv2d input gradient (dL/dx from dL/dy), an implicit GEMM on the shared tile core.
 import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
-import { convPrelude, convOutputSize, type ConvGeometry } from './conv2d.ts';
+import { convPrelude, convUniform, convOutputSize, type ConvGeometry } from './conv2d.ts';
 import source from './conv2d_backward_input.wgsl?raw';
 import { col2im } from './col2im.ts';
 import { conv2dInputGradColumns } from './conv2d_backward_input_columns.ts';
 import { THIN_TILES, chooseTiles, gemmGroups, gemmCore } from './gemm_config.ts';
-import { constants, params, shader } from './wgsl.ts';
+import { constants, shader } from './wgsl.ts';
 
 /** The constants of one stride phase of the input gradient (see conv2d_backward_input.wgsl). */
 export interface StridePhase {
@@ -90,7 +90,7 @@ export function conv2dBackwardInput(
     const tiles = chooseTiles(ctx, inC, n, outC * phase.TAPS_Y * phase.TAPS_X);
     ctx.dispatch(
       ctx.pipeline(shader(gemmCore(tiles), prelude, constants(phase), source), 'conv2d_backward_input'),
-      [ctx.uniform(params([batch, inC, inH, inW, outC, outH, outW, kH, kW, geom.stride, geom.pad, 0])), dy, w, dx],
+      [ctx.uniform(convUniform(batch, inC, outC, geometry)), dy, w, dx],
       gemmGroups(tiles, inC, n),
       `conv2d dx ${kH}x${kW}/${geom.stride} ${outC}->${inC} ${inH}x${inW}${geom.stride > 1 ? ` phase ${phase.PHASE_Y},${phase.PHASE_X}` : ''}`,
     );

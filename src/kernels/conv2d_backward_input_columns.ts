@@ -1,10 +1,10 @@
 // Conv2d input gradient, first half of the columns form: cols = W^T dy as one GEMM (see the .wgsl).
 import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
-import { convPrelude, type ConvShapeConstants } from './conv2d.ts';
+import { convPrelude, convUniform, type ConvShapeConstants } from './conv2d.ts';
 import source from './conv2d_backward_input_columns.wgsl?raw';
 import { chooseTiles, gemmCore, gemmGroups } from './gemm_config.ts';
-import { params, shader } from './wgsl.ts';
+import { shader } from './wgsl.ts';
 
 /** cols [(ci, ky, kx), (b, oy, ox)] of dy [N, CO, OH, OW] and w [CO, CI, KH, KW]. */
 export function conv2dInputGradColumns(ctx: GpuContext, dy: Tensor, w: Tensor, batch: number, geometry: ConvShapeConstants): Tensor {
@@ -15,7 +15,7 @@ export function conv2dInputGradColumns(ctx: GpuContext, dy: Tensor, w: Tensor, b
   const cols = ctx.empty([rows, columns], 'f32', 'conv2d dx columns');
   ctx.dispatch(
     ctx.pipeline(shader(gemmCore(tiles), convPrelude(geometry), source), 'conv2d_backward_input_columns'),
-    [ctx.uniform(params([batch, inC, geometry.inH, geometry.inW, outC, geometry.outH, geometry.outW, kH, kW, geometry.stride, geometry.pad, 0])), dy, w, cols],
+    [ctx.uniform(convUniform(batch, inC, outC, geometry)), dy, w, cols],
     gemmGroups(tiles, rows, columns),
     `conv2d dx columns ${kH}x${kW}/${geometry.stride} ${outC}->${inC} ${geometry.inH}x${geometry.inW}`,
   );
