@@ -73,8 +73,7 @@ describe.runIf(process.env.WGCAM_SKIP_F16 === undefined)('f16 operands (shader-f
     }
   });
 
-  const tileSets = [['vec4-64x64'], ['vec4-fit'], ['vec4-128x128']] as const;
-  for (const [name] of tileSets) {
+  for (const name of Object.keys(GEMM_CANDIDATES)) {
     test(`${name}: conv forward, input and weight gradients equal float64 products of f16-rounded operands`, async () => {
       setPreferredTiles(ctx, GEMM_CANDIDATES[name]!);
       setGemmOperands(ctx, 'f16');

@@ -13,12 +13,12 @@ export interface GemmTiles {
   threadsM: number;
   threadsN: number;
   /**
-   * Fit the column tile and TILE_K to each product (`fitTiles`) instead of using these sizes as they are: the
-   * tile is then 64 rows by 32-64 columns, so fewer of its outputs and reduction steps fall past the edges.
+   * Fit the tile and TILE_K to each product (`fitTiles`) instead of using these sizes as they are: the tile is
+   * then 32-64 rows by 32-64 columns, so fewer of its outputs and reduction steps fall past the edges.
    */
   fit?: boolean;
   /**
-   * What the workgroup tiles hold: f32 (the default) or f16 (needs shader-f16; vec4 core only). Products and sums
+   * What the workgroup tiles hold: f32 (the default) or f16 (needs shader-f16). Products and sums
    * are f32 either way. Set per context with `setGemmOperands`; `chooseTiles` copies it here.
    */
   operands?: GemmOperands;
@@ -43,9 +43,9 @@ export const THIN_TILES: GemmTiles = { core: 'vec4', tileM: 8, tileN: 256, tileK
 export const WIDE_TILES: GemmTiles = { core: 'vec4', tileM: 128, tileN: 128, tileK: 8, threadsM: 16, threadsN: 16 };
 
 /**
- * 32-64 rows and columns and TILE_K 7-16, fitted to each product (`fitTiles`). At batch 1, layer3 has 196 pixels and layer4 49, so 64-wide column tiles
- * compute 256 and 64 columns for them (23% for nothing), and a weight gradient's reduction over 49 pixels runs
- * 64 steps with TILE_K 16. Fitted, they compute 200 and 56 columns and 49 steps. The price is a workgroup of
+ * 32-64 rows and columns and TILE_K 7-16, fitted to each product (`fitTiles`). At batch 1, layer3 has 196
+ * pixels and layer4 49, so 64-wide column tiles compute 256 and 64 columns for them (23% for nothing), and a
+ * weight gradient's reduction over 49 pixels runs 64 steps with TILE_K 16. Fitted, they compute 200 and 56 columns and 49 steps. The price is a workgroup of
  * 40 or 56 threads, which a GPU may not like: the autotuner decides per adapter.
  */
 export const FIT_TILES: GemmTiles = { ...DEFAULT_TILES, fit: true };
@@ -122,15 +122,13 @@ function leastPadded(options: readonly number[], size: (option: number) => numbe
 /** WGSL for the GEMM core of `t`: its constants and its source, to be joined with the kernel's loaders. */
 export function gemmCore(t: GemmTiles): string {
   if (t.fit) throw new Error('gemmCore: fit the tiles to the product first (resolveTiles)');
-  const f16 = t.operands === 'f16';
+  const operand = t.operands === 'f16' ? 'enable f16;\nalias OPERAND = f16;' : 'alias OPERAND = f32;';
   if (t.core === 'vec4') {
     if (t.tileM !== 8 * t.threadsM || t.tileN !== 8 * t.threadsN) throw new Error('vec4 GEMM core: each thread owns 8x8 outputs');
-    const operand = f16 ? 'enable f16;\nalias OPERAND = f16;' : 'alias OPERAND = f32;';
     return `${operand}\n${constants({ TILE_K: t.tileK, THREADS_M: t.threadsM, THREADS_N: t.threadsN })}\n${gemmTileVec4}`;
   }
-  if (f16) throw new Error('f16 GEMM operands run on the vec4 cores; the scalar core is f32 only');
   const tileConstants = constants({ TILE_M: t.tileM, TILE_N: t.tileN, TILE_K: t.tileK, THREADS_M: t.threadsM, THREADS_N: t.threadsN });
-  return `${tileConstants}\n${gemmTileScalar}`;
+  return `${operand}\n${tileConstants}\n${gemmTileScalar}`;
 }
 
 export function gemmGroups(t: GemmTiles, m: number, n: number, batch = 1): [number, number, number] {

@@ -15,8 +15,10 @@ const ROWS_PER_THREAD: u32 = TILE_M / THREADS_M;
 const COLS_PER_THREAD: u32 = TILE_N / THREADS_N;
 const THREADS: u32 = THREADS_M * THREADS_N;
 
-var<workgroup> tileA: array<f32, TILE_K * TILE_M>; // [k][m]
-var<workgroup> tileB: array<f32, TILE_K * TILE_N>; // [k][n]
+// The tiles hold OPERAND values (f32, or f16 with shader-f16, from the wrapper); products and sums are f32,
+// as in gemm_tile_vec4.wgsl.
+var<workgroup> tileA: array<OPERAND, TILE_K * TILE_M>; // [k][m]
+var<workgroup> tileB: array<OPERAND, TILE_K * TILE_N>; // [k][n]
 var<private> gemmBatch: u32;
 
 @compute @workgroup_size(THREADS_N, THREADS_M, 1)
@@ -41,7 +43,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       if (A_M_CONTIGUOUS) { m = i % TILE_M; k = i / TILE_M; }
       var v = 0.0;
       if (m0 + m < M && k0 + k < K) { v = loadA(m0 + m, k0 + k); }
-      tileA[k * TILE_M + m] = v;
+      tileA[k * TILE_M + m] = OPERAND(v);
     }
     for (var i = li; i < TILE_K * TILE_N; i += THREADS) {
       var k = i / TILE_N;
@@ -49,12 +51,12 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       if (B_K_CONTIGUOUS) { k = i % TILE_K; n = i / TILE_K; }
       var v = 0.0;
       if (n0 + n < N && k0 + k < K) { v = loadB(k0 + k, n0 + n); }
-      tileB[k * TILE_N + n] = v;
+      tileB[k * TILE_N + n] = OPERAND(v);
     }
     workgroupBarrier();
     for (var k = 0u; k < TILE_K; k++) {
-      for (var r = 0u; r < ROWS_PER_THREAD; r++) { a[r] = tileA[k * TILE_M + lid.y + r * THREADS_M]; }
-      for (var c = 0u; c < COLS_PER_THREAD; c++) { b[c] = tileB[k * TILE_N + lid.x + c * THREADS_N]; }
+      for (var r = 0u; r < ROWS_PER_THREAD; r++) { a[r] = f32(tileA[k * TILE_M + lid.y + r * THREADS_M]); }
+      for (var c = 0u; c < COLS_PER_THREAD; c++) { b[c] = f32(tileB[k * TILE_N + lid.x + c * THREADS_N]); }
       for (var r = 0u; r < ROWS_PER_THREAD; r++) {
         for (var c = 0u; c < COLS_PER_THREAD; c++) {
           acc[r][c] = fma(a[r], b[c], acc[r][c]);
