@@ -7,14 +7,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { GpuContext } from '../src/gpu/context.ts';
 import type { Tensor } from '../src/gpu/tensor.ts';
-import { conv2d } from '../src/kernels/conv2d.ts';
-import { conv2dBackwardInput } from '../src/kernels/conv2d_backward_input.ts';
-import { conv2dBackwardWeight } from '../src/kernels/conv2d_backward_weight.ts';
 import { gemm } from '../src/kernels/gemm.ts';
 import { GEMM_CANDIDATES, autotuneGemm, tuningKey } from '../src/kernels/gemm_autotune.ts';
 import { DEFAULT_TILES, THIN_TILES, chooseTiles, fitTiles, getPreferredTiles, resolveTiles, setPreferredTiles } from '../src/kernels/gemm_config.ts';
 import { createNodeGpuContext } from '../src/node/gpu.ts';
 import { fileTuningStore } from '../src/node/tuning_store.ts';
+import { convOnGpu, convOperands, convReference, readAndRelease } from './helpers/gpu_case.ts';
 import * as ref from './reference/ops.ts';
 
 let ctx: GpuContext;
@@ -31,13 +29,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function take(t: Tensor): Promise<Float32Array> {
-  try {
-    return await ctx.read(t);
-  } finally {
-    t.release();
-  }
-}
+const take = (t: Tensor) => readAndRelease(ctx, t);
 
 describe('every tile candidate computes the same products', () => {
   const candidates = [...Object.entries(GEMM_CANDIDATES), ['thin', THIN_TILES] as const];
@@ -58,34 +50,21 @@ describe('every tile candidate computes the same products', () => {
   }
 
   for (const [name, tiles] of Object.entries(GEMM_CANDIDATES)) {
-    // Large enough that every GEMM here (forward 131 x 180, input gradient 130 x 144..180 per stride phase,
-    // weight gradient 131 x 1170) fills even the 128x128 tiles, so each candidate really runs; odd sizes leave
-    // partial tiles on every side.
+    // CONV_CASE fills even the 128x128 tiles, so each candidate really runs.
     test(`${name}: conv forward, input and weight gradients, x [2,130,17,19] 3x3/2 pad 1 -> 131`, async () => {
       const before = getPreferredTiles(ctx);
       setPreferredTiles(ctx, tiles);
       try {
-        const xShape: [number, number, number, number] = [2, 130, 17, 19];
-        const wShape: [number, number, number, number] = [131, 130, 3, 3];
-        const geom = { stride: 2, pad: 1 };
-        const dyShape: [number, number, number, number] = [2, 131, ref.convOutSize(17, 3, 2, 1), ref.convOutSize(19, 3, 2, 1)];
         // [M, N, K] of the forward, one input-gradient phase and the weight gradient.
         for (const [m, n, k] of [[131, 2 * 9 * 10, 130 * 9], [130, 2 * 8 * 9, 131 * 4], [131, 130 * 9, 2 * 9 * 10]] as const) {
           expect(chooseTiles(ctx, m, n, k)).toEqual(tiles.fit ? fitTiles(m, n, k) : tiles);
         }
-        const x = randn(xShape.reduce((p, v) => p * v, 1));
-        const w = randn(wShape.reduce((p, v) => p * v, 1));
-        const dy = randn(dyShape.reduce((p, v) => p * v, 1));
-        const tx = ctx.upload(x, xShape);
-        const tw = ctx.upload(w, wShape);
-        const tdy = ctx.upload(dy, dyShape);
-        const y = await take(conv2d(ctx, tx, tw, geom));
-        const dx = await take(conv2dBackwardInput(ctx, tdy, tw, xShape, geom));
-        const dw = await take(conv2dBackwardWeight(ctx, tdy, tx, wShape, geom));
-        [tx, tw, tdy].forEach((t) => t.release());
-        expect(ref.relL2(y, ref.conv2dForward(x, xShape, w, wShape, null, geom).y)).toBeLessThan(1e-5);
-        expect(ref.relL2(dx, ref.conv2dBackwardInput(dy, dyShape, w, wShape, xShape, geom))).toBeLessThan(1e-5);
-        expect(ref.relL2(dw, ref.conv2dBackwardWeight(dy, dyShape, x, xShape, wShape, geom))).toBeLessThan(1e-5);
+        const operands = convOperands(randn);
+        const got = await convOnGpu(ctx, operands);
+        const want = convReference(operands);
+        expect(ref.relL2(got.y, want.y)).toBeLessThan(1e-5);
+        expect(ref.relL2(got.dx, want.dx)).toBeLessThan(1e-5);
+        expect(ref.relL2(got.dw, want.dw)).toBeLessThan(1e-5);
       } finally {
         setPreferredTiles(ctx, before ?? GEMM_CANDIDATES['vec4-64x64']!);
       }

@@ -1,4 +1,4 @@
-// The f16 GEMM operand path (`precision: 'f16'`, needs shader-f16; lavapipe and SwiftShader have it). Two checks:
+// The f16 GEMM operand path (`precision: 'f16'`, needs shader-f16: lavapipe has it, SwiftShader not). Two checks:
 // - Semantics, exactly: every GEMM kernel on f16 operands equals a float64 product of the same operands rounded
 //   to f16 by an independent CPU rounding, so each operand is rounded once and products and sums stay f32.
 // - Accuracy against PyTorch's f32 fixtures, bounded here and written to test/artifacts/f16-accuracy.md (the
@@ -8,9 +8,6 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WgcamError } from '../src/errors.ts';
 import type { GpuContext } from '../src/gpu/context.ts';
 import type { Tensor } from '../src/gpu/tensor.ts';
-import { conv2d } from '../src/kernels/conv2d.ts';
-import { conv2dBackwardInput } from '../src/kernels/conv2d_backward_input.ts';
-import { conv2dBackwardWeight } from '../src/kernels/conv2d_backward_weight.ts';
 import { gemm } from '../src/kernels/gemm.ts';
 import { GEMM_CANDIDATES } from '../src/kernels/gemm_autotune.ts';
 import { THIN_TILES, setGemmOperands, setPreferredTiles } from '../src/kernels/gemm_config.ts';
@@ -19,6 +16,7 @@ import { syntheticResNet50 } from '../src/model/synthetic.ts';
 import { createNodeGpuContext } from '../src/node/gpu.ts';
 import { Wgcam, applyPrecision, type HostTensor } from '../src/session.ts';
 import { Fixture, maxAbs, relL2, topIndices } from './helpers/fixtures.ts';
+import { convOnGpu, convOperands, convReference, readAndRelease } from './helpers/gpu_case.ts';
 import * as ref from './reference/ops.ts';
 
 let ctx: GpuContext;
@@ -31,13 +29,7 @@ beforeAll(async () => {
 });
 afterAll(() => ctx?.destroy());
 
-async function take(t: Tensor): Promise<Float32Array> {
-  try {
-    return await ctx.read(t);
-  } finally {
-    t.release();
-  }
-}
+const take = (t: Tensor) => readAndRelease(ctx, t);
 
 test('the CPU rounding to f16 (the reference below) is IEEE binary16 round-to-nearest-even', () => {
   expect(ref.roundToF16(1 / 3)).toBe(0.333251953125);
@@ -78,23 +70,14 @@ describe.runIf(process.env.WGCAM_SKIP_F16 === undefined)('f16 operands (shader-f
       setPreferredTiles(ctx, GEMM_CANDIDATES[name]!);
       setGemmOperands(ctx, 'f16');
       try {
-        const xShape: [number, number, number, number] = [2, 130, 17, 19];
-        const wShape: [number, number, number, number] = [131, 130, 3, 3];
-        const geom = { stride: 2, pad: 1 };
-        const dyShape: [number, number, number, number] = [2, 131, ref.convOutSize(17, 3, 2, 1), ref.convOutSize(19, 3, 2, 1)];
-        const x = randn(xShape.reduce((p, v) => p * v, 1));
-        const w = randn(wShape.reduce((p, v) => p * v, 1));
-        const dy = randn(dyShape.reduce((p, v) => p * v, 1));
-        const [tx, tw, tdy] = [ctx.upload(x, xShape), ctx.upload(w, wShape), ctx.upload(dy, dyShape)];
-        const y = await take(conv2d(ctx, tx, tw, geom));
-        const dx = await take(conv2dBackwardInput(ctx, tdy, tw, xShape, geom));
-        const dw = await take(conv2dBackwardWeight(ctx, tdy, tx, wShape, geom));
-        [tx, tw, tdy].forEach((t) => t.release());
-        const [x16, w16, dy16] = [toF16(x), toF16(w), toF16(dy)];
+        const operands = convOperands(randn);
+        const got = await convOnGpu(ctx, operands);
+        const rounded = convReference({ x: toF16(operands.x), w: toF16(operands.w), dy: toF16(operands.dy) });
+        const exact = convReference(operands);
         const cases = [
-          ['forward', y, ref.conv2dForward(x16, xShape, w16, wShape, null, geom).y, ref.conv2dForward(x, xShape, w, wShape, null, geom).y],
-          ['input gradient', dx, ref.conv2dBackwardInput(dy16, dyShape, w16, wShape, xShape, geom), ref.conv2dBackwardInput(dy, dyShape, w, wShape, xShape, geom)],
-          ['weight gradient', dw, ref.conv2dBackwardWeight(dy16, dyShape, x16, xShape, wShape, geom), ref.conv2dBackwardWeight(dy, dyShape, x, xShape, wShape, geom)],
+          ['forward', got.y, rounded.y, exact.y],
+          ['input gradient', got.dx, rounded.dx, exact.dx],
+          ['weight gradient', got.dw, rounded.dw, exact.dw],
         ] as const;
         for (const [what, got, rounded, exact] of cases) {
           expect(ref.relL2(got, rounded), what).toBeLessThan(1e-6); // f32 sums of the rounded operands
