@@ -10,7 +10,7 @@ import type { RgbImage } from '../image/types.ts';
 import { preprocessImages } from '../image/preprocess.ts';
 import { modulePaths, STAGES, NUM_CLASSES } from '../model/architecture.ts';
 import { softmax } from '../kernels/softmax.ts';
-import { IMAGENET_LABELS, Wgcam, readHost, topK, type HostTensor, type Prediction } from '../session.ts';
+import { IMAGENET_LABELS, Wgcam, parsePrecision, readHost, topK, type HostTensor, type Prediction } from '../session.ts';
 import type { GemmOperands } from '../kernels/gemm_config.ts';
 import licencesText from './samples/LICENSES.md?raw';
 import { encodeCamSafetensors, encodeNpyFloat32, saveBlob, saveBytes, stem } from './export.ts';
@@ -86,8 +86,8 @@ const state = {
   lastReport: null as TimingReport | null,
   phase: 'starting' as 'starting' | 'idle' | 'busy',
   weightsBusy: false,
-  /** GEMM operands of the next session: `?precision=f16` or the f16 switch. */
-  precision: (new URLSearchParams(location.search).get('precision') === 'f16' ? 'f16' : 'f32') as GemmOperands,
+  /** GEMM operands of the next session: `?precision=` (read in `wirePrecision`) or the f16 switch. */
+  precision: 'f32' as GemmOperands,
 };
 
 // ---- job queue: the latest request wins, one job at a time ---------------------------------------------
@@ -876,6 +876,14 @@ function wireImageInputs(): void {
 }
 
 function wirePrecision(): void {
+  const asked = new URLSearchParams(location.search).get('precision');
+  if (asked !== null) {
+    try {
+      state.precision = parsePrecision(asked);
+    } catch {
+      showAlert('precision', 'BAD_ARGUMENT', `?precision=${asked} is neither f32 nor f16: running in f32.`);
+    }
+  }
   const f16 = $<HTMLInputElement>('precision-f16');
   // A new session with the other operands; the picture shown is classified and explained again.
   f16.addEventListener('change', () => {

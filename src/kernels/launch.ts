@@ -20,10 +20,10 @@ export function launchElementwise(
 
 /**
  * Threads for a workgroup that reduces `values` numbers (shared/workgroup_reduce.wgsl): a power of two from 32
- * to 256, with at least 16 values per thread where that allows. Layer2's 784 pixels per channel get 64 threads,
- * layer3's 196 and layer4's 49 get 32, not 256: SwiftShader runs a workgroup's threads in turn, and 2048 channels of 256-thread
- * tree reductions took 630-810 ms per batchnorm kernel (bench/NOTES.md). A GPU loses nothing: those layers have
- * 1024-2048 channels, one workgroup each.
+ * to 256, with at least 16 values per thread where that allows. Layer2's 784 pixels per channel get 64
+ * threads, layer3's 196 and layer4's 49 get 32, not 256: SwiftShader runs a workgroup's threads in turn, and
+ * 2048 channels of 256-thread tree reductions took 630-810 ms per batchnorm kernel (bench/NOTES.md). A GPU loses
+ * nothing: those layers have 512-2048 channels, one workgroup each.
  */
 export function reductionThreads(values: number): number {
   let threads = 32;

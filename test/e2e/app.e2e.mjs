@@ -629,6 +629,16 @@ async function errorPaths(browser, base) {
     return alert.text.slice(0, 100);
   });
 
+  await check('?precision=f64 (neither f32 nor f16): says so and runs in f32', async () => {
+    const page = await openPage(browser, `${base}?weights=synthetic&precision=f64`);
+    const alert = await waitForAlert(page, 'precision', 60_000);
+    assert(alert.code === 'BAD_ARGUMENT' && /f64/.test(alert.text), `alert ${JSON.stringify(alert)}`);
+    const s = await waitIdle(page);
+    assert(s.precision === 'f32' && s.adapter !== null, `precision ${s.precision}, adapter ${s.adapter}`);
+    await page.close();
+    return alert.text;
+  });
+
   await check('no WebGPU (navigator.gpu removed): explains how to enable it; pictures (sample, paste, drop) still show', async () => {
     const page = await openPage(browser, `${base}?weights=synthetic`, { noGpu: true });
     const alert = await waitForAlert(page, 'gpu', 30_000);
