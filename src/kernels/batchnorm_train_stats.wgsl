@@ -1,6 +1,7 @@
 // Train-mode batchnorm statistics on NCHW, one workgroup per channel (shared/workgroup_reduce.wgsl): the batch
-// mean, then the biased variance as the mean of (x - mean)^2 (two passes: no cancellation between sum(x^2) and mean^2). Writes, per channel,
-// the rows of stats [4, C]: mean, invstd = 1 / sqrt(var + eps), and the affine fold scale = gamma * invstd,
+// mean, then the biased variance as the mean of (x - mean)^2 (two passes: no cancellation between sum(x^2) and
+// mean^2). Writes, per channel, the rows of stats [4, C]: mean, invstd = 1 / sqrt(var + eps), and the affine
+// fold scale = gamma * invstd,
 // shift = beta - mean * scale for the normalisation (one block: 8 storage bindings is the portable limit).
 // Updates the running statistics in place as PyTorch: r = (1 - momentum) * r + momentum * batch value, with
 // the unbiased variance var * count / (count - 1).
