@@ -20,6 +20,9 @@ const B_K_CONTIGUOUS: bool = false;
 const TAPS_PER_CHANNEL: u32 = max(TAPS_Y * TAPS_X, 1u);
 const TAPS_ROW: u32 = max(TAPS_X, 1u);
 
+// The phase's single tap reads dy pixel for pixel (see loadB).
+const DY_PIXEL_FOR_PIXEL: bool = TAPS_Y * TAPS_X == 1u && DY_OFF_Y == 0u && DY_OFF_X == 0u && PHASE_H == OUT_H && PHASE_W == OUT_W;
+
 @group(0) @binding(0) var<uniform> p: Conv;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
@@ -44,6 +47,9 @@ fn loadB(k: u32, n: u32) -> f32 {
   let phaseArea = PHASE_H * PHASE_W;
   let b = n / phaseArea;
   let q = n % phaseArea;
+  // One tap that maps phase pixel q onto output pixel q (a 1x1 kernel without padding: at stride 1, or the
+  // even phase at stride 2): dy is read as it lies, without the tap arithmetic or bounds tests.
+  if (DY_PIXEL_FOR_PIXEL) { return dy[(b * p.outChannels + co) * OUT_H * OUT_W + q]; }
   // i32: taps past the top or left edge of dy are negative.
   let oy = i32(q / PHASE_W + DY_OFF_Y) - i32(t / TAPS_ROW);
   let ox = i32(q % PHASE_W + DY_OFF_X) - i32(t % TAPS_ROW);
@@ -55,6 +61,8 @@ fn storeC(m: u32, n: u32, acc: f32) {
   let phaseArea = PHASE_H * PHASE_W;
   let b = n / phaseArea;
   let q = n % phaseArea;
+  // A 1x1 kernel at stride 1 without padding has one phase, the whole input: q is the input pixel.
+  if (STRIDE == 1u && KH * KW == 1u && PAD == 0u) { dx[(b * p.inChannels + m) * IN_H * IN_W + q] = acc; return; }
   let iy = PHASE_Y + STRIDE * (q / PHASE_W);
   let ix = PHASE_X + STRIDE * (q % PHASE_W);
   dx[((b * p.inChannels + m) * IN_H + iy) * IN_W + ix] = acc;
