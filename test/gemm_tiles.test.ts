@@ -9,7 +9,7 @@ import type { GpuContext } from '../src/gpu/context.ts';
 import type { Tensor } from '../src/gpu/tensor.ts';
 import { gemm } from '../src/kernels/gemm.ts';
 import { GEMM_CANDIDATES, autotuneGemm, tuningKey } from '../src/kernels/gemm_autotune.ts';
-import { DEFAULT_TILES, THIN_TILES, chooseTiles, fitTiles, getPreferredTiles, resolveTiles, setPreferredTiles } from '../src/kernels/gemm_config.ts';
+import { DEFAULT_TILES, DIRECT_THIN_TILES, THIN_TILES, chooseTiles, fitTiles, getPreferredTiles, resolveTiles, setPreferredTiles } from '../src/kernels/gemm_config.ts';
 import { createNodeGpuContext } from '../src/node/gpu.ts';
 import { fileTuningStore } from '../src/node/tuning_store.ts';
 import { convOnGpu, convOperands, convReference, readAndRelease } from './helpers/gpu_case.ts';
@@ -32,7 +32,7 @@ afterAll(() => {
 const take = (t: Tensor) => readAndRelease(ctx, t);
 
 describe('every tile candidate computes the same products', () => {
-  const candidates = [...Object.entries(GEMM_CANDIDATES), ['thin', THIN_TILES] as const];
+  const candidates = [...Object.entries(GEMM_CANDIDATES), ['thin', THIN_TILES] as const, ['thin direct', DIRECT_THIN_TILES] as const];
   for (const [name, tiles] of candidates) {
     test(`${name}: plain GEMM 131x70x37 (partial tiles on every side)`, async () => {
       const [m, n, k] = [131, 70, 37];
@@ -57,7 +57,7 @@ describe('every tile candidate computes the same products', () => {
       try {
         // [M, N, K] of the forward, one input-gradient phase and the weight gradient.
         for (const [m, n, k] of [[131, 2 * 9 * 10, 130 * 9], [130, 2 * 8 * 9, 131 * 4], [131, 130 * 9, 2 * 9 * 10]] as const) {
-          expect(chooseTiles(ctx, m, n, k)).toEqual(tiles.fit ? fitTiles(m, n, k) : tiles);
+          expect(chooseTiles(ctx, m, n, k)).toEqual(tiles.fit ? fitTiles(m, n, k, tiles.core === 'direct' ? 'direct' : 'vec4') : tiles);
         }
         const operands = convOperands(randn);
         const got = await convOnGpu(ctx, operands);
@@ -85,7 +85,8 @@ describe('autotuner', () => {
     const [fastest, fastestMs] = Object.entries(measured.timings).sort((a, b) => a[1] - b[1])[0]!;
     expect(measured.choice).toBe(fastestMs > 0.95 * measured.timings['vec4-64x64']! ? 'vec4-64x64' : fastest);
     expect(chooseTiles(ctx, 256, 256, 256)).toEqual(resolveTiles(GEMM_CANDIDATES[measured.choice]!, 256, 256, 256));
-    expect(chooseTiles(ctx, 3, 4096, 64)).toBe(THIN_TILES); // few rows keep the thin tiles whatever was chosen
+    // Few rows keep the thin tiles whatever was chosen, on the chosen core's side of workgroup memory.
+    expect(chooseTiles(ctx, 3, 4096, 64)).toBe(GEMM_CANDIDATES[measured.choice]!.core === 'direct' ? DIRECT_THIN_TILES : THIN_TILES);
     expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ [tuningKey(ctx)]: measured.choice });
 
     const again = await autotuneGemm(ctx, { store });
@@ -124,6 +125,17 @@ describe('autotuner', () => {
     setPreferredTiles(ctx, GEMM_CANDIDATES['vec4-fit']!);
     expect(chooseTiles(ctx, 2048, 49, 512)).toEqual({ ...DEFAULT_TILES, tileN: 56, threadsN: 7 });
     expect(chooseTiles(ctx, 5, 49, 64)).toBe(THIN_TILES);
+    setPreferredTiles(ctx, GEMM_CANDIDATES['vec4-64x64']!);
+  });
+
+  test('the direct core keeps to itself: its default, its fitted blocks and its thin tiles', () => {
+    setPreferredTiles(ctx, GEMM_CANDIDATES['direct-64x64']!);
+    expect(chooseTiles(ctx, 256, 784, 256)).toBe(GEMM_CANDIDATES['direct-64x64']);
+    expect(chooseTiles(ctx, 5, 49, 64)).toBe(DIRECT_THIN_TILES);
+    setPreferredTiles(ctx, GEMM_CANDIDATES['direct-fit']!);
+    // Fitted as the vec4 core's tiles are, without TILE_K (the direct core runs exactly K steps).
+    expect(chooseTiles(ctx, 2048, 49, 512)).toEqual({ ...GEMM_CANDIDATES['direct-64x64'], tileN: 56, threadsN: 7 });
+    expect(chooseTiles(ctx, 5, 49, 64)).toBe(DIRECT_THIN_TILES);
     setPreferredTiles(ctx, GEMM_CANDIDATES['vec4-64x64']!);
   });
 

@@ -47,23 +47,28 @@ describe.runIf(process.env.WGCAM_SKIP_F16 === undefined)('f16 operands (shader-f
     if (!ctx.hasF16) throw new Error(`${ctx.adapter.description} has no shader-f16: set WGCAM_SKIP_F16=1 to skip these tests`);
   });
 
-  test('the GPU rounds operands as the CPU reference does: A times the identity, over normals and subnormals', async () => {
-    // Ties, subnormals, the largest finite f16 and ordinary values; an infinity would turn its row into NaN (inf * 0).
-    const values = [1 / 3, 1 + 2 ** -11, 1 + 3 * 2 ** -11, -65504, 3 * 2 ** -25, 2 ** -20 * 1.37, 1e-3, -7.123456, 0.1, 1234.567];
-    const a = Float32Array.from({ length: 16 * 16 }, (_, i) => values[i % values.length]! * (i % values.length === 3 ? 1 : 1 + (i >> 4) / 64));
-    const identity = Float32Array.from({ length: 16 * 16 }, (_, i) => (i % 17 === 0 ? 1 : 0));
-    setGemmOperands(ctx, 'f16');
-    try {
-      const ta = ctx.upload(a, [16, 16]);
-      const tb = ctx.upload(identity, [16, 16]);
-      const got = await take(gemm(ctx, ta, tb));
-      ta.release();
-      tb.release();
-      expect(Array.from(got)).toEqual(Array.from(a, (v) => ref.roundToF16(Math.fround(v))));
-    } finally {
-      setGemmOperands(ctx, 'f32');
-    }
-  });
+  for (const name of Object.keys(GEMM_CANDIDATES)) {
+    // Each core rounds in its own way: the tiled ones as they store their tiles, the direct one on the bits.
+    test(`${name}: the GPU rounds operands as the CPU reference does: A times the identity, over normals and subnormals`, async () => {
+      // Ties, subnormals, the largest finite f16 and ordinary values; an infinity would turn its row into NaN (inf * 0).
+      const values = [1 / 3, 1 + 2 ** -11, 1 + 3 * 2 ** -11, -65504, 3 * 2 ** -25, 2 ** -20 * 1.37, 1e-3, -7.123456, 0.1, 1234.567];
+      const a = Float32Array.from({ length: 16 * 16 }, (_, i) => values[i % values.length]! * (i % values.length === 3 ? 1 : 1 + (i >> 4) / 64));
+      const identity = Float32Array.from({ length: 16 * 16 }, (_, i) => (i % 17 === 0 ? 1 : 0));
+      setPreferredTiles(ctx, GEMM_CANDIDATES[name]!);
+      setGemmOperands(ctx, 'f16');
+      try {
+        const ta = ctx.upload(a, [16, 16]);
+        const tb = ctx.upload(identity, [16, 16]);
+        const got = await take(gemm(ctx, ta, tb));
+        ta.release();
+        tb.release();
+        expect(Array.from(got)).toEqual(Array.from(a, (v) => ref.roundToF16(Math.fround(v))));
+      } finally {
+        setGemmOperands(ctx, 'f32');
+        setPreferredTiles(ctx, GEMM_CANDIDATES['vec4-64x64']!);
+      }
+    });
+  }
 
   for (const name of Object.keys(GEMM_CANDIDATES)) {
     test(`${name}: conv forward, input and weight gradients equal float64 products of f16-rounded operands`, async () => {

@@ -211,6 +211,41 @@ for (const [tx, ty, ra, cb, tk] of [[16,16,1,1,16],[16,16,1,1,8],[8,8,2,2,16],[8
 
 const core4 = readFileSync(new URL('../../src/kernels/shared/gemm_tile_vec4.wgsl', import.meta.url), 'utf8');
 variants.core_vec4 = { code: [head, 'const TILE_K: u32 = 16u; const THREADS_M: u32 = 8u; const THREADS_N: u32 = 8u;', scalarIO, core4].join('\n'), groups: [Math.ceil(N / 64), Math.ceil(M / 64)] };
+// direct_named: no workgroup memory (so no barrier, and on SwiftShader no coroutine per subgroup), the core's
+// 8x8 block per thread in named vec4 accumulators, A and B read straight from storage each step of k.
+const directNamed = (WX, WY) => `${head}
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> c: array<vec4f>;
+@compute @workgroup_size(${WX}, ${WY}, 1)
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let m0 = g.y * 8u; let n4 = g.x * 2u; let N4 = p.n / 4u; let K = p.k;
+  var c00 = vec4f(0.0); var c01 = vec4f(0.0); var c10 = vec4f(0.0); var c11 = vec4f(0.0);
+  var c20 = vec4f(0.0); var c21 = vec4f(0.0); var c30 = vec4f(0.0); var c31 = vec4f(0.0);
+  var c40 = vec4f(0.0); var c41 = vec4f(0.0); var c50 = vec4f(0.0); var c51 = vec4f(0.0);
+  var c60 = vec4f(0.0); var c61 = vec4f(0.0); var c70 = vec4f(0.0); var c71 = vec4f(0.0);
+  for (var k = 0u; k < K; k++) {
+    let b0 = b[k * N4 + n4]; let b1 = b[k * N4 + n4 + 1u];
+    let r = m0 * K + k;
+    let a0 = a[r]; let a1 = a[r + K]; let a2 = a[r + 2u * K]; let a3 = a[r + 3u * K];
+    let a4 = a[r + 4u * K]; let a5 = a[r + 5u * K]; let a6 = a[r + 6u * K]; let a7 = a[r + 7u * K];
+    c00 = fma(vec4f(a0), b0, c00); c01 = fma(vec4f(a0), b1, c01);
+    c10 = fma(vec4f(a1), b0, c10); c11 = fma(vec4f(a1), b1, c11);
+    c20 = fma(vec4f(a2), b0, c20); c21 = fma(vec4f(a2), b1, c21);
+    c30 = fma(vec4f(a3), b0, c30); c31 = fma(vec4f(a3), b1, c31);
+    c40 = fma(vec4f(a4), b0, c40); c41 = fma(vec4f(a4), b1, c41);
+    c50 = fma(vec4f(a5), b0, c50); c51 = fma(vec4f(a5), b1, c51);
+    c60 = fma(vec4f(a6), b0, c60); c61 = fma(vec4f(a6), b1, c61);
+    c70 = fma(vec4f(a7), b0, c70); c71 = fma(vec4f(a7), b1, c71);
+  }
+  let o = m0 * N4 + n4;
+  c[o] = c00; c[o + 1u] = c01; c[o + N4] = c10; c[o + N4 + 1u] = c11;
+  c[o + 2u * N4] = c20; c[o + 2u * N4 + 1u] = c21; c[o + 3u * N4] = c30; c[o + 3u * N4 + 1u] = c31;
+  c[o + 4u * N4] = c40; c[o + 4u * N4 + 1u] = c41; c[o + 5u * N4] = c50; c[o + 5u * N4 + 1u] = c51;
+  c[o + 6u * N4] = c60; c[o + 6u * N4 + 1u] = c61; c[o + 7u * N4] = c70; c[o + 7u * N4 + 1u] = c71;
+}`;
+variants.dnamed_wg8x8 = { code: directNamed(8, 8), groups: [N / 64, M / 64] };
+variants.dnamed_wg16x4 = { code: directNamed(16, 4), groups: [N / 128, M / 32] };
 const only = process.env.ONLY ? process.env.ONLY.split(',') : null;
 for (const [name, v] of Object.entries(variants)) {
   if (only && !only.some((o) => name.includes(o))) continue;

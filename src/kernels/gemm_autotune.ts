@@ -7,13 +7,15 @@
 import type { GpuContext } from '../gpu/context.ts';
 import { relativeL2 } from '../metrics.ts';
 import { gemm } from './gemm.ts';
-import { DEFAULT_TILES, FIT_TILES, SCALAR_TILES, WIDE_TILES, setPreferredTiles, type GemmTiles } from './gemm_config.ts';
+import { DEFAULT_TILES, DIRECT_FIT_TILES, DIRECT_TILES, FIT_TILES, SCALAR_TILES, WIDE_TILES, setPreferredTiles, type GemmTiles } from './gemm_config.ts';
 
 /** The tile shapes the autotuner chooses from, by the name reports and overrides use. */
 export const GEMM_CANDIDATES: Readonly<Record<string, GemmTiles>> = {
   'vec4-64x64': DEFAULT_TILES,
   'vec4-128x128': WIDE_TILES,
   'vec4-fit': FIT_TILES,
+  'direct-64x64': DIRECT_TILES,
+  'direct-fit': DIRECT_FIT_TILES,
   'scalar-64x64': SCALAR_TILES,
 };
 
@@ -60,7 +62,7 @@ export function describeGemmTuning(t: GemmTuning): string {
 const DEFAULT_TUNING_SHAPES = [[128, 784, 256], [256, 196, 512], [512, 49, 1024]] as const;
 
 /** Bump when the candidates or the cores change, so old measurements are not reused. */
-const TUNING_VERSION = 'gemm-tiles-v4';
+const TUNING_VERSION = 'gemm-tiles-v5';
 
 export function tuningKey(ctx: GpuContext): string {
   const a = ctx.adapter;

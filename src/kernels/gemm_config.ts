@@ -1,12 +1,18 @@
-// Tile shapes and the GEMM core that goes with them (shared/gemm_tile.wgsl, shared/gemm_tile_vec4.wgsl). One
-// place, so a kernel asks for `gemmCore(tiles)` and never names a core or its constants itself.
+// Tile shapes and the GEMM core that goes with them (shared/gemm_tile.wgsl, shared/gemm_tile_vec4.wgsl,
+// shared/gemm_tile_direct.wgsl). One place, so a kernel asks for `gemmCore(tiles)` and never names a core or its
+// constants itself.
+import gemmStoreVec4 from './shared/gemm_store_vec4.wgsl?raw';
+import gemmTileDirect from './shared/gemm_tile_direct.wgsl?raw';
 import gemmTileScalar from './shared/gemm_tile.wgsl?raw';
 import gemmTileVec4 from './shared/gemm_tile_vec4.wgsl?raw';
 import { constants } from './wgsl.ts';
 
 export interface GemmTiles {
-  /** 'vec4': the fixed 64x64 tile with 8x8 outputs per thread; 'scalar': the configurable core. */
-  core: 'vec4' | 'scalar';
+  /**
+   * 'vec4': workgroup tiles, 8x8 outputs per thread; 'direct': the same 8x8 blocks without workgroup memory (for
+   * CPU adapters); 'scalar': the configurable scalar core.
+   */
+  core: 'vec4' | 'direct' | 'scalar';
   tileM: number;
   tileN: number;
   tileK: number;
@@ -50,6 +56,16 @@ export const WIDE_TILES: GemmTiles = { core: 'vec4', tileM: 128, tileN: 128, til
  */
 export const FIT_TILES: GemmTiles = { ...DEFAULT_TILES, fit: true };
 
+/**
+ * The vec4 core's 64x64 blocks of 8x8 threads without workgroup memory (shared/gemm_tile_direct.wgsl): each thread
+ * reads its operands from the kernel's buffers. For CPU adapters, where the caches do what workgroup memory does
+ * and a barrier costs microseconds per invocation. TILE_K 1: the core has none, and split-K may cut K anywhere.
+ */
+export const DIRECT_TILES: GemmTiles = { core: 'direct', tileM: 64, tileN: 64, tileK: 1, threadsM: 8, threadsN: 8 };
+
+/** Fitted blocks (as FIT_TILES) on the direct core. */
+export const DIRECT_FIT_TILES: GemmTiles = { ...DIRECT_TILES, fit: true };
+
 /** The configurable scalar core in its former default shape (16x16 threads, 4x4 outputs each): the baseline. */
 export const SCALAR_TILES: GemmTiles = { core: 'scalar', tileM: 64, tileN: 64, tileK: 16, threadsM: 16, threadsN: 16 };
 
@@ -81,15 +97,28 @@ export function getGemmOperands(ctx: object): GemmOperands {
  * 64 channels or layer4's 49 pixels would compute half or more of its outputs for nothing, whatever the adapter.
  */
 export function chooseTiles(ctx: object, m: number, n: number, k: number): GemmTiles {
-  const tiles = m <= 8 ? THIN_TILES : resolveTiles(preferredTiles.get(ctx) ?? DEFAULT_TILES, m, n, k);
+  const preferred = preferredTiles.get(ctx) ?? DEFAULT_TILES;
+  const tiles = m <= 8 ? thinTiles(preferred) : resolveTiles(preferred, m, n, k);
   const operands = getGemmOperands(ctx);
   return operands === 'f32' ? tiles : { ...tiles, operands };
 }
 
-/** `tiles` as they run on an M x N x K product: fitted if they fit, the default if they are too big for it. */
+/** THIN_TILES' shape on the direct core, for adapters that prefer it. */
+export const DIRECT_THIN_TILES: GemmTiles = { ...THIN_TILES, core: 'direct', tileK: 1 };
+
+/** The thin tiles' shape on the preferred core: without workgroup memory when the adapter prefers that. */
+function thinTiles(preferred: GemmTiles): GemmTiles {
+  return preferred.core === 'direct' ? DIRECT_THIN_TILES : THIN_TILES;
+}
+
+/**
+ * `tiles` as they run on an M x N x K product: fitted if they fit, the default (on the same core, for the direct
+ * one) if they are too big for it.
+ */
 export function resolveTiles(tiles: GemmTiles, m: number, n: number, k: number): GemmTiles {
-  if (tiles.fit) return fitTiles(m, n, k);
-  return m >= tiles.tileM && n >= tiles.tileN ? tiles : DEFAULT_TILES;
+  if (tiles.fit) return fitTiles(m, n, k, tiles.core === 'direct' ? 'direct' : 'vec4');
+  if (m >= tiles.tileM && n >= tiles.tileN) return tiles;
+  return tiles.core === 'direct' ? DIRECT_TILES : DEFAULT_TILES;
 }
 
 /** Row and column threads (8 rows or columns each) and TILE_K that fitting chooses from. */
@@ -97,16 +126,17 @@ const FIT_THREADS = [4, 5, 6, 7, 8];
 const FIT_TILE_K = [7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
 
 /**
- * The vec4 tile with the fewest padded rows, columns and reduction steps (ties go to the larger size: fewer
+ * The tile (on the vec4 or the direct core) with the fewest padded rows, columns and reduction steps (ties go to the larger size: fewer
  * workgroups, fewer barriers). Columns: 196 -> 5 threads (200), 784 -> 7 (784), 49 -> 7 (56). Rows: a multiple
  * of 64 channels -> 8; the stem's input-gradient columns, 147 -> 5 (160); fc's 1000 -> 5. K: 49 -> TILE_K 7;
  * 576 or 4608 -> 16.
  */
-export function fitTiles(m: number, n: number, k: number): GemmTiles {
+export function fitTiles(m: number, n: number, k: number, core: 'vec4' | 'direct' = 'vec4'): GemmTiles {
   const threadsM = leastPadded(FIT_THREADS, (t) => 8 * t, m);
   const threadsN = leastPadded(FIT_THREADS, (t) => 8 * t, n);
-  const tileK = leastPadded(FIT_TILE_K, (t) => t, k);
-  return { core: 'vec4', tileM: 8 * threadsM, tileN: 8 * threadsN, tileK, threadsM, threadsN };
+  // The direct core has no TILE_K: its loop runs exactly K steps.
+  const tileK = core === 'direct' ? 1 : leastPadded(FIT_TILE_K, (t) => t, k);
+  return { core, tileM: 8 * threadsM, tileN: 8 * threadsN, tileK, threadsM, threadsN };
 }
 
 function leastPadded(options: readonly number[], size: (option: number) => number, extent: number): number {
@@ -123,9 +153,13 @@ function leastPadded(options: readonly number[], size: (option: number) => numbe
 export function gemmCore(t: GemmTiles): string {
   if (t.fit) throw new Error('gemmCore: fit the tiles to the product first (resolveTiles)');
   const operand = t.operands === 'f16' ? 'enable f16;\nalias OPERAND = f16;' : 'alias OPERAND = f32;';
-  if (t.core === 'vec4') {
-    if (t.tileM !== 8 * t.threadsM || t.tileN !== 8 * t.threadsN) throw new Error('vec4 GEMM core: each thread owns 8x8 outputs');
-    return `${operand}\n${constants({ TILE_K: t.tileK, THREADS_M: t.threadsM, THREADS_N: t.threadsN })}\n${gemmTileVec4}`;
+  if (t.core === 'vec4' || t.core === 'direct') {
+    if (t.tileM !== 8 * t.threadsM || t.tileN !== 8 * t.threadsN) throw new Error(`${t.core} GEMM core: each thread owns 8x8 outputs`);
+    const threads = constants({ THREADS_M: t.threadsM, THREADS_N: t.threadsN });
+    if (t.core === 'direct') {
+      return `${operand}\n${threads}\n${constants({ OPERANDS_F16: t.operands === 'f16' })}\n${gemmStoreVec4}\n${gemmTileDirect}`;
+    }
+    return `${operand}\n${constants({ TILE_K: t.tileK })}\n${threads}\n${gemmStoreVec4}\n${gemmTileVec4}`;
   }
   const tileConstants = constants({ TILE_M: t.tileM, TILE_N: t.tileN, TILE_K: t.tileK, THREADS_M: t.threadsM, THREADS_N: t.threadsN });
   return `${operand}\n${tileConstants}\n${gemmTileScalar}`;

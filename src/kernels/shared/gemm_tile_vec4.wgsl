@@ -1,7 +1,8 @@
 // Register- and workgroup-tiled GEMM core, C[M,N] = A[M,K] * B[K,N], with the same interface as
-// gemm_tile.wgsl (gemmDims, loadA, loadB, storeC, gemmBatch, A_M_CONTIGUOUS, B_K_CONTIGUOUS). Each thread owns an 8x8 block of C held in
-// sixteen vec4 accumulators; the wrapper sets the thread grid THREADS_M x THREADS_N and TILE_K, so a tile is
-// (8 THREADS_M) x (8 THREADS_N): 64x64 with 8x8 threads by default, 8x256 with 1x32 for thin problems.
+// gemm_tile.wgsl (gemmDims, loadA, loadB, storeC, gemmBatch, A_M_CONTIGUOUS, B_K_CONTIGUOUS); its epilogue,
+// storeC4, is gemm_store_vec4.wgsl. Each thread owns an 8x8 block of C held in sixteen vec4 accumulators; the
+// wrapper sets the thread grid THREADS_M x THREADS_N and TILE_K, so a tile is (8 THREADS_M) x (8 THREADS_N):
+// 64x64 with 8x8 threads by default, 8x256 with 1x32 for thin problems.
 //
 // Why this shape, and why written out by hand:
 // - Tiles live in workgroup memory as vec4 (four rows of A, or four columns of B, per element), so each step
@@ -26,15 +27,6 @@ const THREADS: u32 = THREADS_M * THREADS_N;
 var<workgroup> tileA: array<array<vec4<OPERAND>, TILE_M / 4u>, TILE_K>; // [k][m / 4], component m % 4
 var<workgroup> tileB: array<array<vec4<OPERAND>, TILE_N / 4u>, TILE_K>; // [k][n / 4], component n % 4
 var<private> gemmBatch: u32;
-
-// Four consecutive columns of one row of C, each stored only if inside the matrix.
-fn storeC4(m: u32, n: u32, v: vec4f, dims: vec3u) {
-  if (m >= dims.x) { return; }
-  if (n < dims.y) { storeC(m, n, v.x); }
-  if (n + 1u < dims.y) { storeC(m, n + 1u, v.y); }
-  if (n + 2u < dims.y) { storeC(m, n + 2u, v.z); }
-  if (n + 3u < dims.y) { storeC(m, n + 3u, v.w); }
-}
 
 @compute @workgroup_size(THREADS_N, THREADS_M, 1)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u,
