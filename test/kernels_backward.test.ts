@@ -11,7 +11,7 @@ import { channelReduce } from '../src/kernels/channel_reduce.ts';
 import { reductionThreads } from '../src/kernels/launch.ts';
 import { conv2dBackwardInput, usesColumns } from '../src/kernels/conv2d_backward_input.ts';
 import { chooseSplitK, conv2dBackwardWeight } from '../src/kernels/conv2d_backward_weight.ts';
-import { DEFAULT_TILES } from '../src/kernels/gemm_config.ts';
+import { DEFAULT_TILES, DIRECT_TILES, setPreferredTiles } from '../src/kernels/gemm_config.ts';
 import { globalAvgPoolBackward } from '../src/kernels/global_avgpool_backward.ts';
 import { linearBackward } from '../src/kernels/linear_backward.ts';
 import { maxPool, type PoolGeometry } from '../src/kernels/maxpool.ts';
@@ -104,13 +104,25 @@ function convSetup(c: ConvCase) {
 
 describe('conv2d backward', () => {
   test('the cases take both input-gradient forms: columns + col2im (few input channels) and the direct GEMM', () => {
-    const forms = CONV_CASES.map((c) => usesColumns(c.x[1], c.k, c.k));
+    const forms = CONV_CASES.map((c) => usesColumns(DEFAULT_TILES, c.x[1], c.k, c.k, c.pad));
     // conv1-like, 5 and 4 channels with 3x3 (including a stride-2 edge row with no gradient and a one-row input)
     expect(forms).toEqual([true, true, false, false, false, false, true]);
+    // On the direct core every windowed conv takes columns; 1x1 kernels without padding read dy as it lies.
+    expect(CONV_CASES.map((c) => usesColumns(DIRECT_TILES, c.x[1], c.k, c.k, c.pad))).toEqual([true, true, false, true, true, false, true]);
   });
 
-  for (const c of CONV_CASES) {
-    test(`input gradient, ${convLabel(c)}`, async () => {
+  // Each case on the default tiled core and on the direct core, where windowed convs read explicit columns
+  // (im2col for the weight gradient, columns + col2im for the input gradient).
+  for (const [core, tiles, c] of (['vec4', 'direct'] as const).flatMap((core) => CONV_CASES.map((c) => [core, core === 'direct' ? DIRECT_TILES : DEFAULT_TILES, c] as const))) {
+    const onCore = (run: () => Promise<void>) => async () => {
+      setPreferredTiles(ctx, tiles);
+      try {
+        await run();
+      } finally {
+        setPreferredTiles(ctx, DEFAULT_TILES);
+      }
+    };
+    test(`${core}: input gradient, ${convLabel(c)}`, onCore(async () => {
       const s = convSetup(c);
       const dx = await get(conv2dBackwardInput(ctx, up(s.dy, s.dyShape), up(s.wt, s.wShape), c.x, s.geom));
       const want = ref.conv2dBackwardInput(s.dy, s.dyShape, s.wt, s.wShape, c.x, s.geom);
@@ -120,9 +132,9 @@ describe('conv2d backward', () => {
         const [n, ch, h, w] = c.x;
         for (let i = 0; i < n * ch; i++) for (let xx = 0; xx < w; xx++) expect(dx[(i * h + h - 1) * w + xx]).toBe(0);
       }
-    });
+    }));
 
-    test(`weight gradient, split-K off and on, ${convLabel(c)}`, async () => {
+    test(`${core}: weight gradient, split-K off and on, ${convLabel(c)}`, onCore(async () => {
       const s = convSetup(c);
       const dy = up(s.dy, s.dyShape);
       const x = up(s.x, c.x);
@@ -132,7 +144,7 @@ describe('conv2d backward', () => {
       expectClose('dW (one slice)', await get(conv2dBackwardWeight(ctx, dy, x, s.wShape, s.geom, { splitK: 1 })), want, tol);
       // 3 slices of whole K tiles (fewer when K is short); the last slice is partial.
       expectClose('dW (3 slices)', await get(conv2dBackwardWeight(ctx, dy, x, s.wShape, s.geom, { splitK: 3 })), want, tol);
-    });
+    }));
   }
 
   test('weight gradient: the default splits K when the output tiles are few and K is long', async () => {

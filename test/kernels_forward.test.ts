@@ -7,6 +7,7 @@ import type { Tensor } from '../src/gpu/tensor.ts';
 import { add } from '../src/kernels/add.ts';
 import { batchnormEval, foldBatchnorm } from '../src/kernels/batchnorm.ts';
 import { conv2d } from '../src/kernels/conv2d.ts';
+import { DEFAULT_TILES, DIRECT_TILES, setPreferredTiles } from '../src/kernels/gemm_config.ts';
 import { globalAvgPool } from '../src/kernels/global_avgpool.ts';
 import { linear } from '../src/kernels/linear.ts';
 import { maxPool } from '../src/kernels/maxpool.ts';
@@ -53,13 +54,20 @@ describe('conv2d', () => {
     { x: [2, 66, 5, 9], out: 3, k: 3, stride: 1, pad: 1 },
     { x: [1, 9, 11, 4], out: 130, k: 1, stride: 2, pad: 0 },
   ];
-  test.each(cases)('plain %o', async ({ x: xs, out, k, stride, pad }) => {
+  // On the default tiled core, and on the direct core, where windowed convs read explicit columns (im2col).
+  const onCores = [DEFAULT_TILES, DIRECT_TILES].flatMap((tiles) => cases.map((c) => ({ core: tiles.core, tiles, ...c })));
+  test.each(onCores)('plain $core %o', async ({ tiles, x: xs, out, k, stride, pad }) => {
     const ws: Shape4 = [out, xs[1], k, k];
     const x = random(size(xs));
     const w = random(size(ws));
-    const got = await read(conv2d(ctx, gpu(x, xs), gpu(w, ws), { stride, pad }));
-    const want = ref.conv2dForward(x, xs, w, ws, null, { stride, pad });
-    expect(relL2(got, want.y)).toBeLessThan(TOL);
+    setPreferredTiles(ctx, tiles);
+    try {
+      const got = await read(conv2d(ctx, gpu(x, xs), gpu(w, ws), { stride, pad }));
+      const want = ref.conv2dForward(x, xs, w, ws, null, { stride, pad });
+      expect(relL2(got, want.y)).toBeLessThan(TOL);
+    } finally {
+      setPreferredTiles(ctx, DEFAULT_TILES);
+    }
   });
 
   test.each([false, true])('fused batchnorm + residual(%s) + ReLU', async (withResidual) => {

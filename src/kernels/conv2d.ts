@@ -4,7 +4,8 @@ import type { Tensor } from '../gpu/tensor.ts';
 import source from './conv2d.wgsl?raw';
 import convParams from './shared/conv_params.wgsl?raw';
 import convInputWindow from './shared/conv_input_window.wgsl?raw';
-import { chooseTiles, gemmGroups, gemmCore } from './gemm_config.ts';
+import { chooseTiles, gemmGroups, gemmCore, type GemmTiles } from './gemm_config.ts';
+import { im2col } from './im2col.ts';
 import { constants, params, shader } from './wgsl.ts';
 
 export interface ConvGeometry {
@@ -44,6 +45,16 @@ export function convUniform(batch: number, inC: number, outC: number, g: ConvSha
   return params([batch, inC, g.inH, g.inW, outC, g.outH, g.outW, g.kH, g.kW, g.stride, g.pad, sliceK]);
 }
 
+/**
+ * Whether a conv's GEMM on `tiles` reads its input windows from explicit columns (im2col.ts) instead of
+ * computing each window in its loads: on the direct core, which loads every operand once per 8 rows of the
+ * product, so that a window's divisions and bounds tests would be paid 8-64 times over (bench/NOTES.md). A 1x1
+ * kernel without padding needs no window: its input is already a plain matrix.
+ */
+export function lowersToColumns(tiles: GemmTiles, kH: number, kW: number, pad: number): boolean {
+  return tiles.core === 'direct' && !(kH === 1 && kW === 1 && pad === 0);
+}
+
 export function convOutputSize(size: number, kernel: number, stride: number, pad: number): number {
   return Math.floor((size + 2 * pad - kernel) / stride) + 1;
 }
@@ -59,8 +70,9 @@ export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, geom: ConvGeometry
   if (affine !== (epilogue.shift !== undefined)) throw new Error('conv2d: scale and shift go together');
   const tiles = chooseTiles(ctx, outC, batch * outH * outW, inC * kH * kW);
   const geometry = { inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad };
+  const columns = lowersToColumns(tiles, kH, kW, geom.pad) ? im2col(ctx, x, geometry) : undefined;
   const code = shader(
-    constants({ AFFINE: affine, RESIDUAL: epilogue.residual !== undefined, RELU: epilogue.relu === true }),
+    constants({ AFFINE: affine, RESIDUAL: epilogue.residual !== undefined, RELU: epilogue.relu === true, B_COLUMNS: columns !== undefined }),
     gemmCore(tiles),
     convPrelude(geometry),
     convInputWindow,
@@ -72,7 +84,7 @@ export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, geom: ConvGeometry
     ctx.pipeline(code, 'conv2d'),
     [
       ctx.uniform(convUniform(batch, inC, outC, geometry)),
-      x,
+      columns ?? x,
       w,
       epilogue.scale ?? dummy,
       epilogue.shift ?? dummy,
@@ -82,5 +94,6 @@ export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, geom: ConvGeometry
     gemmGroups(tiles, outC, batch * outH * outW),
     `conv2d ${kH}x${kW}/${geom.stride} ${inC}->${outC} ${inH}x${inW}`,
   );
+  columns?.release();
   return y;
 }

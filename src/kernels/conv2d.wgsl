@@ -1,7 +1,8 @@
 // Conv2d forward as an implicit GEMM over NCHW tensors:
 //   rows m = output channel, columns n = (batch, oy, ox), reduction k = (input channel, ky, kx).
 // Epilogue (fused into the store): per-channel affine (eval batchnorm or conv bias), optional residual add,
-// optional ReLU. Constants from the wrapper: AFFINE, RESIDUAL, RELU, and the GEMM tile sizes.
+// optional ReLU. Constants from the wrapper: AFFINE, RESIDUAL, RELU, B_COLUMNS, and the GEMM tile sizes.
+// With B_COLUMNS, `x` holds the input's columns (im2col.wgsl), B as a plain [K, N] matrix.
 
 // Tile load order (see the GEMM core): A = W[m, k] is contiguous along k; B (the input window) along the output pixels n.
 const A_M_CONTIGUOUS: bool = false;
@@ -24,6 +25,7 @@ fn loadA(m: u32, k: u32) -> f32 {
 }
 
 fn loadB(k: u32, n: u32) -> f32 {
+  if (B_COLUMNS) { return x[k * p.batch * OUT_H * OUT_W + n]; }
   let kArea = KH * KW;
   let outArea = OUT_H * OUT_W;
   return inputWindow(n / outArea, k / kArea, n % outArea, k % kArea);

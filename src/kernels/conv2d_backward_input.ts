@@ -1,11 +1,11 @@
 // Conv2d input gradient (dL/dx from dL/dy), an implicit GEMM on the shared tile core.
 import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
-import { convPrelude, convUniform, convOutputSize, type ConvGeometry } from './conv2d.ts';
+import { convPrelude, convUniform, convOutputSize, lowersToColumns, type ConvGeometry } from './conv2d.ts';
 import source from './conv2d_backward_input.wgsl?raw';
 import { col2im } from './col2im.ts';
 import { conv2dInputGradColumns } from './conv2d_backward_input_columns.ts';
-import { THIN_TILES, chooseTiles, gemmGroups, gemmCore } from './gemm_config.ts';
+import { THIN_TILES, chooseTiles, gemmGroups, gemmCore, type GemmTiles } from './gemm_config.ts';
 import { constants, shader } from './wgsl.ts';
 
 /** The constants of one stride phase of the input gradient (see conv2d_backward_input.wgsl). */
@@ -52,10 +52,12 @@ export function stridePhases(inH: number, inW: number, kH: number, kW: number, g
 
 /**
  * Whether the input gradient goes through columns and col2im: when the input channels alone fill no more than
- * a thin tile (the stem's 3) but channels times taps fill real tiles (147). Measured on the stem: bench/NOTES.md.
+ * a thin tile (the stem's 3) but channels times taps fill real tiles (147), measured on the stem in
+ * bench/NOTES.md; or when the columns GEMM (`columnsTiles`) runs on the direct core, whose loads must be plain
+ * (`lowersToColumns`): there the columns GEMM reads W and dy as they lie, and col2im pays for the taps once.
  */
-export function usesColumns(inC: number, kH: number, kW: number): boolean {
-  return inC <= THIN_TILES.tileM && inC * kH * kW > THIN_TILES.tileM;
+export function usesColumns(columnsTiles: GemmTiles, inC: number, kH: number, kW: number, pad: number): boolean {
+  return (inC <= THIN_TILES.tileM && inC * kH * kW > THIN_TILES.tileM) || lowersToColumns(columnsTiles, kH, kW, pad);
 }
 
 /** dx [N, C, H, W] of y = conv2d(x, w) given dy [N, CO, OH, OW] and w [CO, C, KH, KW]. */
@@ -76,7 +78,8 @@ export function conv2dBackwardInput(
     throw new Error(`conv2dBackwardInput: dy is ${outH}x${outW}, the forward of a ${inH}x${inW} input gives another size`);
   }
   const geometry = { inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad };
-  if (usesColumns(inC, kH, kW)) {
+  const columnsTiles = chooseTiles(ctx, inC * kH * kW, batch * outH * outW, outC); // as conv2dInputGradColumns chooses
+  if (usesColumns(columnsTiles, inC, kH, kW, geom.pad)) {
     const cols = conv2dInputGradColumns(ctx, dy, w, batch, geometry);
     const dx = col2im(ctx, cols, inputShape, geometry);
     cols.release();

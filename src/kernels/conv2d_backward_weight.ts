@@ -2,12 +2,13 @@
 // with the reduction split over workgroup z when there are too few output tiles to fill the GPU.
 import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
-import { convPrelude, convUniform, convOutputSize, type ConvGeometry } from './conv2d.ts';
+import { convPrelude, convUniform, convOutputSize, lowersToColumns, type ConvGeometry } from './conv2d.ts';
 import source from './conv2d_backward_weight.wgsl?raw';
 import { chooseTiles, gemmGroups, gemmCore, type GemmTiles } from './gemm_config.ts';
+import { im2col } from './im2col.ts';
 import convInputWindow from './shared/conv_input_window.wgsl?raw';
 import { splitKReduce } from './split_k_reduce.ts';
-import { shader } from './wgsl.ts';
+import { constants, shader } from './wgsl.ts';
 
 export interface WeightGradOptions {
   /** Number of K slices; 1 disables split-K. Default: chosen by `chooseSplitK`. */
@@ -56,12 +57,15 @@ export function conv2dBackwardWeight(
   const splits = Math.ceil(k / sliceK);
   const geometry = { inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad };
   const out = splits === 1 ? ctx.empty(wShape, 'f32', 'conv2d dw') : ctx.empty([splits, m, n], 'f32', 'conv2d dw slices');
+  const columns = lowersToColumns(tiles, kH, kW, geom.pad) ? im2col(ctx, x, geometry) : undefined;
+  const code = shader(constants({ B_COLUMNS: columns !== undefined }), gemmCore(tiles), convPrelude(geometry), convInputWindow, source);
   ctx.dispatch(
-    ctx.pipeline(shader(gemmCore(tiles), convPrelude(geometry), convInputWindow, source), 'conv2d_backward_weight'),
-    [ctx.uniform(convUniform(batch, inC, outC, geometry, sliceK)), dy, x, out],
+    ctx.pipeline(code, 'conv2d_backward_weight'),
+    [ctx.uniform(convUniform(batch, inC, outC, geometry, sliceK)), dy, columns ?? x, out],
     gemmGroups(tiles, m, n, splits),
     `conv2d dw ${kH}x${kW}/${geom.stride} ${inC}->${outC} ${inH}x${inW}${splits > 1 ? ` split ${splits}` : ''}`,
   );
+  columns?.release();
   if (splits === 1) return out;
   const dw = splitKReduce(ctx, out, wShape);
   out.release();

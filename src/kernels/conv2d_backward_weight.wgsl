@@ -7,7 +7,8 @@
 // The GEMM's K is sliceK for every slice: the core's loop bound must be uniform, and a value read through the
 // private `gemmBatch` is not, as far as WGSL's uniformity analysis knows. The last slice's overhang loads 0.
 
-// Tile load order (see the GEMM core): A = dy[m, pixel k] and B (the input window at pixel k) are both contiguous along the pixels k.
+// Tile load order (see the GEMM core): A = dy[m, pixel k] and B (the input window at pixel k, or its column,
+// B_COLUMNS) are both contiguous along the pixels k.
 const A_M_CONTIGUOUS: bool = false;
 const B_K_CONTIGUOUS: bool = true;
 
@@ -34,6 +35,8 @@ fn loadB(k: u32, n: u32) -> f32 {
   let outArea = OUT_H * OUT_W;
   let kk = sliceStart() + k;
   if (kk >= p.batch * outArea) { return 0.0; }
+  // With B_COLUMNS, `x` holds the input's columns (im2col.wgsl): row n, pixel kk.
+  if (B_COLUMNS) { return x[n * p.batch * outArea + kk]; }
   return inputWindow(kk / outArea, n / kArea, kk % outArea, n % kArea);
 }
 
