@@ -46,13 +46,14 @@ export function convUniform(batch: number, inC: number, outC: number, g: ConvSha
 }
 
 /**
- * Whether a conv's GEMM on `tiles` reads its input windows from explicit columns (im2col.ts) instead of
- * computing each window in its loads: on the direct core, which loads every operand once per 8 rows of the
- * product, so that a window's divisions and bounds tests would be paid 8-64 times over (bench/NOTES.md). A 1x1
- * kernel without padding needs no window: its input is already a plain matrix.
+ * Whether a conv's forward or weight-gradient GEMM on `tiles` reads its input windows from explicit columns
+ * (im2col.ts) instead of computing each window in its loads: on the direct core, which loads every operand once
+ * per 8 rows of the product, so that a window's divisions and bounds tests would be paid 8-64 times over
+ * (bench/NOTES.md). Only a 1x1 kernel at stride 1 without padding needs no window: its input is already a plain
+ * matrix. (At stride 2 the subsampling's division alone made the 1x1 forward 1.4-1.8x slower than its columns.)
  */
-export function lowersToColumns(tiles: GemmTiles, kH: number, kW: number, pad: number): boolean {
-  return tiles.core === 'direct' && !(kH === 1 && kW === 1 && pad === 0);
+export function lowersToColumns(tiles: GemmTiles, kH: number, kW: number, pad: number, stride: number): boolean {
+  return tiles.core === 'direct' && !(kH === 1 && kW === 1 && pad === 0 && stride === 1);
 }
 
 export function convOutputSize(size: number, kernel: number, stride: number, pad: number): number {
@@ -70,7 +71,7 @@ export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, geom: ConvGeometry
   if (affine !== (epilogue.shift !== undefined)) throw new Error('conv2d: scale and shift go together');
   const tiles = chooseTiles(ctx, outC, batch * outH * outW, inC * kH * kW);
   const geometry = { inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad };
-  const columns = lowersToColumns(tiles, kH, kW, geom.pad) ? im2col(ctx, x, geometry) : undefined;
+  const columns = lowersToColumns(tiles, kH, kW, geom.pad, geom.stride) ? im2col(ctx, x, geometry) : undefined;
   const code = shader(
     constants({ AFFINE: affine, RESIDUAL: epilogue.residual !== undefined, RELU: epilogue.relu === true, B_COLUMNS: columns !== undefined }),
     gemmCore(tiles),

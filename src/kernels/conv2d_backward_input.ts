@@ -1,7 +1,7 @@
 // Conv2d input gradient (dL/dx from dL/dy), an implicit GEMM on the shared tile core.
 import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
-import { convPrelude, convUniform, convOutputSize, lowersToColumns, type ConvGeometry } from './conv2d.ts';
+import { convPrelude, convUniform, convOutputSize, type ConvGeometry } from './conv2d.ts';
 import source from './conv2d_backward_input.wgsl?raw';
 import { col2im } from './col2im.ts';
 import { conv2dInputGradColumns } from './conv2d_backward_input_columns.ts';
@@ -54,10 +54,12 @@ export function stridePhases(inH: number, inW: number, kH: number, kW: number, g
  * Whether the input gradient goes through columns and col2im: when the input channels alone fill no more than
  * a thin tile (the stem's 3) but channels times taps fill real tiles (147), measured on the stem in
  * bench/NOTES.md; or when the columns GEMM (`columnsTiles`) runs on the direct core, whose loads must be plain
- * (`lowersToColumns`): there the columns GEMM reads W and dy as they lie, and col2im pays for the taps once.
+ * (as in `lowersToColumns`): there the columns GEMM reads W and dy as they lie, and col2im pays for the taps
+ * once. A 1x1 kernel without padding needs neither, at any stride: its phases read dy pixel for pixel.
  */
 export function usesColumns(columnsTiles: GemmTiles, inC: number, kH: number, kW: number, pad: number): boolean {
-  return (inC <= THIN_TILES.tileM && inC * kH * kW > THIN_TILES.tileM) || lowersToColumns(columnsTiles, kH, kW, pad);
+  const fewChannels = inC <= THIN_TILES.tileM && inC * kH * kW > THIN_TILES.tileM;
+  return fewChannels || (columnsTiles.core === 'direct' && !(kH === 1 && kW === 1 && pad === 0));
 }
 
 /** dx [N, C, H, W] of y = conv2d(x, w) given dy [N, CO, OH, OW] and w [CO, C, KH, KW]. */

@@ -57,7 +57,7 @@ export function conv2dBackwardWeight(
   const splits = Math.ceil(k / sliceK);
   const geometry = { inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad };
   const out = splits === 1 ? ctx.empty(wShape, 'f32', 'conv2d dw') : ctx.empty([splits, m, n], 'f32', 'conv2d dw slices');
-  const columns = lowersToColumns(tiles, kH, kW, geom.pad) ? im2col(ctx, x, geometry) : undefined;
+  const columns = lowersToColumns(tiles, kH, kW, geom.pad, geom.stride) ? im2col(ctx, x, geometry) : undefined;
   const code = shader(constants({ B_COLUMNS: columns !== undefined }), gemmCore(tiles), convPrelude(geometry), convInputWindow, source);
   ctx.dispatch(
     ctx.pipeline(code, 'conv2d_backward_weight'),
