@@ -24,8 +24,9 @@ export interface GemmTiles {
    */
   fit?: boolean;
   /**
-   * What the workgroup tiles hold: f32 (the default) or f16 (needs shader-f16). Products and sums
-   * are f32 either way. Set per context with `setGemmOperands`; `chooseTiles` copies it here.
+   * The operands' precision: f32 (the default) or f16 (needs shader-f16), which the tiled cores' workgroup tiles
+   * then hold and the direct core rounds to. Products and sums are f32 either way. Set per context with
+   * `setGemmOperands`; `chooseTiles` copies it here.
    */
   operands?: GemmOperands;
 }
