@@ -10,7 +10,7 @@ import { batchnormTrainBackward, batchnormTrainForward } from '../src/kernels/ba
 import { channelReduce } from '../src/kernels/channel_reduce.ts';
 import { reductionThreads } from '../src/kernels/launch.ts';
 import { conv2dBackwardInput, usesColumns } from '../src/kernels/conv2d_backward_input.ts';
-import { chooseSplitK, conv2dBackwardWeight } from '../src/kernels/conv2d_backward_weight.ts';
+import { chooseSplitK, conv2dBackwardWeight, sliceReduction } from '../src/kernels/conv2d_backward_weight.ts';
 import { DEFAULT_TILES, DIRECT_TILES, setPreferredTiles } from '../src/kernels/gemm_config.ts';
 import { globalAvgPoolBackward } from '../src/kernels/global_avgpool_backward.ts';
 import { linearBackward } from '../src/kernels/linear_backward.ts';
@@ -142,10 +142,26 @@ describe('conv2d backward', () => {
       const k = s.dyShape[0] * s.dyShape[2] * s.dyShape[3];
       const tol = k > 1000 ? TOL_LONG : TOL;
       expectClose('dW (one slice)', await get(conv2dBackwardWeight(ctx, dy, x, s.wShape, s.geom, { splitK: 1 })), want, tol);
-      // 3 slices of whole K tiles (fewer when K is short); the last slice is partial.
+      // 3 slices of whole K tiles (fewer when K is short): equal where K allows, else a partial last slice.
       expectClose('dW (3 slices)', await get(conv2dBackwardWeight(ctx, dy, x, s.wShape, s.geom, { splitK: 3 })), want, tol);
     }));
   }
+
+  test('weight gradient: K slices are equal where K allows it, else rounded up with a shorter last one', () => {
+    // The direct core (TILE_K 1): the stem's 12544 pixels in 16 slices rather than 24 uneven ones; layer1's
+    // 3136 in 4 rather than 6.
+    expect(sliceReduction(12544, 24, 1)).toEqual({ sliceK: 784, splits: 16 });
+    expect(sliceReduction(3136, 6, 1)).toEqual({ sliceK: 784, splits: 4 });
+    // No divisor of 35 from 2 to 3: 12 + 12 + 11, the last slice runs past K.
+    expect(sliceReduction(35, 3, 1)).toEqual({ sliceK: 12, splits: 3 });
+    // TILE_K 16: 3136 = 196 tiles, 4 slices of 49; 30 is no whole number of tiles, so one slice of 16 and the rest.
+    expect(sliceReduction(3136, 6, 16)).toEqual({ sliceK: 784, splits: 4 });
+    expect(sliceReduction(30, 3, 16)).toEqual({ sliceK: 16, splits: 2 });
+    // Rounding to whole tiles may leave fewer slices than wanted; one slice is K itself.
+    expect(sliceReduction(20, 3, 16)).toEqual({ sliceK: 16, splits: 2 });
+    expect(sliceReduction(10, 3, 16)).toEqual({ sliceK: 10, splits: 1 });
+    expect(sliceReduction(49, 1, 16)).toEqual({ sliceK: 49, splits: 1 });
+  });
 
   test('weight gradient: the default splits K when the output tiles are few and K is long', async () => {
     const c: ConvCase = { x: [2, 3, 64, 48], outC: 8, k: 7, stride: 2, pad: 3 };

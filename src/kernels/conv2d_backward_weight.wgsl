@@ -6,6 +6,10 @@
 // slice z of a [splits, M, N] buffer that split_k_reduce sums. One slice (sliceK >= K) writes dW directly.
 // The GEMM's K is sliceK for every slice: the core's loop bound must be uniform, and a value read through the
 // private `gemmBatch` is not, as far as WGSL's uniformity analysis knows. The last slice's overhang loads 0.
+// Constants from the wrapper: SLICED (more than one slice; else sliceK is K, and the loaders skip the slice
+// arithmetic), OVERHANG (the slices run past K, so the loaders test for it), ONE_IMAGE (batch 1: pixel kk of
+// dy is its column, no division), B_COLUMNS. The direct GEMM core calls each loader 8 times per step of k, and
+// this arithmetic was a third to a half of a weight gradient's time on SwiftShader (bench/NOTES.md).
 
 // Tile load order (see the GEMM core): A = dy[m, pixel k] and B (the input window at pixel k, or its column,
 // B_COLUMNS) are both contiguous along the pixels k.
@@ -17,7 +21,15 @@ const B_K_CONTIGUOUS: bool = true;
 @group(0) @binding(2) var<storage, read> x: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dw: array<f32>;
 
-fn sliceStart() -> u32 { return gemmBatch * p.sliceK; }
+// The pixel (b, oy, ox) of the whole reduction at step k of this workgroup's slice, and whether it exists.
+fn pixelAt(k: u32) -> u32 {
+  if (SLICED) { return gemmBatch * p.sliceK + k; }
+  return k;
+}
+
+fn isPixel(kk: u32) -> bool {
+  return !OVERHANG || kk < p.batch * OUT_H * OUT_W;
+}
 
 fn gemmDims() -> vec3u {
   return vec3u(p.outChannels, p.inChannels * KH * KW, p.sliceK);
@@ -25,16 +37,17 @@ fn gemmDims() -> vec3u {
 
 fn loadA(m: u32, k: u32) -> f32 {
   let outArea = OUT_H * OUT_W;
-  let kk = sliceStart() + k;
-  if (kk >= p.batch * outArea) { return 0.0; }
+  let kk = pixelAt(k);
+  if (!isPixel(kk)) { return 0.0; }
+  if (ONE_IMAGE) { return dy[m * outArea + kk]; }
   return dy[((kk / outArea) * p.outChannels + m) * outArea + kk % outArea];
 }
 
 fn loadB(k: u32, n: u32) -> f32 {
   let kArea = KH * KW;
   let outArea = OUT_H * OUT_W;
-  let kk = sliceStart() + k;
-  if (kk >= p.batch * outArea) { return 0.0; }
+  let kk = pixelAt(k);
+  if (!isPixel(kk)) { return 0.0; }
   // With B_COLUMNS, `x` holds the input's columns (im2col.wgsl): row n, pixel kk.
   if (B_COLUMNS) { return x[n * p.batch * outArea + kk]; }
   return inputWindow(kk / outArea, n / kArea, kk % outArea, n % kArea);
