@@ -10,6 +10,6 @@ import { shader } from './wgsl.ts';
 export function col2im(ctx: GpuContext, cols: Tensor, inputShape: readonly [number, number, number, number], geometry: ConvShapeConstants): Tensor {
   const [batch, inC] = inputShape;
   const dx = ctx.empty(inputShape, 'f32', 'conv2d dx');
-  launchElementwise(ctx, shader(convPrelude(geometry), source), 'col2im', dx.size, [batch, inC], [cols, dx]);
+  launchElementwise(ctx, shader(convPrelude(geometry, batch), source), 'col2im', dx.size, [batch, inC], [cols, dx]);
   return dx;
 }

@@ -32,10 +32,14 @@ export interface ConvShapeConstants {
   pad: number;
 }
 
-/** The conv kernels' shared parameter struct plus the geometry as compile-time constants (see conv_params.wgsl). */
-export function convPrelude(g: ConvShapeConstants): string {
+/**
+ * The conv kernels' shared parameter struct plus the geometry, and whether the batch is one image, as
+ * compile-time constants (see conv_params.wgsl).
+ */
+export function convPrelude(g: ConvShapeConstants, batch: number): string {
   return [
     constants({ IN_H: g.inH, IN_W: g.inW, OUT_H: g.outH, OUT_W: g.outW, KH: g.kH, KW: g.kW, STRIDE: g.stride, PAD: g.pad }),
+    constants({ ONE_IMAGE: batch === 1 }),
     convParams,
   ].join('\n');
 }
@@ -75,7 +79,7 @@ export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, geom: ConvGeometry
   const code = shader(
     constants({ AFFINE: affine, RESIDUAL: epilogue.residual !== undefined, RELU: epilogue.relu === true, B_COLUMNS: columns !== undefined }),
     gemmCore(tiles),
-    convPrelude(geometry),
+    convPrelude(geometry, batch),
     convInputWindow,
     source,
   );

@@ -28,13 +28,13 @@ fn loadB(k: u32, n: u32) -> f32 {
   if (B_COLUMNS) { return x[k * p.batch * OUT_H * OUT_W + n]; }
   let kArea = KH * KW;
   let outArea = OUT_H * OUT_W;
-  return inputWindow(n / outArea, k / kArea, n % outArea, k % kArea);
+  return inputWindow(imageOf(n, outArea), k / kArea, pixelIn(n, outArea), k % kArea);
 }
 
 fn storeC(m: u32, n: u32, acc: f32) {
   let outArea = OUT_H * OUT_W;
-  let b = n / outArea;
-  let pix = n % outArea;
+  let b = imageOf(n, outArea);
+  let pix = pixelIn(n, outArea);
   let index = (b * p.outChannels + m) * outArea + pix;
   var v = acc;
   if (AFFINE) { v = v * scale[m] + shift[m]; }

@@ -88,7 +88,7 @@ export function conv2dBackwardInput(
     return dx;
   }
   const dx = ctx.empty(inputShape, 'f32', 'conv2d dx');
-  const prelude = convPrelude(geometry);
+  const prelude = convPrelude(geometry, batch);
   for (const phase of stridePhases(inH, inW, kH, kW, geom)) {
     const n = batch * phase.PHASE_H * phase.PHASE_W;
     if (n === 0) continue; // an input smaller than the stride has no pixel in this phase

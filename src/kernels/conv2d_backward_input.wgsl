@@ -45,8 +45,8 @@ fn loadB(k: u32, n: u32) -> f32 {
   let co = k / TAPS_PER_CHANNEL;
   let t = k % TAPS_PER_CHANNEL;
   let phaseArea = PHASE_H * PHASE_W;
-  let b = n / phaseArea;
-  let q = n % phaseArea;
+  let b = imageOf(n, phaseArea);
+  let q = pixelIn(n, phaseArea);
   // One tap that maps phase pixel q onto output pixel q (a 1x1 kernel without padding: at stride 1, or the
   // even phase at stride 2): dy is read as it lies, without the tap arithmetic or bounds tests.
   if (DY_PIXEL_FOR_PIXEL) { return dy[(b * p.outChannels + co) * OUT_H * OUT_W + q]; }
@@ -59,8 +59,8 @@ fn loadB(k: u32, n: u32) -> f32 {
 
 fn storeC(m: u32, n: u32, acc: f32) {
   let phaseArea = PHASE_H * PHASE_W;
-  let b = n / phaseArea;
-  let q = n % phaseArea;
+  let b = imageOf(n, phaseArea);
+  let q = pixelIn(n, phaseArea);
   // A 1x1 kernel at stride 1 without padding has one phase, the whole input: q is the input pixel.
   if (STRIDE == 1u && KH * KW == 1u && PAD == 0u) { dx[(b * p.inChannels + m) * IN_H * IN_W + q] = acc; return; }
   let iy = PHASE_Y + STRIDE * (q / PHASE_W);

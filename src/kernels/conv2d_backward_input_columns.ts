@@ -14,7 +14,7 @@ export function conv2dInputGradColumns(ctx: GpuContext, dy: Tensor, w: Tensor, b
   const tiles = chooseTiles(ctx, rows, columns, outC);
   const cols = ctx.empty([rows, columns], 'f32', 'conv2d dx columns');
   ctx.dispatch(
-    ctx.pipeline(shader(gemmCore(tiles), convPrelude(geometry), source), 'conv2d_backward_input_columns'),
+    ctx.pipeline(shader(gemmCore(tiles), convPrelude(geometry, batch), source), 'conv2d_backward_input_columns'),
     [ctx.uniform(convUniform(batch, inC, outC, geometry)), dy, w, cols],
     gemmGroups(tiles, rows, columns),
     `conv2d dx columns ${kH}x${kW}/${geometry.stride} ${outC}->${inC} ${geometry.inH}x${geometry.inW}`,

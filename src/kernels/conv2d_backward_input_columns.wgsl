@@ -24,7 +24,7 @@ fn loadA(m: u32, k: u32) -> f32 {
 
 fn loadB(k: u32, n: u32) -> f32 {
   let outArea = OUT_H * OUT_W;
-  return dy[((n / outArea) * p.outChannels + k) * outArea + n % outArea];
+  return dy[(imageOf(n, outArea) * p.outChannels + k) * outArea + pixelIn(n, outArea)];
 }
 
 fn storeC(m: u32, n: u32, acc: f32) {

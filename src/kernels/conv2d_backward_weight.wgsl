@@ -7,9 +7,10 @@
 // The GEMM's K is sliceK for every slice: the core's loop bound must be uniform, and a value read through the
 // private `gemmBatch` is not, as far as WGSL's uniformity analysis knows. The last slice's overhang loads 0.
 // Constants from the wrapper: SLICED (more than one slice; else sliceK is K, and the loaders skip the slice
-// arithmetic), OVERHANG (the slices run past K, so the loaders test for it), ONE_IMAGE (batch 1: pixel kk of
-// dy is its column, no division), B_COLUMNS. The direct GEMM core calls each loader 8 times per step of k, and
-// this arithmetic was a third to a half of a weight gradient's time on SwiftShader (bench/NOTES.md).
+// arithmetic), OVERHANG (the slices run past K, so the loaders test for it), B_COLUMNS; ONE_IMAGE
+// (conv_params.wgsl) spares the division of pixel kk at batch 1. The direct GEMM core calls each loader 8 times
+// per step of k, and this arithmetic was a third to a half of a weight gradient's time on SwiftShader
+// (bench/NOTES.md).
 
 // Tile load order (see the GEMM core): A = dy[m, pixel k] and B (the input window at pixel k, or its column,
 // B_COLUMNS) are both contiguous along the pixels k.
@@ -39,8 +40,7 @@ fn loadA(m: u32, k: u32) -> f32 {
   let outArea = OUT_H * OUT_W;
   let kk = pixelAt(k);
   if (!isPixel(kk)) { return 0.0; }
-  if (ONE_IMAGE) { return dy[m * outArea + kk]; }
-  return dy[((kk / outArea) * p.outChannels + m) * outArea + kk % outArea];
+  return dy[(imageOf(kk, outArea) * p.outChannels + m) * outArea + pixelIn(kk, outArea)];
 }
 
 fn loadB(k: u32, n: u32) -> f32 {
@@ -50,7 +50,7 @@ fn loadB(k: u32, n: u32) -> f32 {
   if (!isPixel(kk)) { return 0.0; }
   // With B_COLUMNS, `x` holds the input's columns (im2col.wgsl): row n, pixel kk.
   if (B_COLUMNS) { return x[n * p.batch * outArea + kk]; }
-  return inputWindow(kk / outArea, n / kArea, kk % outArea, n % kArea);
+  return inputWindow(imageOf(kk, outArea), n / kArea, pixelIn(kk, outArea), n % kArea);
 }
 
 fn storeC(m: u32, n: u32, acc: f32) {

@@ -11,6 +11,6 @@ import { shader } from './wgsl.ts';
 export function im2col(ctx: GpuContext, x: Tensor, geometry: ConvShapeConstants): Tensor {
   const [batch, inC] = x.shape as [number, number, number, number];
   const cols = ctx.empty([inC * geometry.kH * geometry.kW, batch * geometry.outH * geometry.outW], 'f32', 'conv2d columns');
-  launchElementwise(ctx, shader(convPrelude(geometry), convInputWindow, source), 'im2col', cols.size, [batch, inC], [x, cols]);
+  launchElementwise(ctx, shader(convPrelude(geometry, batch), convInputWindow, source), 'im2col', cols.size, [batch, inC], [x, cols]);
   return cols;
 }

@@ -22,5 +22,5 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   let columns = p.batch * outArea;
   let row = i / columns;
   let n = i % columns;
-  cols[i] = inputWindow(n / outArea, row / (KH * KW), n % outArea, row % (KH * KW));
+  cols[i] = inputWindow(imageOf(n, outArea), row / (KH * KW), pixelIn(n, outArea), row % (KH * KW));
 }

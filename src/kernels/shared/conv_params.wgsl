@@ -2,11 +2,24 @@
 // (IN_H, IN_W, OUT_H, OUT_W, KH, KW, STRIDE, PAD) is also given as compile-time constants by the wrapper, and
 // the kernels use those: index arithmetic divides by them on every load, and division by a constant compiles
 // to a multiply and a shift (a large saving on CPU adapters, and free on GPUs). Channels and batch stay
-// run-time values, so one pipeline serves every batch size.
+// run-time values, so one pipeline serves every batch size above one; ONE_IMAGE (batch 1) gets its own, whose
+// loads skip the split of a flat (image, pixel) index (see imageOf).
 struct Conv {
   batch: u32, inChannels: u32, inH: u32, inW: u32,
   outChannels: u32, outH: u32, outW: u32, kH: u32,
   kW: u32, stride: u32, pad: u32,
   /** Weight gradient only: the K slice length of split-K. */
   sliceK: u32,
+}
+
+// Image and pixel of a flat index n = (image, pixel) over `area` pixels per image. At batch 1 the pixel is n
+// itself: no division in the loads, which the direct GEMM core makes 8 times per step (bench/NOTES.md).
+fn imageOf(n: u32, area: u32) -> u32 {
+  if (ONE_IMAGE) { return 0u; }
+  return n / area;
+}
+
+fn pixelIn(n: u32, area: u32) -> u32 {
+  if (ONE_IMAGE) { return n; }
+  return n % area;
 }
