@@ -4,13 +4,14 @@ import type { Tensor } from '../gpu/tensor.ts';
 import { convPrelude, type ConvShapeConstants } from './conv2d.ts';
 import source from './im2col.wgsl?raw';
 import { launchElementwise } from './launch.ts';
-import convInputWindow from './shared/conv_input_window.wgsl?raw';
 import { shader } from './wgsl.ts';
 
 /** cols [(ci, ky, kx), (b, oy, ox)] of x [N, C, H, W]: each output pixel's input window, one column each. */
 export function im2col(ctx: GpuContext, x: Tensor, geometry: ConvShapeConstants): Tensor {
   const [batch, inC] = x.shape as [number, number, number, number];
   const cols = ctx.empty([inC * geometry.kH * geometry.kW, batch * geometry.outH * geometry.outW], 'f32', 'conv2d columns');
-  launchElementwise(ctx, shader(convPrelude(geometry, batch), convInputWindow, source), 'im2col', cols.size, [batch, inC], [x, cols]);
+  // One thread per column row, image and output row.
+  const rows = inC * geometry.kH * geometry.kW * batch * geometry.outH;
+  launchElementwise(ctx, shader(convPrelude(geometry, batch), source), 'im2col', rows, [batch, inC], [x, cols]);
   return cols;
 }

@@ -5,22 +5,37 @@
 // copy measured no faster for it, on either CPU adapter).
 // For the direct GEMM core (shared/gemm_tile_direct.wgsl), which reads each B element once per 8 rows of the
 // product instead of once per workgroup: the window's divisions and bounds tests are then paid once per element
-// here, not 8-64 times inside the GEMM. One thread per column entry, consecutive threads on consecutive
-// addresses.
+// here, not 8-64 times inside the GEMM. One thread per column row, image and output row (oy): it finds its input
+// row once and copies OUT_W entries along it, so each entry costs a bounds test, not a dozen divisions (which
+// made the first, one-thread-per-entry form a third of a conv's time on SwiftShader).
 struct Im2Col { count: u32, batch: u32, inChannels: u32, _pad: u32 }
 
-// `p`, with the `inChannels` that conv_input_window.wgsl reads.
 @group(0) @binding(0) var<uniform> p: Im2Col;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> cols: array<f32>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = flatWorkgroupId(wg, groups) * 256u + lid.x;
-  if (i >= p.count) { return; }
-  let outArea = OUT_H * OUT_W;
-  let columns = p.batch * outArea;
-  let row = i / columns;
-  let n = i % columns;
-  cols[i] = inputWindow(imageOf(n, outArea), row / (KH * KW), pixelIn(n, outArea), row % (KH * KW));
+  let t = flatWorkgroupId(wg, groups) * 256u + lid.x;
+  if (t >= p.count) { return; }
+  // t = ((row * batch) + b) * OUT_H + oy, row = (ci, ky, kx).
+  let oy = t % OUT_H;
+  let rowImage = t / OUT_H;
+  let b = rowImage % p.batch;
+  let row = rowImage / p.batch;
+  let ci = row / (KH * KW);
+  let tap = row % (KH * KW);
+  let ky = tap / KW;
+  let kx = tap % KW;
+  // i32: rows and columns in the padding are negative.
+  let iy = i32(oy * STRIDE + ky) - i32(PAD);
+  let inRow = iy >= 0 && iy < i32(IN_H);
+  let inStart = ((b * p.inChannels + ci) * IN_H + u32(max(iy, 0))) * IN_W;
+  let outStart = (row * p.batch + b) * OUT_H * OUT_W + oy * OUT_W;
+  for (var ox = 0u; ox < OUT_W; ox++) {
+    let ix = i32(ox * STRIDE + kx) - i32(PAD);
+    var v = 0.0;
+    if (inRow && ix >= 0 && ix < i32(IN_W)) { v = x[inStart + u32(ix)]; }
+    cols[outStart + ox] = v;
+  }
 }
