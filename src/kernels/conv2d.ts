@@ -77,7 +77,8 @@ export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, geom: ConvGeometry
   const geometry = { inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad };
   const columns = lowersToColumns(tiles, kH, kW, geom.pad, geom.stride) ? im2col(ctx, x, geometry) : undefined;
   const code = shader(
-    constants({ AFFINE: affine, RESIDUAL: epilogue.residual !== undefined, RELU: epilogue.relu === true, B_COLUMNS: columns !== undefined }),
+    constants({ AFFINE: affine, RESIDUAL: epilogue.residual !== undefined, RELU: epilogue.relu === true }),
+    constants({ B_COLUMNS: columns !== undefined }),
     gemmCore(tiles),
     convPrelude(geometry, batch),
     convInputWindow,

@@ -21,7 +21,8 @@ const TAPS_PER_CHANNEL: u32 = max(TAPS_Y * TAPS_X, 1u);
 const TAPS_ROW: u32 = max(TAPS_X, 1u);
 
 // The phase's single tap reads dy pixel for pixel (see loadB).
-const DY_PIXEL_FOR_PIXEL: bool = TAPS_Y * TAPS_X == 1u && DY_OFF_Y == 0u && DY_OFF_X == 0u && PHASE_H == OUT_H && PHASE_W == OUT_W;
+const DY_PIXEL_FOR_PIXEL: bool =
+  TAPS_Y * TAPS_X == 1u && DY_OFF_Y == 0u && DY_OFF_X == 0u && PHASE_H == OUT_H && PHASE_W == OUT_W;
 
 @group(0) @binding(0) var<uniform> p: Conv;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;

@@ -76,7 +76,13 @@ export function conv2dBackwardWeight(
   const geometry = { inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad };
   const out = splits === 1 ? ctx.empty(wShape, 'f32', 'conv2d dw') : ctx.empty([splits, m, n], 'f32', 'conv2d dw slices');
   const columns = lowersToColumns(tiles, kH, kW, geom.pad, geom.stride) ? im2col(ctx, x, geometry) : undefined;
-  const code = shader(constants({ B_COLUMNS: columns !== undefined, SLICED: splits > 1, OVERHANG: splits * sliceK > k }), gemmCore(tiles), convPrelude(geometry, batch), convInputWindow, source);
+  const code = shader(
+    constants({ B_COLUMNS: columns !== undefined, SLICED: splits > 1, OVERHANG: splits * sliceK > k }),
+    gemmCore(tiles),
+    convPrelude(geometry, batch),
+    convInputWindow,
+    source,
+  );
   ctx.dispatch(
     ctx.pipeline(code, 'conv2d_backward_weight'),
     [ctx.uniform(convUniform(batch, inC, outC, geometry, sliceK)), dy, columns ?? x, out],

@@ -7,7 +7,16 @@
 import type { GpuContext } from '../gpu/context.ts';
 import { relativeL2 } from '../metrics.ts';
 import { gemm } from './gemm.ts';
-import { DEFAULT_TILES, DIRECT_FIT_TILES, DIRECT_TILES, FIT_TILES, SCALAR_TILES, WIDE_TILES, setPreferredTiles, type GemmTiles } from './gemm_config.ts';
+import {
+  DEFAULT_TILES,
+  DIRECT_FIT_TILES,
+  DIRECT_TILES,
+  FIT_TILES,
+  SCALAR_TILES,
+  WIDE_TILES,
+  setPreferredTiles,
+  type GemmTiles,
+} from './gemm_config.ts';
 
 /** The tile shapes the autotuner chooses from, by the name reports and overrides use. */
 export const GEMM_CANDIDATES: Readonly<Record<string, GemmTiles>> = {

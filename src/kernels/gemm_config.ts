@@ -127,8 +127,8 @@ const FIT_THREADS = [4, 5, 6, 7, 8];
 const FIT_TILE_K = [7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
 
 /**
- * The tile (on the vec4 or the direct core) with the fewest padded rows, columns and reduction steps (ties go to the larger size: fewer
- * workgroups, fewer barriers). Columns: 196 -> 5 threads (200), 784 -> 7 (784), 49 -> 7 (56). Rows: a multiple
+ * The tile (on the vec4 or the direct core) with the fewest padded rows, columns and reduction steps (ties go
+ * to the larger size: fewer workgroups, fewer barriers). Columns: 196 -> 5 threads (200), 784 -> 7 (784), 49 -> 7 (56). Rows: a multiple
  * of 64 channels -> 8; the stem's input-gradient columns, 147 -> 5 (160); fc's 1000 -> 5. K: 49 -> TILE_K 7;
  * 576 or 4608 -> 16.
  */
@@ -155,10 +155,13 @@ export function gemmCore(t: GemmTiles): string {
   if (t.fit) throw new Error('gemmCore: fit the tiles to the product first (resolveTiles)');
   const operand = t.operands === 'f16' ? 'enable f16;\nalias OPERAND = f16;' : 'alias OPERAND = f32;';
   if (t.core === 'vec4' || t.core === 'direct') {
-    if (t.tileM !== 8 * t.threadsM || t.tileN !== 8 * t.threadsN) throw new Error(`${t.core} GEMM core: each thread owns 8x8 outputs`);
+    if (t.tileM !== 8 * t.threadsM || t.tileN !== 8 * t.threadsN) {
+      throw new Error(`${t.core} GEMM core: each thread owns 8x8 outputs`);
+    }
     const threads = constants({ THREADS_M: t.threadsM, THREADS_N: t.threadsN });
     if (t.core === 'direct') {
-      return `${operand}\n${threads}\n${constants({ OPERANDS_F16: t.operands === 'f16' })}\n${gemmStoreVec4}\n${gemmTileDirect}`;
+      const rounding = constants({ OPERANDS_F16: t.operands === 'f16' });
+      return `${operand}\n${threads}\n${rounding}\n${gemmStoreVec4}\n${gemmTileDirect}`;
     }
     return `${operand}\n${constants({ TILE_K: t.tileK })}\n${threads}\n${gemmStoreVec4}\n${gemmTileVec4}`;
   }

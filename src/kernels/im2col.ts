@@ -9,9 +9,10 @@ import { shader } from './wgsl.ts';
 /** cols [(ci, ky, kx), (b, oy, ox)] of x [N, C, H, W]: each output pixel's input window, one column each. */
 export function im2col(ctx: GpuContext, x: Tensor, geometry: ConvShapeConstants): Tensor {
   const [batch, inC] = x.shape as [number, number, number, number];
-  const cols = ctx.empty([inC * geometry.kH * geometry.kW, batch * geometry.outH * geometry.outW], 'f32', 'conv2d columns');
+  const rows = inC * geometry.kH * geometry.kW;
+  const cols = ctx.empty([rows, batch * geometry.outH * geometry.outW], 'f32', 'conv2d columns');
   // One thread per column row, image and output row.
-  const rows = inC * geometry.kH * geometry.kW * batch * geometry.outH;
-  launchElementwise(ctx, shader(convPrelude(geometry, batch), source), 'im2col', rows, [batch, inC], [x, cols]);
+  const threads = rows * batch * geometry.outH;
+  launchElementwise(ctx, shader(convPrelude(geometry, batch), source), 'im2col', threads, [batch, inC], [x, cols]);
   return cols;
 }

@@ -46,10 +46,14 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   let c0 = wg.x * TILE_N + 8u * lid.x;
   let lastRow = max(M, 1u) - 1u;
   let lastCol = max(N, 1u) - 1u;
-  let m0 = min(r0, lastRow); let m1 = min(r0 + 1u, lastRow); let m2 = min(r0 + 2u, lastRow); let m3 = min(r0 + 3u, lastRow);
-  let m4 = min(r0 + 4u, lastRow); let m5 = min(r0 + 5u, lastRow); let m6 = min(r0 + 6u, lastRow); let m7 = min(r0 + 7u, lastRow);
-  let n0 = min(c0, lastCol); let n1 = min(c0 + 1u, lastCol); let n2 = min(c0 + 2u, lastCol); let n3 = min(c0 + 3u, lastCol);
-  let n4 = min(c0 + 4u, lastCol); let n5 = min(c0 + 5u, lastCol); let n6 = min(c0 + 6u, lastCol); let n7 = min(c0 + 7u, lastCol);
+  let m0 = min(r0, lastRow); let m1 = min(r0 + 1u, lastRow);
+  let m2 = min(r0 + 2u, lastRow); let m3 = min(r0 + 3u, lastRow);
+  let m4 = min(r0 + 4u, lastRow); let m5 = min(r0 + 5u, lastRow);
+  let m6 = min(r0 + 6u, lastRow); let m7 = min(r0 + 7u, lastRow);
+  let n0 = min(c0, lastCol); let n1 = min(c0 + 1u, lastCol);
+  let n2 = min(c0 + 2u, lastCol); let n3 = min(c0 + 3u, lastCol);
+  let n4 = min(c0 + 4u, lastCol); let n5 = min(c0 + 5u, lastCol);
+  let n6 = min(c0 + 6u, lastCol); let n7 = min(c0 + 7u, lastCol);
   // acc<r>_<j>: row r of the thread's eight, column group j (columns 4j to 4j + 3 of its eight).
   var acc0_0 = vec4f(0.0); var acc0_1 = vec4f(0.0); var acc1_0 = vec4f(0.0); var acc1_1 = vec4f(0.0);
   var acc2_0 = vec4f(0.0); var acc2_1 = vec4f(0.0); var acc3_0 = vec4f(0.0); var acc3_1 = vec4f(0.0);
@@ -59,8 +63,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   for (var k = 0u; k < K; k++) {
     let b0 = vec4f(operand(loadB(k, n0)), operand(loadB(k, n1)), operand(loadB(k, n2)), operand(loadB(k, n3)));
     let b1 = vec4f(operand(loadB(k, n4)), operand(loadB(k, n5)), operand(loadB(k, n6)), operand(loadB(k, n7)));
-    let a0 = operand(loadA(m0, k)); let a1 = operand(loadA(m1, k)); let a2 = operand(loadA(m2, k)); let a3 = operand(loadA(m3, k));
-    let a4 = operand(loadA(m4, k)); let a5 = operand(loadA(m5, k)); let a6 = operand(loadA(m6, k)); let a7 = operand(loadA(m7, k));
+    let a0 = operand(loadA(m0, k)); let a1 = operand(loadA(m1, k));
+    let a2 = operand(loadA(m2, k)); let a3 = operand(loadA(m3, k));
+    let a4 = operand(loadA(m4, k)); let a5 = operand(loadA(m5, k));
+    let a6 = operand(loadA(m6, k)); let a7 = operand(loadA(m7, k));
     acc0_0 = fma(vec4f(a0), b0, acc0_0); acc0_1 = fma(vec4f(a0), b1, acc0_1);
     acc1_0 = fma(vec4f(a1), b0, acc1_0); acc1_1 = fma(vec4f(a1), b1, acc1_1);
     acc2_0 = fma(vec4f(a2), b0, acc2_0); acc2_1 = fma(vec4f(a2), b1, acc2_1);
