@@ -4,7 +4,7 @@ import type { Tensor } from '../gpu/tensor.ts';
 import { convPrelude, convUniform, convOutputSize, type ConvGeometry } from './conv2d.ts';
 import source from './conv2d_backward_input.wgsl?raw';
 import { col2im } from './col2im.ts';
-import { conv2dInputGradColumns } from './conv2d_backward_input_columns.ts';
+import { columnsGemmTiles, conv2dInputGradColumns } from './conv2d_backward_input_columns.ts';
 import { THIN_TILES, chooseTiles, gemmGroups, gemmCore, type GemmTiles } from './gemm_config.ts';
 import { constants, shader } from './wgsl.ts';
 
@@ -80,9 +80,9 @@ export function conv2dBackwardInput(
     throw new Error(`conv2dBackwardInput: dy is ${outH}x${outW}, the forward of a ${inH}x${inW} input gives another size`);
   }
   const geometry = { inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad };
-  const columnsTiles = chooseTiles(ctx, inC * kH * kW, batch * outH * outW, outC); // as conv2dInputGradColumns chooses
+  const columnsTiles = columnsGemmTiles(ctx, w, batch, geometry);
   if (usesColumns(columnsTiles, inC, kH, kW, geom.pad)) {
-    const cols = conv2dInputGradColumns(ctx, dy, w, batch, geometry);
+    const cols = conv2dInputGradColumns(ctx, dy, w, batch, geometry, columnsTiles);
     const dx = col2im(ctx, cols, inputShape, geometry);
     cols.release();
     return dx;

@@ -52,8 +52,9 @@ export const WIDE_TILES: GemmTiles = { core: 'vec4', tileM: 128, tileN: 128, til
 /**
  * 32-64 rows and columns and TILE_K 7-16, fitted to each product (`fitTiles`). At batch 1, layer3 has 196
  * pixels and layer4 49, so 64-wide column tiles compute 256 and 64 columns for them (23% for nothing), and a
- * weight gradient's reduction over 49 pixels runs 64 steps with TILE_K 16. Fitted, they compute 200 and 56 columns and 49 steps. The price is a workgroup of
- * 40 or 56 threads, which a GPU may not like: the autotuner decides per adapter.
+ * weight gradient's reduction over 49 pixels runs 64 steps with TILE_K 16. Fitted, they compute 200 and 56
+ * columns and 49 steps. The price is a workgroup of 40 or 56 threads, which a GPU may not like: the autotuner
+ * decides per adapter.
  */
 export const FIT_TILES: GemmTiles = { ...DEFAULT_TILES, fit: true };
 
@@ -128,9 +129,9 @@ const FIT_TILE_K = [7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
 
 /**
  * The tile (on the vec4 or the direct core) with the fewest padded rows, columns and reduction steps (ties go
- * to the larger size: fewer workgroups, fewer barriers). Columns: 196 -> 5 threads (200), 784 -> 7 (784), 49 -> 7 (56). Rows: a multiple
- * of 64 channels -> 8; the stem's input-gradient columns, 147 -> 5 (160); fc's 1000 -> 5. K: 49 -> TILE_K 7;
- * 576 or 4608 -> 16.
+ * to the larger size: fewer workgroups, fewer barriers). Columns: 196 -> 5 threads (200), 784 -> 7 (784),
+ * 49 -> 7 (56). Rows: a multiple of 64 channels -> 8; the stem's input-gradient columns, 147 -> 5 (160); fc's
+ * 1000 -> 5. K: 49 -> TILE_K 7; 576 or 4608 -> 16.
  */
 export function fitTiles(m: number, n: number, k: number, core: 'vec4' | 'direct' = 'vec4'): GemmTiles {
   const threadsM = leastPadded(FIT_THREADS, (t) => 8 * t, m);
