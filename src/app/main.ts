@@ -467,7 +467,7 @@ function renderAdapter(): void {
   f16.checked = state.session!.precision === 'f16';
   f16.disabled = !ctx.hasF16;
   $('precision-hint').textContent = ctx.hasF16
-    ? 'tiles in f16, sums in f32: heatmaps as with f32, input gradients less exact (README)'
+    ? 'GEMM operands in f16, sums in f32: heatmaps as with f32, input gradients less exact (README)'
     : 'not available: this adapter has no shader-f16';
 }
 
