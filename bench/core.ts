@@ -5,6 +5,7 @@ import type { GpuContext } from '../src/gpu/context.ts';
 import type { Tensor } from '../src/gpu/tensor.ts';
 import { parameterNames } from '../src/model/architecture.ts';
 import { autotuneGemm, describeGemmTuning, type GemmTuning } from '../src/kernels/gemm_autotune.ts';
+import { autotuneReductions, describeReductionTuning, type ReductionTuning } from '../src/kernels/reduction_autotune.ts';
 import type { GemmOperands } from '../src/kernels/gemm_config.ts';
 import { Wgcam, applyPrecision, type HostTensor } from '../src/session.ts';
 import { median, rates } from './accounting.ts';
@@ -143,6 +144,8 @@ export interface BenchResult {
   e2e: E2eResult;
   /** The GEMM tiles every conv and linear kernel ran on, and the autotuner's timings when it measured. */
   gemm_tiles: GemmTuning;
+  /** How per-workgroup reductions ran, and the autotuner's timings (absent in results from before the choice). */
+  reductions?: ReductionTuning;
   /** GEMM operands of every conv and linear kernel (absent in results from before the f16 path: f32). */
   precision?: GemmOperands;
   peers: Record<string, PeerResult>;
@@ -290,6 +293,9 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
   // After tuning, which measures f32 candidates; every kernel and task below then runs with these operands.
   applyPrecision(ctx, config.precision);
   log(`gemm tiles: ${describeGemmTuning(gemmTiles)}`);
+  // Also measured afresh: tree or serial reductions (batchnorm statistics and gradients, the CAM's min and max).
+  const reductions = await autotuneReductions(ctx);
+  log(`reductions: ${describeReductionTuning(reductions)}`);
 
   // ---- kernels --------------------------------------------------------------------------------------------
   const { roofline, layers, completeConvs } = benchCases(config);
@@ -388,6 +394,7 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
     network: { conv_forward_ms: networkSum('forward'), conv_input_grad_ms: networkSum('input_grad'), conv_weight_grad_ms: networkSum('weight_grad') },
     e2e,
     gemm_tiles: gemmTiles,
+    reductions,
     precision: config.precision,
     peers: {},
     notes,

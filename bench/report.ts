@@ -1,6 +1,7 @@
 // Rendering a BenchResult: the plain-text table printed on stdout, the markdown report (--report) and the SVG
 // chart of GFLOP/s per layer against the GEMM roofline (--chart). Pure functions, browser-safe.
 import { describeGemmTuning } from '../src/kernels/gemm_autotune.ts';
+import { describeReductionTuning } from '../src/kernels/reduction_autotune.ts';
 import { fmtMs, type BenchResult, type KernelResult, type PeerResult } from './core.ts';
 
 const gf = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
@@ -16,6 +17,7 @@ function header(r: BenchResult): string[] {
     `batch ${r.batch}, ${r.size}x${r.size}, ${r.runs} timed runs per kernel, ${r.e2e_runs} per end-to-end task, weights ${r.weights}${r.quick ? ', --quick' : ''}`,
     `kernel timing: ${r.timing === 'gpu' ? 'GPU timestamp-query (median)' : 'timing: "cpu" -- CPU time around queue.onSubmittedWorkDone (median)'}; end to end: wall clock (median)`,
     `gemm tiles: ${describeTiles(r)}`,
+    `reductions: ${r.reductions ? describeReductionTuning(r.reductions) : 'not recorded'}`,
   ];
 }
 
@@ -86,6 +88,7 @@ export function markdownReport(r: BenchResult, options: { command?: string; char
     `- batch ${r.batch}, ${r.size}x${r.size}; ${r.runs} timed runs per kernel, ${r.e2e_runs} per end-to-end task; weights ${r.weights}${r.quick ? '; `--quick`' : ''}`,
     `- kernel timing: ${r.timing === 'gpu' ? 'GPU timestamp-query, median' : '`timing: "cpu"`: CPU time around `queue.onSubmittedWorkDone`, median'}; end to end: wall clock, median after one warm-up`,
     `- GEMM tiles of every conv and linear kernel: ${describeTiles(r)}`,
+    `- Per-workgroup reductions (batchnorm statistics and gradients, the CAM's min and max): ${r.reductions ? describeReductionTuning(r.reductions) : 'not recorded'}`,
     `- GEMM operands: ${r.precision ?? 'f32'} (products and sums in f32)`,
     `- whole run: ${r.wall_s.toFixed(0)} s`,
     '',

@@ -5,6 +5,7 @@ import { createGpuContext, deviceLostError, type GpuContext, type GpuContextOpti
 import { Tensor } from './gpu/tensor.ts';
 import { softmax } from './kernels/softmax.ts';
 import { autotuneGemm, type AutotuneOptions, type GemmTuning } from './kernels/gemm_autotune.ts';
+import { autotuneReductions, type ReductionTuning } from './kernels/reduction_autotune.ts';
 import { setGemmOperands, type GemmOperands } from './kernels/gemm_config.ts';
 import { NUM_CLASSES } from './model/architecture.ts';
 import labels from './model/imagenet_classes.json' with { type: 'json' };
@@ -75,6 +76,8 @@ export class Wgcam {
   recoveries = 0;
   /** The GEMM tiles chosen for the current device (null until the first call, or `tune()`, chooses them). */
   private gemmTuning: GemmTuning | null = null;
+  /** How reductions run on the current device, chosen with the tiles (null until then). */
+  private reductionTuning: ReductionTuning | null = null;
 
   private constructor(
     ctx: GpuContext,
@@ -116,7 +119,13 @@ export class Wgcam {
   private async tuneIfNeeded(): Promise<GemmTuning | null> {
     if (this.tuningOptions === false) return null;
     this.gemmTuning ??= await autotuneGemm(this.currentCtx, this.tuningOptions);
+    this.reductionTuning ??= await autotuneReductions(this.currentCtx, { store: this.tuningOptions.store });
     return this.gemmTuning;
+  }
+
+  /** How reductions run on the current device (tree or serial), once `tune()` or the first call chose it. */
+  get reductions(): ReductionTuning | null {
+    return this.reductionTuning;
   }
 
   get ctx(): GpuContext {
@@ -183,6 +192,7 @@ export class Wgcam {
     this.currentCtx = ctx;
     this.currentModel = ResNet50.load(ctx, this.weights);
     this.gemmTuning = null; // a new device is tuned again (from the store, when there is one)
+    this.reductionTuning = null;
     this.recoveries++;
   }
 

@@ -10,6 +10,8 @@ import type { Tensor } from '../src/gpu/tensor.ts';
 import { gemm } from '../src/kernels/gemm.ts';
 import { GEMM_CANDIDATES, autotuneGemm, tuningKey } from '../src/kernels/gemm_autotune.ts';
 import { DEFAULT_TILES, DIRECT_THIN_TILES, THIN_TILES, chooseTiles, fitTiles, getPreferredTiles, resolveTiles, setPreferredTiles } from '../src/kernels/gemm_config.ts';
+import { getReductionStyle, setReductionStyle } from '../src/kernels/launch.ts';
+import { autotuneReductions, reductionTuningKey } from '../src/kernels/reduction_autotune.ts';
 import { createNodeGpuContext } from '../src/node/gpu.ts';
 import { fileTuningStore } from '../src/node/tuning_store.ts';
 import { convOnGpu, convOperands, convReference, readAndRelease } from './helpers/gpu_case.ts';
@@ -91,6 +93,30 @@ describe('autotuner', () => {
 
     const again = await autotuneGemm(ctx, { store });
     expect(again).toEqual({ choice: measured.choice, source: 'cached', timings: {} });
+  });
+
+  test('reductions: measures both styles, applies the clear winner, remembers it per adapter, and reuses it', async () => {
+    const path = join(dir, 'reductions.json');
+    const store = fileTuningStore(path);
+    try {
+      const measured = await autotuneReductions(ctx, { store, runs: 1 });
+      expect(measured.source).toBe('measured');
+      const { tree, serial } = measured.timings;
+      expect(tree).toBeGreaterThan(0);
+      expect(serial).toBeGreaterThan(0);
+      // Serial only when it takes under 0.9 of the tree's time (the tree is what a GPU wants).
+      expect(measured.choice).toBe(serial! < 0.9 * tree! ? 'serial' : 'tree');
+      expect(getReductionStyle(ctx)).toBe(measured.choice);
+      expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ [reductionTuningKey(ctx)]: measured.choice });
+      expect(reductionTuningKey(ctx)).not.toBe(tuningKey(ctx));
+
+      setReductionStyle(ctx, measured.choice === 'tree' ? 'serial' : 'tree');
+      const again = await autotuneReductions(ctx, { store });
+      expect(again).toEqual({ choice: measured.choice, source: 'cached', timings: {} });
+      expect(getReductionStyle(ctx)).toBe(measured.choice);
+    } finally {
+      setReductionStyle(ctx, 'tree');
+    }
   });
 
   test('preferred tiles larger than the product give way to the default', () => {

@@ -9,6 +9,7 @@ import { averageCamMaps, gradCamFromActivations, gradCamLayer, gradCamMultiLayer
 import type { GpuContext } from '../src/gpu/context.ts';
 import { camMinMaxNormalize } from '../src/kernels/cam_minmax_normalize.ts';
 import { camResizeBilinear } from '../src/kernels/cam_resize_bilinear.ts';
+import { setReductionStyle } from '../src/kernels/launch.ts';
 import { createNodeGpuContext } from '../src/node/gpu.ts';
 import {
   camMap,
@@ -144,6 +145,13 @@ describe.each([
       );
       expect(d.over1).toBeLessThan(0.005);
       expect(dSame.over1).toBeLessThan(0.005);
+      // With serial reductions (launch.ts: ReductionStyle) the overlay's maximum, and so every byte, is the same.
+      setReductionStyle(ctx, 'serial');
+      try {
+        expect(Buffer.from(await renderOverlay(ctx, map, image, COLORMAPS.jet, 0.5)).equals(Buffer.from(got))).toBe(true);
+      } finally {
+        setReductionStyle(ctx, 'tree');
+      }
     }
     for (const t of [act, grad, weights, raw, map]) t.release();
     expect(ctx.pool.liveBytes).toBe(before);
@@ -201,13 +209,15 @@ describe('random shapes vs the float64 reference', () => {
     for (const t of [tAct, tGrad, weights, raw, map]) t.release();
   });
 
-  test('min-max normalise of large planes (1000x800, strided then tree), with and without the clamp', async () => {
+  test('min-max normalise of large planes (1000x800), with and without the clamp, tree and serial reductions', async () => {
     const rng = mulberry32(11);
     const [N, h, w] = [2, 1000, 800];
     const x = Float32Array.from(randn(N * h * w, rng), (v) => v * 3 - 0.5);
     const t = ctx.upload(x, [N, h, w]);
-    for (const clamp of [false, true]) {
+    for (const [clamp, style] of [[false, 'tree'], [true, 'tree'], [false, 'serial'], [true, 'serial']] as const) {
+      setReductionStyle(ctx, style);
       const y = camMinMaxNormalize(ctx, t, clamp);
+      setReductionStyle(ctx, 'tree');
       const got = await y.read();
       for (let n = 0; n < N; n++) {
         const plane = x.subarray(n * h * w, (n + 1) * h * w);

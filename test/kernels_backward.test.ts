@@ -8,7 +8,7 @@ import { batchnormEval, foldBatchnorm } from '../src/kernels/batchnorm.ts';
 import { batchnormEvalBackward, batchnormScaleBackward } from '../src/kernels/batchnorm_backward.ts';
 import { batchnormTrainBackward, batchnormTrainForward } from '../src/kernels/batchnorm_train_backward.ts';
 import { channelReduce } from '../src/kernels/channel_reduce.ts';
-import { reductionThreads } from '../src/kernels/launch.ts';
+import { reductionThreads, setReductionStyle, type ReductionStyle } from '../src/kernels/launch.ts';
 import { conv2dBackwardInput, usesColumns } from '../src/kernels/conv2d_backward_input.ts';
 import { chooseSplitK, conv2dBackwardWeight, sliceReduction } from '../src/kernels/conv2d_backward_weight.ts';
 import { DEFAULT_TILES, DIRECT_TILES, setPreferredTiles } from '../src/kernels/gemm_config.ts';
@@ -202,9 +202,22 @@ function bnParams(c: number) {
   };
 }
 
+// Both reduction styles (launch.ts: ReductionStyle): the autotuner may give an adapter either.
+const BN_CASES = (['tree', 'serial'] as const).flatMap((style) => BN_SHAPES.map((shape) => ({ style, shape })));
+
+/** Runs `body` with the context's reductions in `style`, then puts the default back. */
+async function withReductions(style: ReductionStyle, body: () => Promise<void>): Promise<void> {
+  setReductionStyle(ctx, style);
+  try {
+    await body();
+  } finally {
+    setReductionStyle(ctx, 'tree');
+  }
+}
+
 describe('batchnorm backward, eval mode', () => {
-  for (const shape of BN_SHAPES) {
-    test(`dx, dgamma, dbeta, [${shape.join(',')}]`, async () => {
+  for (const { style, shape } of BN_CASES) {
+    test(`dx, dgamma, dbeta, [${shape.join(',')}], ${style} reductions`, () => withReductions(style, async () => {
       const c = shape[1];
       const p = bnParams(c);
       const x = randn(prod(shape), 2, 0.3);
@@ -214,7 +227,7 @@ describe('batchnorm backward, eval mode', () => {
       expectClose('dx', await get(r.dx), want.dx);
       expectClose('dgamma', await get(r.dgamma), want.dgamma);
       expectClose('dbeta', await get(r.dbeta), want.dbeta);
-    });
+    }));
   }
 
   test('scale backward with the fused ReLU mask', async () => {
@@ -251,8 +264,8 @@ describe('batchnorm backward, eval mode', () => {
 });
 
 describe('batchnorm, train mode', () => {
-  for (const shape of BN_SHAPES) {
-    test(`forward, running statistics and backward, [${shape.join(',')}]`, async () => {
+  for (const { style, shape } of BN_CASES) {
+    test(`forward, running statistics and backward, [${shape.join(',')}], ${style} reductions`, () => withReductions(style, async () => {
       const c = shape[1];
       const p = bnParams(c);
       // Off-centre data: the two-pass variance has nothing to cancel.
@@ -277,7 +290,7 @@ describe('batchnorm, train mode', () => {
       expectClose('dx', await get(b.dx), wantB.dx);
       expectClose('dgamma', await get(b.dgamma), wantB.dgamma);
       expectClose('dbeta', await get(b.dbeta), wantB.dbeta);
-    });
+    }));
   }
 
   test('one value per channel is refused, as PyTorch', () => {

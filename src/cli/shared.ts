@@ -10,6 +10,7 @@ import { loadWeightsNode } from '../node/weights_node.ts';
 import { makeProgressBar } from '../node/progress.ts';
 import { Wgcam, parsePrecision } from '../session.ts';
 import { GEMM_CANDIDATES, describeGemmTuning, type AutotuneOptions } from '../kernels/gemm_autotune.ts';
+import { describeReductionTuning } from '../kernels/reduction_autotune.ts';
 import { fileTuningStore } from '../node/tuning_store.ts';
 import type { ParsedFlags } from './args.ts';
 
@@ -39,6 +40,7 @@ export async function openSession(flags: ParsedFlags): Promise<Wgcam> {
     process.stderr.write(`precision: ${session.precision} GEMM operands, f32 products and sums\n`);
     const tuning = await session.tune();
     if (tuning) process.stderr.write(`gemm tiles: ${describeGemmTuning(tuning)}\n`);
+    if (session.reductions) process.stderr.write(`reductions: ${describeReductionTuning(session.reductions)}\n`);
   }
   return session;
 }

@@ -34,7 +34,7 @@ export function batchnormTrainStats(
   if (batch * h * w < 2) throw new Error(`batchnorm (train): expected more than 1 value per channel, got input [${x.shape.join(',')}]`);
   const stats = ctx.empty([4, channels], 'f32', 'batchnorm stats');
   ctx.dispatch(
-    ctx.pipeline(shader(workgroupReduce(batch * h * w), source), 'batchnorm_train_stats'),
+    ctx.pipeline(shader(workgroupReduce(ctx, batch * h * w), source), 'batchnorm_train_stats'),
     [ctx.uniform(params([batch, channels, h * w], [momentum, eps])), x, gamma, beta, runningMean, runningVar, stats],
     [channels],
     `batchnorm stats ${channels}`,

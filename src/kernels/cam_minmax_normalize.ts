@@ -13,7 +13,7 @@ export function camMinMaxNormalize(ctx: GpuContext, x: Tensor, clamp = false): T
   const area = x.size / n;
   const y = ctx.empty(x.shape, 'f32', 'cam normalise');
   ctx.dispatch(
-    ctx.pipeline(shader(constants({ CLAMP: clamp }), workgroupReduce(area), source), 'cam_minmax_normalize'),
+    ctx.pipeline(shader(constants({ CLAMP: clamp }), workgroupReduce(ctx, area), source), 'cam_minmax_normalize'),
     [ctx.uniform(params([n, area])), x, y],
     [n],
     `cam normalise ${area}${clamp ? ' clamped' : ''}`,

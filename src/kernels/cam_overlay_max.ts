@@ -24,7 +24,7 @@ export function camOverlayMax(ctx: GpuContext, inputs: OverlayInputs): Tensor {
   const n = inputs.map.shape[0]!;
   const camMax = ctx.empty([n], 'f32', 'overlay max');
   ctx.dispatch(
-    ctx.pipeline(shader(workgroupReduce(3 * inputs.map.size / n), blend, source), 'cam_overlay_max'),
+    ctx.pipeline(shader(workgroupReduce(ctx, 3 * inputs.map.size / n), blend, source), 'cam_overlay_max'),
     [overlayUniforms(ctx, inputs), inputs.map, inputs.image, inputs.levels, camMax],
     [n],
     'overlay max',

@@ -25,7 +25,7 @@ export function channelSum(ctx: GpuContext, dy: Tensor): Tensor {
   const sum = ctx.empty([channels], 'f32', 'channel sum');
   // The x / mean / invstd bindings are not read in this variant; dy stands in (read-only, so no aliasing).
   ctx.dispatch(
-    ctx.pipeline(shader(constants({ XHAT: false, VARIANCE: false }), workgroupReduce(batch * area), source), 'channel_reduce'),
+    ctx.pipeline(shader(constants({ XHAT: false, VARIANCE: false }), workgroupReduce(ctx, batch * area), source), 'channel_reduce'),
     [ctx.uniform(params([batch, channels, area], [0])), dy, dy, dy, dy, sum, ctx.dummy],
     [channels],
     `channel sum ${channels}`,
@@ -40,7 +40,7 @@ export function channelReduce(ctx: GpuContext, dy: Tensor, x: Tensor, stats: Cha
   const sumDy = ctx.empty([channels], 'f32', 'channel sum dy');
   const sumDyXhat = ctx.empty([channels], 'f32', 'channel sum dy*xhat');
   ctx.dispatch(
-    ctx.pipeline(shader(constants({ XHAT: true, VARIANCE: stats.variance === true }), workgroupReduce(batch * area), source), 'channel_reduce'),
+    ctx.pipeline(shader(constants({ XHAT: true, VARIANCE: stats.variance === true }), workgroupReduce(ctx, batch * area), source), 'channel_reduce'),
     [ctx.uniform(params([batch, channels, area], [stats.eps ?? 0])), dy, x, stats.mean, stats.invstd, sumDy, sumDyXhat],
     [channels],
     `channel sums dy, dy*xhat ${channels}`,

@@ -2,6 +2,7 @@
 // `count` first) and workgroup reductions sized to their input. Kept in one place so every wrapper stays short.
 import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
+import serialReduceSource from './shared/serial_reduce.wgsl?raw';
 import reduceSource from './shared/workgroup_reduce.wgsl?raw';
 import { constants, groups1d, params } from './wgsl.ts';
 
@@ -31,7 +32,31 @@ export function reductionThreads(values: number): number {
   return threads;
 }
 
-/** shared/workgroup_reduce.wgsl with REDUCE_THREADS sized for `values` numbers per workgroup. */
-export function workgroupReduce(values: number): string {
+/**
+ * How a context's per-workgroup reductions run. 'tree': REDUCE_THREADS threads and a tree in workgroup memory
+ * (shared/workgroup_reduce.wgsl), what a GPU wants. 'serial': one thread per workgroup walks all the values
+ * (shared/serial_reduce.wgsl), with no workgroup memory and no barrier: on SwiftShader every invocation of a
+ * kernel with a barrier costs microseconds, and the batchnorm reductions ran 2.7x faster serial there, while
+ * lavapipe ran them 1.5x slower (bench/NOTES.md). So the autotuner measures it per adapter
+ * (reduction_autotune.ts); 'tree' until then.
+ */
+export type ReductionStyle = 'tree' | 'serial';
+
+const reductionStyles = new WeakMap<object, ReductionStyle>();
+
+export function setReductionStyle(ctx: object, style: ReductionStyle): void {
+  reductionStyles.set(ctx, style);
+}
+
+export function getReductionStyle(ctx: object): ReductionStyle {
+  return reductionStyles.get(ctx) ?? 'tree';
+}
+
+/**
+ * The reduction snippet for a workgroup over `values` numbers, in the context's style: the tree with
+ * REDUCE_THREADS sized to the values, or the serial form with REDUCE_THREADS = 1.
+ */
+export function workgroupReduce(ctx: object, values: number): string {
+  if (getReductionStyle(ctx) === 'serial') return `${constants({ REDUCE_THREADS: 1 })}\n${serialReduceSource}`;
   return `${constants({ REDUCE_THREADS: reductionThreads(values) })}\n${reduceSource}`;
 }

@@ -1,0 +1,83 @@
+// Chooses, per adapter, how per-workgroup reductions run (launch.ts: ReductionStyle): a tree in workgroup
+// memory or one thread walking the values. The two CPU adapters disagree (SwiftShader runs the batchnorm
+// reductions 2.7x faster serial, lavapipe 1.5x slower; bench/NOTES.md) and a GPU wants the tree, so this is
+// measured on the adapter at hand and remembered per adapter, as the GEMM tiles are (gemm_autotune.ts).
+import type { GpuContext } from '../gpu/context.ts';
+import { relativeL2 } from '../metrics.ts';
+import { channelSum } from './channel_reduce.ts';
+import type { TuningStore } from './gemm_autotune.ts';
+import { setReductionStyle, type ReductionStyle } from './launch.ts';
+
+export interface ReductionTuning {
+  choice: ReductionStyle;
+  source: 'measured' | 'cached';
+  /** Per style, when measured: milliseconds of its fastest run. */
+  timings: Partial<Record<ReductionStyle, number>>;
+}
+
+/** Bump when either style's kernels change enough to invalidate old measurements. */
+const TUNING_VERSION = 'reductions-v1';
+/** The serial form replaces the tree (the GPU's choice) only when it takes less than this fraction of its time. */
+const CLEAR_WIN = 0.9;
+/**
+ * The timed reduction: per-channel sums of a [1, 128, 56, 56] tensor (layer1's and layer2's batchnorm size,
+ * 3136 values per channel), 80 ms for the tree on SwiftShader, 8 ms on lavapipe.
+ */
+const SHAPE = [1, 128, 56, 56] as const;
+
+export function reductionTuningKey(ctx: GpuContext): string {
+  const a = ctx.adapter;
+  return `${TUNING_VERSION}|${a.vendor}|${a.architecture}|${a.device ?? ''}|${a.description}`;
+}
+
+/** `serial (measured: tree 80.1 ms, serial 27.3 ms)`: for logs and reports. */
+export function describeReductionTuning(t: ReductionTuning): string {
+  const times = Object.entries(t.timings).map(([style, ms]) => `${style} ${ms.toFixed(1)} ms`).join(', ');
+  return `${t.choice} (${t.source}${times ? `: ${times}` : ''})`;
+}
+
+/** Choose the context's reduction style: from the store, or by timing both once; the choice applies to `ctx`. */
+export async function autotuneReductions(ctx: GpuContext, options: { store?: TuningStore; runs?: number } = {}): Promise<ReductionTuning> {
+  const key = reductionTuningKey(ctx);
+  const cached = await options.store?.get(key).catch(() => undefined);
+  if (cached === 'tree' || cached === 'serial') {
+    setReductionStyle(ctx, cached);
+    return { choice: cached, source: 'cached', timings: {} };
+  }
+  const [batch, channels, h, w] = SHAPE;
+  const area = h * w;
+  // Deterministic inputs in [-0.5, 0.5), and their float64 sums per channel.
+  let state = 2024;
+  const random = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32) - 0.5;
+  const host = Float32Array.from({ length: batch * channels * area }, random);
+  const reference = new Float64Array(channels);
+  for (let c = 0; c < channels; c++) for (let i = 0; i < area; i++) reference[c]! += host[c * area + i]!;
+  const x = ctx.upload(host, [...SHAPE], 'f32', 'reduction autotune input');
+  const timings: Partial<Record<ReductionStyle, number>> = {};
+  try {
+    for (const style of ['tree', 'serial'] as const) {
+      setReductionStyle(ctx, style);
+      // The first run compiles the pipeline and is the one checked: a style that miscompiles is never chosen.
+      const first = channelSum(ctx, x);
+      const sums = await ctx.read(first);
+      first.release();
+      if (relativeL2(sums, reference) > 1e-5) continue;
+      let fastest = Infinity;
+      for (let r = 0; r < (options.runs ?? 3); r++) {
+        const start = performance.now();
+        channelSum(ctx, x).release();
+        await ctx.sync();
+        fastest = Math.min(fastest, performance.now() - start);
+      }
+      timings[style] = fastest;
+    }
+  } finally {
+    x.release();
+  }
+  const { tree, serial } = timings;
+  if (tree === undefined && serial === undefined) throw new Error('reduction autotuner: neither style summed correctly');
+  const choice: ReductionStyle = tree === undefined || (serial !== undefined && serial < CLEAR_WIN * tree) ? 'serial' : 'tree';
+  setReductionStyle(ctx, choice);
+  await options.store?.set(key, choice).catch(() => undefined); // a read-only cache only costs a re-measure
+  return { choice, source: 'measured', timings };
+}
