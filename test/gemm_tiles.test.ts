@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { GpuContext } from '../src/gpu/context.ts';
 import type { Tensor } from '../src/gpu/tensor.ts';
 import { gemm } from '../src/kernels/gemm.ts';
-import { GEMM_CANDIDATES, autotuneGemm, tuningKey } from '../src/kernels/gemm_autotune.ts';
+import { GEMM_CANDIDATES, autotuneGemm, chooseCandidate, tuningKey } from '../src/kernels/gemm_autotune.ts';
 import { DEFAULT_TILES, DIRECT_THIN_TILES, THIN_TILES, chooseTiles, fitTiles, getPreferredTiles, resolveTiles, setPreferredTiles } from '../src/kernels/gemm_config.ts';
 import { getReductionStyle, setReductionStyle } from '../src/kernels/launch.ts';
 import { autotuneReductions, reductionTuningKey } from '../src/kernels/reduction_autotune.ts';
@@ -83,9 +83,7 @@ describe('autotuner', () => {
     // Every candidate is timed, or dropped for being far behind; the default is never behind itself.
     expect([...Object.keys(measured.timings), ...(measured.dropped ?? [])].sort()).toEqual(Object.keys(GEMM_CANDIDATES).sort());
     expect(measured.timings['vec4-64x64']).toBeGreaterThan(0);
-    // The fastest, unless it is within 5% of the default (then the default).
-    const [fastest, fastestMs] = Object.entries(measured.timings).sort((a, b) => a[1] - b[1])[0]!;
-    expect(measured.choice).toBe(fastestMs > 0.95 * measured.timings['vec4-64x64']! ? 'vec4-64x64' : fastest);
+    expect(measured.choice).toBe(chooseCandidate(measured.timings));
     expect(chooseTiles(ctx, 256, 256, 256)).toEqual(resolveTiles(GEMM_CANDIDATES[measured.choice]!, 256, 256, 256));
     // Few rows keep the thin tiles whatever was chosen, on the chosen core's side of workgroup memory.
     expect(chooseTiles(ctx, 3, 4096, 64)).toBe(GEMM_CANDIDATES[measured.choice]!.core === 'direct' ? DIRECT_THIN_TILES : THIN_TILES);
@@ -93,6 +91,22 @@ describe('autotuner', () => {
 
     const again = await autotuneGemm(ctx, { store });
     expect(again).toEqual({ choice: measured.choice, source: 'cached', timings: {} });
+  });
+
+  test('the fastest candidate, unless the default or its fitted sibling is within 5% of it', () => {
+    expect(chooseCandidate({ 'vec4-64x64': 100, 'vec4-fit': 80, 'direct-64x64': 50, 'direct-fit': 60 })).toBe('direct-64x64');
+    // direct-64x64 is under 5% ahead of its fitted sibling: the sibling, which pads no outputs on the network.
+    expect(chooseCandidate({ 'vec4-64x64': 100, 'vec4-fit': 80, 'direct-64x64': 24.9, 'direct-fit': 26.0 })).toBe('direct-fit');
+    expect(chooseCandidate({ 'vec4-64x64': 100, 'vec4-fit': 80, 'direct-64x64': 30, 'direct-fit': 26.0 })).toBe('direct-fit');
+    // Within 5% of the default: the default, whatever else is close.
+    expect(chooseCandidate({ 'vec4-64x64': 100, 'vec4-fit': 97, 'direct-fit': 99 })).toBe('vec4-64x64');
+    // The default fastest stays, even with its fitted sibling close behind.
+    expect(chooseCandidate({ 'vec4-64x64': 50, 'vec4-fit': 51, 'direct-fit': 90 })).toBe('vec4-64x64');
+    // A candidate without a fitted sibling, or whose sibling was dropped, wins on its own.
+    expect(chooseCandidate({ 'vec4-64x64': 100, 'scalar-64x64': 60, 'vec4-fit': 62 })).toBe('scalar-64x64');
+    expect(chooseCandidate({ 'vec4-64x64': 100, 'vec4-128x128': 60, 'vec4-fit': 62 })).toBe('vec4-fit');
+    expect(chooseCandidate({ 'vec4-64x64': 100, 'direct-64x64': 50 })).toBe('direct-64x64');
+    expect(() => chooseCandidate({})).toThrow(/no candidate/);
   });
 
   test('reductions: measures both styles, applies the clear winner, remembers it per adapter, and reuses it', async () => {
