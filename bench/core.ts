@@ -293,7 +293,8 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
   // After tuning, which measures f32 candidates; every kernel and task below then runs with these operands.
   applyPrecision(ctx, config.precision);
   log(`gemm tiles: ${describeGemmTuning(gemmTiles)}`);
-  // Also measured afresh: tree or serial reductions (batchnorm statistics and gradients, the CAM's min and max).
+  // Also measured afresh: tree or serial reductions (batchnorm statistics and gradients, the global average
+  // pool, the CAM's min and max).
   const reductions = await autotuneReductions(ctx);
   log(`reductions: ${describeReductionTuning(reductions)}`);
 

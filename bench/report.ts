@@ -88,7 +88,9 @@ export function markdownReport(r: BenchResult, options: { command?: string; char
     `- batch ${r.batch}, ${r.size}x${r.size}; ${r.runs} timed runs per kernel, ${r.e2e_runs} per end-to-end task; weights ${r.weights}${r.quick ? '; `--quick`' : ''}`,
     `- kernel timing: ${r.timing === 'gpu' ? 'GPU timestamp-query, median' : '`timing: "cpu"`: CPU time around `queue.onSubmittedWorkDone`, median'}; end to end: wall clock, median after one warm-up`,
     `- GEMM tiles of every conv and linear kernel: ${describeTiles(r)}`,
-    `- Per-workgroup reductions (batchnorm statistics and gradients, the CAM's min and max): ${r.reductions ? describeReductionTuning(r.reductions) : 'not recorded'}`,
+    `- Per-workgroup reductions (batchnorm statistics and gradients, the global average pool, the CAM's min and max): ${
+      r.reductions ? describeReductionTuning(r.reductions) : 'not recorded'
+    }`,
     `- GEMM operands: ${r.precision ?? 'f32'} (products and sums in f32)`,
     `- whole run: ${r.wall_s.toFixed(0)} s`,
     '',
