@@ -396,8 +396,9 @@ describe('softmax cross-entropy', () => {
     { rows: 5, classes: 1000, scale: 10 }, // ImageNet head, peaked: some probabilities underflow
     { rows: 1, classes: 65, scale: 3 },
   ];
-  for (const { rows, classes, scale } of CASES) {
-    test(`rows ${rows}, ${classes} classes`, async () => {
+  // The batch mean is a reduction: both styles.
+  for (const { rows, classes, scale, style } of (['tree', 'serial'] as const).flatMap((style) => CASES.map((c) => ({ ...c, style })))) {
+    test(`rows ${rows}, ${classes} classes, ${style} reductions`, () => withReductions(style, async () => {
       const logits = randn(rows * classes, scale);
       const labels = Uint32Array.from({ length: rows }, () => Math.floor(rng() * classes));
       const lab = ctx.upload(labels, [rows]);
@@ -408,7 +409,7 @@ describe('softmax cross-entropy', () => {
       expect(r.loss.shape).toEqual([1]);
       expect(Math.abs(loss[0]! - want.loss) / Math.abs(want.loss)).toBeLessThan(TOL);
       expectClose('dlogits', await get(r.dlogits), want.dlogits);
-    });
+    }));
   }
 });
 

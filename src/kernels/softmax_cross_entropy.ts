@@ -4,6 +4,7 @@ import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import meanSource from './global_avgpool.wgsl?raw';
 import source from './softmax_cross_entropy.wgsl?raw';
+import { workgroupReduce } from './launch.ts';
 import { params, shader } from './wgsl.ts';
 
 /** loss [1] = mean over rows of -log softmax(logits)[label]; dlogits [rows, classes] = (softmax - onehot) / rows. */
@@ -18,9 +19,9 @@ export function softmaxCrossEntropy(ctx: GpuContext, logits: Tensor, labels: Ten
     [rows],
     'softmax cross-entropy',
   );
-  // The batch mean is the global average pool of one plane of `rows` values: a fixed-order tree sum.
+  // The batch mean is the global average pool of one plane of `rows` values: a fixed-order sum.
   const loss = ctx.empty([1], 'f32', 'loss');
-  ctx.dispatch(ctx.pipeline(shader(meanSource), 'global_avgpool'), [ctx.uniform(params([1, rows])), rowLoss, loss], [1], 'cross-entropy mean');
+  ctx.dispatch(ctx.pipeline(shader(workgroupReduce(ctx, rows), meanSource), 'global_avgpool'), [ctx.uniform(params([1, rows])), rowLoss, loss], [1], 'cross-entropy mean');
   rowLoss.release();
   return { loss, dlogits };
 }
