@@ -5,6 +5,7 @@ import type { GpuContext } from '../src/gpu/context.ts';
 import type { Tensor } from '../src/gpu/tensor.ts';
 import { parameterNames } from '../src/model/architecture.ts';
 import { autotuneGemm, describeGemmTuning, type GemmTuning } from '../src/kernels/gemm_autotune.ts';
+import type { ReductionStyle } from '../src/kernels/launch.ts';
 import { autotuneReductions, describeReductionTuning, type ReductionTuning } from '../src/kernels/reduction_autotune.ts';
 import type { GemmOperands } from '../src/kernels/gemm_config.ts';
 import { Wgcam, applyPrecision, type HostTensor } from '../src/session.ts';
@@ -37,6 +38,8 @@ export interface BenchConfig {
   timing: 'auto' | 'cpu';
   /** GEMM tiles for every conv and linear kernel: 'auto' (the autotuner measures) or a GEMM_CANDIDATES key. */
   tiles?: string;
+  /** Per-channel reductions: 'auto' (measured), or 'tree' / 'serial' forced (launch.ts: ReductionStyle). */
+  reductions?: 'auto' | ReductionStyle;
   /** GEMM operands of every conv and linear kernel (f16 needs shader-f16). */
   precision: GemmOperands;
   /** Only the cases whose name contains one of these (for a developer looking at one kernel). */
@@ -295,7 +298,7 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
   log(`gemm tiles: ${describeGemmTuning(gemmTiles)}`);
   // Also measured afresh: tree or serial reductions (batchnorm statistics and gradients, the global average
   // pool, the CAM's min and max).
-  const reductions = await autotuneReductions(ctx);
+  const reductions = await autotuneReductions(ctx, config.reductions && config.reductions !== 'auto' ? { force: config.reductions } : {});
   log(`reductions: ${describeReductionTuning(reductions)}`);
 
   // ---- kernels --------------------------------------------------------------------------------------------

@@ -119,7 +119,8 @@ export class Wgcam {
   private async tuneIfNeeded(): Promise<GemmTuning | null> {
     if (this.tuningOptions === false) return null;
     this.gemmTuning ??= await autotuneGemm(this.currentCtx, this.tuningOptions);
-    this.reductionTuning ??= await autotuneReductions(this.currentCtx, { store: this.tuningOptions.store });
+    const { store, reductions } = this.tuningOptions;
+    this.reductionTuning ??= await autotuneReductions(this.currentCtx, { store, ...(reductions ? { force: reductions } : {}) });
     return this.gemmTuning;
   }
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
+import { nodeTuningOptions } from '../src/cli/shared.ts';
 import { readSafetensors, toFloat32, toUint8 } from '../src/model/safetensors.ts';
 import { Fixture, FIXTURES, maxAbs, overlayMismatch, relL2, relL2ExceptBoundaries } from './helpers/fixtures.ts';
 
@@ -37,6 +38,15 @@ function dump(path: string) {
 function ourStderr(stderr: string): string[] {
   return stderr.split('\n').filter((l) => l && !l.startsWith('Warning: maxDynamic'));
 }
+
+test('WGCAM_GEMM_TILES and WGCAM_REDUCTIONS force the per-adapter choices; other values are refused', () => {
+  expect(nodeTuningOptions({})).not.toHaveProperty('force');
+  expect(nodeTuningOptions({})).not.toHaveProperty('reductions');
+  expect(nodeTuningOptions({ WGCAM_GEMM_TILES: 'direct-fit', WGCAM_REDUCTIONS: 'serial' })).toMatchObject({ force: 'direct-fit', reductions: 'serial' });
+  expect(nodeTuningOptions({ WGCAM_GEMM_TILES: 'auto', WGCAM_REDUCTIONS: 'auto' })).not.toHaveProperty('reductions');
+  expect(() => nodeTuningOptions({ WGCAM_GEMM_TILES: 'huge' })).toThrow(/WGCAM_GEMM_TILES=huge is not a tile shape/);
+  expect(() => nodeTuningOptions({ WGCAM_REDUCTIONS: 'fast' })).toThrow(/WGCAM_REDUCTIONS=fast is not a reduction style: use auto, tree or serial/);
+});
 
 const PARAMS = 'conv1.weight,bn1.weight,bn1.bias,layer1.0.conv2.weight,layer2.0.conv2.weight,layer2.0.downsample.0.weight,layer4.2.bn3.weight,layer4.2.bn3.bias,fc.bias';
 

@@ -128,6 +128,11 @@ describe('autotuner', () => {
       const again = await autotuneReductions(ctx, { store });
       expect(again).toEqual({ choice: measured.choice, source: 'cached', timings: {} });
       expect(getReductionStyle(ctx)).toBe(measured.choice);
+
+      // Forced: applied without measuring or reading the store.
+      const other = measured.choice === 'tree' ? 'serial' : 'tree';
+      expect(await autotuneReductions(ctx, { store, force: other })).toEqual({ choice: other, source: 'forced', timings: {} });
+      expect(getReductionStyle(ctx)).toBe(other);
     } finally {
       setReductionStyle(ctx, 'tree');
     }

@@ -51,7 +51,15 @@ export function nodeTuningOptions(env: Record<string, string | undefined> = proc
   if (force !== undefined && force !== '' && force !== 'auto' && !GEMM_CANDIDATES[force]) {
     throw new WgcamError('BAD_ARGUMENT', `WGCAM_GEMM_TILES=${force} is not a tile shape: use auto or one of ${Object.keys(GEMM_CANDIDATES).join(', ')}`);
   }
-  return { store: fileTuningStore(), ...(force && force !== 'auto' ? { force } : {}) };
+  const reductions = env.WGCAM_REDUCTIONS;
+  if (reductions !== undefined && reductions !== '' && reductions !== 'auto' && reductions !== 'tree' && reductions !== 'serial') {
+    throw new WgcamError('BAD_ARGUMENT', `WGCAM_REDUCTIONS=${reductions} is not a reduction style: use auto, tree or serial`);
+  }
+  return {
+    store: fileTuningStore(),
+    ...(force && force !== 'auto' ? { force } : {}),
+    ...(reductions === 'tree' || reductions === 'serial' ? { reductions } : {}),
+  };
 }
 
 

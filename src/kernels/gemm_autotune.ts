@@ -5,6 +5,7 @@
 // Each candidate runs one plain GEMM; its result is checked against a float64 CPU product before it is timed,
 // so a tile shape that miscompiles on some driver can never be chosen.
 import type { GpuContext } from '../gpu/context.ts';
+import type { ReductionStyle } from './launch.ts';
 import { relativeL2 } from '../metrics.ts';
 import { gemm } from './gemm.ts';
 import {
@@ -91,6 +92,11 @@ export interface AutotuneOptions {
   shapes?: ReadonlyArray<readonly [number, number, number]>;
   /** Timed runs per candidate and shape (default 3; the fastest counts). */
   runs?: number;
+  /**
+   * The reduction style that sessions force instead of measuring it (reduction_autotune.ts); the GEMM tuner
+   * itself ignores it. Here so that one options object carries every per-adapter choice.
+   */
+  reductions?: ReductionStyle;
 }
 
 /** Choose the context's GEMM tiles: from the store, by measuring, or as forced; the choice applies to `ctx`. */

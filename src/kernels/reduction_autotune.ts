@@ -10,7 +10,7 @@ import { setReductionStyle, type ReductionStyle } from './launch.ts';
 
 export interface ReductionTuning {
   choice: ReductionStyle;
-  source: 'measured' | 'cached';
+  source: 'measured' | 'cached' | 'forced';
   /** Per style, when measured: milliseconds of its fastest run. */
   timings: Partial<Record<ReductionStyle, number>>;
 }
@@ -36,8 +36,20 @@ export function describeReductionTuning(t: ReductionTuning): string {
   return `${t.choice} (${t.source}${times ? `: ${times}` : ''})`;
 }
 
-/** Choose the context's reduction style: from the store, or by timing both once; the choice applies to `ctx`. */
-export async function autotuneReductions(ctx: GpuContext, options: { store?: TuningStore; runs?: number } = {}): Promise<ReductionTuning> {
+export interface ReductionTuneOptions {
+  store?: TuningStore;
+  /** Use this style without measuring (for comparing the two: `WGCAM_REDUCTIONS`, `wgcam bench --reductions`). */
+  force?: ReductionStyle;
+  /** Timed runs per style (default 3; the fastest counts). */
+  runs?: number;
+}
+
+/** Choose the context's reduction style: from the store, by timing both once, or as forced; it applies to `ctx`. */
+export async function autotuneReductions(ctx: GpuContext, options: ReductionTuneOptions = {}): Promise<ReductionTuning> {
+  if (options.force !== undefined) {
+    setReductionStyle(ctx, options.force);
+    return { choice: options.force, source: 'forced', timings: {} };
+  }
   const key = reductionTuningKey(ctx);
   const cached = await options.store?.get(key).catch(() => undefined);
   if (cached === 'tree' || cached === 'serial') {
