@@ -21,7 +21,8 @@ const TUNING_VERSION = 'reductions-v1';
 const CLEAR_WIN = 0.9;
 /**
  * The timed reduction: per-channel sums of a [1, 128, 56, 56] tensor (layer1's and layer2's batchnorm size,
- * 3136 values per channel), 80 ms for the tree on SwiftShader, 8 ms on lavapipe.
+ * 3136 values per channel). Measured: 41-46 ms as a tree and 7 ms serial in Chromium's SwiftShader, 3 ms as a
+ * tree and 3.5 ms serial on lavapipe.
  */
 const SHAPE = [1, 128, 56, 56] as const;
 
