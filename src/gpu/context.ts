@@ -4,6 +4,7 @@
 import { WgcamError } from '../errors.ts';
 import { BufferPool } from './pool.ts';
 import { Tensor, type DType, numel } from './tensor.ts';
+import { UniformArena, type UniformSlot } from './uniform_arena.ts';
 
 export interface AdapterDescription {
   vendor: string;
@@ -65,6 +66,9 @@ export async function createGpuContext(gpu: GPU, options: GpuContextOptions = {}
 
 interface Binding {
   buffer: GPUBuffer;
+  /** A range of the buffer (a uniform slot); the whole buffer when absent. */
+  offset?: number;
+  size?: number;
 }
 
 export class GpuContext {
@@ -79,9 +83,11 @@ export class GpuContext {
   private gpuError: string | null = null;
 
   private encoder: GPUCommandEncoder | null = null;
+  /** The compute pass that dispatches share while not profiling; closed by a copy or a submit. */
+  private openPass: GPUComputePassEncoder | null = null;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
-  /** Uniform buffers of the commands not yet submitted; destroyed after submit (the GPU keeps them until done). */
-  private pendingUniforms: GPUBuffer[] = [];
+  /** Uniform parameters of the commands not yet submitted (uploaded at submit, dropped after it). */
+  private readonly uniforms: UniformArena;
   private profiling: boolean;
   private querySet: GPUQuerySet | null = null;
   private queryLabels: string[] = [];
@@ -95,6 +101,7 @@ export class GpuContext {
     this.hasTimestamps = device.features.has('timestamp-query');
     this.hasF16 = device.features.has('shader-f16');
     this.pool = new BufferPool(device);
+    this.uniforms = new UniformArena(device);
     this.profiling = false;
     // A validation error (a kernel that fails to compile, a bad binding) must never pass silently as a wrong
     // answer: the first one is kept and the next read-back throws it.
@@ -212,15 +219,10 @@ export class GpuContext {
     return this.pipelines.size;
   }
 
-  /** A uniform buffer holding `data`; freed after the next submit. */
-  uniform(data: ArrayBuffer | ArrayBufferView): GPUBuffer {
+  /** A uniform binding holding `data`, for a dispatch before the next submit (a slot of a shared buffer). */
+  uniform(data: ArrayBuffer | ArrayBufferView): UniformSlot {
     const bytes = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
-    const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
-    const buffer = this.device.createBuffer({ size, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true, label: 'params' });
-    new Uint8Array(buffer.getMappedRange()).set(bytes);
-    buffer.unmap();
-    this.pendingUniforms.push(buffer);
-    return buffer;
+    return this.uniforms.allocate(bytes);
   }
 
   /**
@@ -230,7 +232,7 @@ export class GpuContext {
   dispatch(pipeline: GPUComputePipeline, bindings: Array<GPUBuffer | Tensor | Binding>, workgroups: readonly [number, number?, number?], label: string): void {
     const entries: GPUBindGroupEntry[] = bindings.map((b, i) => ({
       binding: i,
-      resource: { buffer: b instanceof Tensor ? b.buffer : 'buffer' in b ? b.buffer : b },
+      resource: b instanceof Tensor ? { buffer: b.buffer } : 'buffer' in b ? { buffer: b.buffer, offset: b.offset, size: b.size } : { buffer: b },
     }));
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label });
     const [x, y = 1, z = 1] = workgroups;
@@ -244,34 +246,52 @@ export class GpuContext {
       gy = Math.ceil(gx / max);
       gx = Math.ceil(gx / gy);
     }
-    const encoder = this.commandEncoder();
-    let timestampWrites: GPUComputePassTimestampWrites | undefined;
     if (this.profiling && this.querySet && this.queryLabels.length * 2 + 2 <= this.queryCapacity) {
+      // Profiling: a pass of its own, whose timestamps bracket this one dispatch.
       const index = this.queryLabels.length * 2;
       this.queryLabels.push(label);
-      timestampWrites = { querySet: this.querySet, beginningOfPassWriteIndex: index, endOfPassWriteIndex: index + 1 };
+      const timestampWrites = { querySet: this.querySet, beginningOfPassWriteIndex: index, endOfPassWriteIndex: index + 1 };
+      const pass = this.commandEncoder().beginComputePass({ label, timestampWrites });
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(gx, gy, z);
+      pass.end();
+      return;
     }
-    const pass = encoder.beginComputePass(timestampWrites ? { label, timestampWrites } : { label });
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(gx, gy, z);
-    pass.end();
+    // Otherwise every dispatch until the next copy or submit shares one pass (WebGPU orders the dispatches of a
+    // pass as it orders passes): a pass per dispatch cost CPU time in encoding that a GPU waits through.
+    this.openPass ??= this.rawEncoder().beginComputePass({ label: 'kernels' });
+    this.openPass.setPipeline(pipeline);
+    this.openPass.setBindGroup(0, bindGroup);
+    this.openPass.dispatchWorkgroups(gx, gy, z);
   }
 
+  /** The command encoder for commands other than dispatches (copies): the shared compute pass is closed first. */
   commandEncoder(): GPUCommandEncoder {
+    this.endPass();
+    return this.rawEncoder();
+  }
+
+  private rawEncoder(): GPUCommandEncoder {
     if (this.isLost) throw deviceLostError();
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
     return this.encoder;
   }
 
+  private endPass(): void {
+    this.openPass?.end();
+    this.openPass = null;
+  }
+
   /** Submit recorded work. */
   flush(): void {
     if (!this.encoder) return;
+    this.endPass();
     const encoder = this.encoder;
     this.encoder = null;
+    this.uniforms.upload(this.device.queue);
     this.device.queue.submit([encoder.finish()]);
-    for (const u of this.pendingUniforms) u.destroy();
-    this.pendingUniforms = [];
+    this.uniforms.release();
     this.pool.afterSubmit();
   }
 
@@ -320,8 +340,8 @@ export class GpuContext {
 
   destroy(): void {
     this.encoder = null;
-    for (const u of this.pendingUniforms) u.destroy();
-    this.pendingUniforms = [];
+    this.openPass = null;
+    this.uniforms.release();
     this.pool.destroy();
     this.querySet?.destroy();
     this.dummyBuffer?.destroy();

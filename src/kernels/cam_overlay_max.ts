@@ -1,4 +1,5 @@
 import type { GpuContext } from '../gpu/context.ts';
+import type { UniformSlot } from '../gpu/uniform_arena.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import blend from './shared/cam_blend.wgsl?raw';
 import { workgroupReduce } from './launch.ts';
@@ -14,7 +15,7 @@ export interface OverlayInputs {
   imageWeight: number;
 }
 
-export function overlayUniforms(ctx: GpuContext, { map, heatWeight, imageWeight }: OverlayInputs): GPUBuffer {
+export function overlayUniforms(ctx: GpuContext, { map, heatWeight, imageWeight }: OverlayInputs): UniformSlot {
   const [n, h, w] = map.shape as [number, number, number];
   return ctx.uniform(params([n, h * w], [heatWeight, imageWeight]));
 }

@@ -23,10 +23,23 @@ export function constants(values: Record<string, ConstValue | { f32: number }>):
  * the GEMM core brings for f16 operands) before any declaration, so they move to the top, once each.
  */
 export function shader(...parts: string[]): string {
-  const lines = [indexing, ...parts].join('\n').split('\n');
-  const isDirective = (line: string) => /^\s*enable\s/.test(line);
-  return [...new Set(lines.filter(isDirective)), ...lines.filter((line) => !isDirective(line))].join('\n');
+  // Kernels assemble their shader on every dispatch; the first assembly of each variant is kept, so later ones
+  // cost a join and a lookup instead of a split and a filter of the whole text, and the pipeline cache then
+  // looks up the same string object (whose hash is cached). Both were about a third of a forward pass's
+  // CPU-side encoding (bench/NOTES.md).
+  const key = parts.join('\u0001');
+  let code = assembled.get(key);
+  if (code === undefined) {
+    const lines = [indexing, ...parts].join('\n').split('\n');
+    const isDirective = (line: string) => /^\s*enable\s/.test(line);
+    code = [...new Set(lines.filter(isDirective)), ...lines.filter((line) => !isDirective(line))].join('\n');
+    assembled.set(key, code);
+  }
+  return code;
 }
+
+/** Assembled shaders by their parts (a few hundred variants at most: one per kernel, geometry and tiles). */
+const assembled = new Map<string, string>();
 
 /** Workgroup counts for `count` items at `perGroup` items per workgroup (the context folds large x into y). */
 export function groups1d(count: number, perGroup: number): [number] {
