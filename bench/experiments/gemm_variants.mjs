@@ -8,7 +8,7 @@
 // Variants: cur_* the scalar core (src/kernels/shared/gemm_tile.wgsl) in several thread grids; direct_* no
 // workgroup memory, vec4 loads from storage; wgvec4_* / wgv_* vec4 workgroup tiles with indexed accumulator
 // arrays; wgu_* the same with the accumulators unrolled into named variables (what gemm_tile_vec4.wgsl does);
-// core_vec4 the project's core itself. Needs M, N multiples of 64*4 and K of 32 for the vec4 variants.
+// core_vec4 and core_direct_* the project's cores themselves. Needs M, N multiples of 64*4 and K of 32 for the vec4 variants.
 import { readFileSync } from 'node:fs';
 import { nodeGpu } from '../../src/node/gpu.ts';
 // The project's own Dawn instance (kept alive by src/node/gpu.ts); the interval keeps Node's event loop alive
@@ -210,7 +210,15 @@ for (const [tx, ty, ra, cb, tk] of [[16,16,1,1,16],[16,16,1,1,8],[8,8,2,2,16],[8
 }
 
 const core4 = readFileSync(new URL('../../src/kernels/shared/gemm_tile_vec4.wgsl', import.meta.url), 'utf8');
-variants.core_vec4 = { code: [head, 'const TILE_K: u32 = 16u; const THREADS_M: u32 = 8u; const THREADS_N: u32 = 8u;', scalarIO, core4].join('\n'), groups: [Math.ceil(N / 64), Math.ceil(M / 64)] };
+// The project's two 8x8-block cores with their shared epilogue, as gemm_config.ts assembles them; core_direct in
+// two thread grids (8x8 threads: 64x64 tiles; 16x4: 32 rows by 128 columns).
+const storeVec4 = readFileSync(new URL('../../src/kernels/shared/gemm_store_vec4.wgsl', import.meta.url), 'utf8');
+const coreDirect = readFileSync(new URL('../../src/kernels/shared/gemm_tile_direct.wgsl', import.meta.url), 'utf8');
+variants.core_vec4 = { code: [head, 'const TILE_K: u32 = 16u; const THREADS_M: u32 = 8u; const THREADS_N: u32 = 8u;', scalarIO, storeVec4, core4].join('\n'), groups: [Math.ceil(N / 64), Math.ceil(M / 64)] };
+for (const [tm, tn] of [[8, 8], [4, 16], [16, 4], [4, 8], [8, 4]]) {
+  const threads = `const THREADS_M: u32 = ${tm}u; const THREADS_N: u32 = ${tn}u; const OPERANDS_F16: bool = false;`;
+  variants[`core_direct_t${tm}x${tn}`] = { code: [head, threads, scalarIO, storeVec4, coreDirect].join('\n'), groups: [Math.ceil(N / (8 * tn)), Math.ceil(M / (8 * tm))] };
+}
 // direct_named: no workgroup memory (so no barrier, and on SwiftShader no coroutine per subgroup), the core's
 // 8x8 block per thread in named vec4 accumulators, A and B read straight from storage each step of k.
 const directNamed = (WX, WY) => `${head}
