@@ -230,6 +230,8 @@ export class GpuContext {
    * `workgroups` may exceed the per-dimension limit in x: it is folded into y (kernels use `flatWorkgroupId`).
    */
   dispatch(pipeline: GPUComputePipeline, bindings: Array<GPUBuffer | Tensor | Binding>, workgroups: readonly [number, number?, number?], label: string): void {
+    // Checked here, not only when an encoder is made: the shared pass may outlive the device.
+    if (this.isLost) throw deviceLostError();
     const entries: GPUBindGroupEntry[] = bindings.map((b, i) => ({
       binding: i,
       resource: b instanceof Tensor ? { buffer: b.buffer } : 'buffer' in b ? { buffer: b.buffer, offset: b.offset, size: b.size } : { buffer: b },
