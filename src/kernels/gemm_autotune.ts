@@ -5,6 +5,7 @@
 // Each candidate runs one plain GEMM; its result is checked against a float64 CPU product before it is timed,
 // so a tile shape that miscompiles on some driver can never be chosen.
 import type { GpuContext } from '../gpu/context.ts';
+import type { Tensor } from '../gpu/tensor.ts';
 import type { ReductionStyle } from './launch.ts';
 import { relativeL2 } from '../metrics.ts';
 import { gemm } from './gemm.ts';
@@ -75,8 +76,34 @@ const DEFAULT_TUNING_SHAPES = [[128, 784, 256], [256, 196, 512], [512, 49, 1024]
 const TUNING_VERSION = 'gemm-tiles-v6';
 
 export function tuningKey(ctx: GpuContext): string {
+  return adapterTuningKey(TUNING_VERSION, ctx);
+}
+
+/** A tuner's key in the store: its version, then the adapter, so that one adapter's choice never serves another. */
+export function adapterTuningKey(version: string, ctx: GpuContext): string {
   const a = ctx.adapter;
-  return `${TUNING_VERSION}|${a.vendor}|${a.architecture}|${a.device ?? ''}|${a.description}`;
+  return `${version}|${a.vendor}|${a.architecture}|${a.device ?? ''}|${a.description}`;
+}
+
+/** Deterministic values in [-0.5, 0.5) from `seed`, for the tuners' inputs: any failure reproduces. */
+export function tuningRandom(seed: number): () => number {
+  let state = seed;
+  return () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32) - 0.5;
+}
+
+/**
+ * Milliseconds of the fastest of `runs` runs of `run`, each waited for. The fastest: on a CPU adapter sharing
+ * its cores, slower runs measure the other work, not the variant.
+ */
+export async function fastestRun(ctx: GpuContext, runs: number, run: () => Tensor): Promise<number> {
+  let fastest = Infinity;
+  for (let r = 0; r < runs; r++) {
+    const start = performance.now();
+    run().release();
+    await ctx.sync();
+    fastest = Math.min(fastest, performance.now() - start);
+  }
+  return fastest;
 }
 
 export interface AutotuneOptions {
@@ -136,10 +163,8 @@ export function chooseCandidate(timings: Record<string, number>): string {
   const defaultTime = timings[DEFAULT_CHOICE];
   if (fastest === DEFAULT_CHOICE || (defaultTime !== undefined && fastestTime > CLEAR_WIN * defaultTime)) return DEFAULT_CHOICE;
   const tiles = GEMM_CANDIDATES[fastest];
-  const sibling = Object.keys(GEMM_CANDIDATES).find((name) => {
-    const t = GEMM_CANDIDATES[name]!;
-    return tiles !== undefined && !tiles.fit && t.fit === true && t.core === tiles.core;
-  });
+  const sibling =
+    tiles === undefined || tiles.fit ? undefined : Object.entries(GEMM_CANDIDATES).find(([, t]) => t.fit === true && t.core === tiles.core)?.[0];
   const siblingTime = sibling === undefined ? undefined : timings[sibling];
   if (sibling !== undefined && siblingTime !== undefined && fastestTime > CLEAR_WIN * siblingTime) return sibling;
   return fastest;
@@ -151,9 +176,7 @@ async function measureCandidates(
   runs: number,
 ): Promise<{ timings: Record<string, number>; dropped: string[] }> {
   const products = shapes.map(([rows, cols, depth], i) => {
-    // Deterministic inputs in [-0.5, 0.5): any failure reproduces.
-    let state = 12345 + i;
-    const random = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32) - 0.5;
+    const random = tuningRandom(12345 + i);
     const hostA = Float32Array.from({ length: rows * depth }, random);
     const hostB = Float32Array.from({ length: depth * cols }, random);
     const reference = new Float64Array(rows * cols);
@@ -181,14 +204,7 @@ async function measureCandidates(
         const out = await ctx.read(first);
         first.release();
         if (relativeL2(out, reference) > 1e-5) continue candidates;
-        // The fastest run: on a CPU adapter sharing its cores, slower runs measure the other work, not the tiles.
-        let fastest = Infinity;
-        for (let r = 0; r < runs; r++) {
-          const start = performance.now();
-          gemm(ctx, a, b, tiles).release();
-          await ctx.sync();
-          fastest = Math.min(fastest, performance.now() - start);
-        }
+        const fastest = await fastestRun(ctx, runs, () => gemm(ctx, a, b, tiles));
         if (fastest > HOPELESS * bestPerShape[shape]!) {
           dropped.push(name);
           continue candidates;

@@ -5,7 +5,7 @@
 import type { GpuContext } from '../gpu/context.ts';
 import { relativeL2 } from '../metrics.ts';
 import { channelSum } from './channel_reduce.ts';
-import type { TuningStore } from './gemm_autotune.ts';
+import { adapterTuningKey, fastestRun, tuningRandom, type TuningStore } from './gemm_autotune.ts';
 import { setReductionStyle, type ReductionStyle } from './launch.ts';
 
 export interface ReductionTuning {
@@ -27,8 +27,7 @@ const CLEAR_WIN = 0.9;
 const SHAPE = [1, 128, 56, 56] as const;
 
 export function reductionTuningKey(ctx: GpuContext): string {
-  const a = ctx.adapter;
-  return `${TUNING_VERSION}|${a.vendor}|${a.architecture}|${a.device ?? ''}|${a.description}`;
+  return adapterTuningKey(TUNING_VERSION, ctx);
 }
 
 /** `serial (measured: tree 80.1 ms, serial 27.3 ms)`: for logs and reports. */
@@ -59,10 +58,8 @@ export async function autotuneReductions(ctx: GpuContext, options: ReductionTune
   }
   const [batch, channels, h, w] = SHAPE;
   const area = h * w;
-  // Deterministic inputs in [-0.5, 0.5), and their float64 sums per channel.
-  let state = 2024;
-  const random = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32) - 0.5;
-  const host = Float32Array.from({ length: batch * channels * area }, random);
+  // Deterministic inputs, and their float64 sums per channel.
+  const host = Float32Array.from({ length: batch * channels * area }, tuningRandom(2024));
   const reference = new Float64Array(channels);
   for (let c = 0; c < channels; c++) for (let i = 0; i < area; i++) reference[c]! += host[c * area + i]!;
   const x = ctx.upload(host, [...SHAPE], 'f32', 'reduction autotune input');
@@ -75,14 +72,7 @@ export async function autotuneReductions(ctx: GpuContext, options: ReductionTune
       const sums = await ctx.read(first);
       first.release();
       if (relativeL2(sums, reference) > 1e-5) continue;
-      let fastest = Infinity;
-      for (let r = 0; r < (options.runs ?? 3); r++) {
-        const start = performance.now();
-        channelSum(ctx, x).release();
-        await ctx.sync();
-        fastest = Math.min(fastest, performance.now() - start);
-      }
-      timings[style] = fastest;
+      timings[style] = await fastestRun(ctx, options.runs ?? 3, () => channelSum(ctx, x));
     }
   } finally {
     x.release();
