@@ -163,11 +163,10 @@ export function chooseCandidate(timings: Record<string, number>): string {
   const defaultTime = timings[DEFAULT_CHOICE];
   if (fastest === DEFAULT_CHOICE || (defaultTime !== undefined && fastestTime > CLEAR_WIN * defaultTime)) return DEFAULT_CHOICE;
   const tiles = GEMM_CANDIDATES[fastest];
-  const sibling =
-    tiles === undefined || tiles.fit ? undefined : Object.entries(GEMM_CANDIDATES).find(([, t]) => t.fit === true && t.core === tiles.core)?.[0];
+  if (tiles === undefined || tiles.fit) return fastest;
+  const sibling = Object.entries(GEMM_CANDIDATES).find(([, t]) => t.fit === true && t.core === tiles.core)?.[0];
   const siblingTime = sibling === undefined ? undefined : timings[sibling];
-  if (sibling !== undefined && siblingTime !== undefined && fastestTime > CLEAR_WIN * siblingTime) return sibling;
-  return fastest;
+  return sibling !== undefined && siblingTime !== undefined && fastestTime > CLEAR_WIN * siblingTime ? sibling : fastest;
 }
 
 async function measureCandidates(
