@@ -248,24 +248,23 @@ export class GpuContext {
       gy = Math.ceil(gx / max);
       gx = Math.ceil(gx / gy);
     }
-    if (this.profiling && this.querySet && this.queryLabels.length * 2 + 2 <= this.queryCapacity) {
+    const querySet = this.profiling && this.queryLabels.length * 2 + 2 <= this.queryCapacity ? this.querySet : null;
+    let pass: GPUComputePassEncoder;
+    if (querySet) {
       // Profiling: a pass of its own, whose timestamps bracket this one dispatch.
       const index = this.queryLabels.length * 2;
       this.queryLabels.push(label);
-      const timestampWrites = { querySet: this.querySet, beginningOfPassWriteIndex: index, endOfPassWriteIndex: index + 1 };
-      const pass = this.commandEncoder().beginComputePass({ label, timestampWrites });
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(gx, gy, z);
-      pass.end();
-      return;
+      const timestampWrites = { querySet, beginningOfPassWriteIndex: index, endOfPassWriteIndex: index + 1 };
+      pass = this.commandEncoder().beginComputePass({ label, timestampWrites });
+    } else {
+      // Otherwise every dispatch until the next copy or submit shares one pass (WebGPU orders the dispatches of
+      // a pass as it orders passes): a pass per dispatch cost CPU time in encoding that a GPU waits through.
+      pass = this.openPass ??= this.rawEncoder().beginComputePass({ label: 'kernels' });
     }
-    // Otherwise every dispatch until the next copy or submit shares one pass (WebGPU orders the dispatches of a
-    // pass as it orders passes): a pass per dispatch cost CPU time in encoding that a GPU waits through.
-    this.openPass ??= this.rawEncoder().beginComputePass({ label: 'kernels' });
-    this.openPass.setPipeline(pipeline);
-    this.openPass.setBindGroup(0, bindGroup);
-    this.openPass.dispatchWorkgroups(gx, gy, z);
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(gx, gy, z);
+    if (querySet) pass.end();
   }
 
   /** The command encoder for commands other than dispatches (copies): the shared compute pass is closed first. */
