@@ -1,6 +1,7 @@
 // `wgcam bench`: the command-line surface of the benchmark (registered in src/cli/commands.ts). Light at load
 // time: the core, Dawn and the browser runner are imported only when the command runs.
 import { GEMM_CANDIDATES } from '../src/kernels/gemm_autotune.ts';
+import { isReductionStyle } from '../src/kernels/launch.ts';
 import { WgcamError } from '../src/errors.ts';
 import { parsePrecision } from '../src/session.ts';
 import type { FlagSpec, ParsedFlags } from '../src/cli/args.ts';
@@ -67,7 +68,7 @@ export async function configFromFlags(flags: ParsedFlags): Promise<BenchConfig> 
   }
   config.tiles = tiles;
   const reductions = String(flags.reductions ?? 'auto');
-  if (reductions !== 'auto' && reductions !== 'tree' && reductions !== 'serial') {
+  if (reductions !== 'auto' && !isReductionStyle(reductions)) {
     throw new WgcamError('BAD_ARGUMENT', `--reductions must be auto, tree or serial, got "${reductions}"`);
   }
   config.reductions = reductions;

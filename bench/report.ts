@@ -17,7 +17,7 @@ function header(r: BenchResult): string[] {
     `batch ${r.batch}, ${r.size}x${r.size}, ${r.runs} timed runs per kernel, ${r.e2e_runs} per end-to-end task, weights ${r.weights}${r.quick ? ', --quick' : ''}`,
     `kernel timing: ${r.timing === 'gpu' ? 'GPU timestamp-query (median)' : 'timing: "cpu" -- CPU time around queue.onSubmittedWorkDone (median)'}; end to end: wall clock (median)`,
     `gemm tiles: ${describeTiles(r)}`,
-    `reductions: ${r.reductions ? describeReductionTuning(r.reductions) : 'not recorded'}`,
+    `reductions: ${describeReductions(r)}`,
   ];
 }
 
@@ -88,9 +88,7 @@ export function markdownReport(r: BenchResult, options: { command?: string; char
     `- batch ${r.batch}, ${r.size}x${r.size}; ${r.runs} timed runs per kernel, ${r.e2e_runs} per end-to-end task; weights ${r.weights}${r.quick ? '; `--quick`' : ''}`,
     `- kernel timing: ${r.timing === 'gpu' ? 'GPU timestamp-query, median' : '`timing: "cpu"`: CPU time around `queue.onSubmittedWorkDone`, median'}; end to end: wall clock, median after one warm-up`,
     `- GEMM tiles of every conv and linear kernel: ${describeTiles(r)}`,
-    `- Per-workgroup reductions (batchnorm statistics and gradients, the global average pool, the CAM's min and max): ${
-      r.reductions ? describeReductionTuning(r.reductions) : 'not recorded'
-    }`,
+    `- Per-workgroup reductions (batchnorm statistics and gradients, the global average pool, the CAM's min and max): ${describeReductions(r)}`,
     `- GEMM operands: ${r.precision ?? 'f32'} (products and sums in f32)`,
     `- whole run: ${r.wall_s.toFixed(0)} s`,
     '',
@@ -199,4 +197,9 @@ export function svgChart(r: BenchResult): string {
 function describeTiles(r: BenchResult): string {
   const t = r.gemm_tiles as BenchResult['gemm_tiles'] | undefined;
   return t ? describeGemmTuning(t) : 'not recorded';
+}
+
+/** Results written before the reduction tuner have no `reductions`. */
+function describeReductions(r: BenchResult): string {
+  return r.reductions ? describeReductionTuning(r.reductions) : 'not recorded';
 }

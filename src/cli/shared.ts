@@ -10,6 +10,7 @@ import { loadWeightsNode } from '../node/weights_node.ts';
 import { makeProgressBar } from '../node/progress.ts';
 import { Wgcam, parsePrecision } from '../session.ts';
 import { GEMM_CANDIDATES, describeGemmTuning, type AutotuneOptions } from '../kernels/gemm_autotune.ts';
+import { isReductionStyle } from '../kernels/launch.ts';
 import { describeReductionTuning } from '../kernels/reduction_autotune.ts';
 import { fileTuningStore } from '../node/tuning_store.ts';
 import type { ParsedFlags } from './args.ts';
@@ -52,13 +53,13 @@ export function nodeTuningOptions(env: Record<string, string | undefined> = proc
     throw new WgcamError('BAD_ARGUMENT', `WGCAM_GEMM_TILES=${force} is not a tile shape: use auto or one of ${Object.keys(GEMM_CANDIDATES).join(', ')}`);
   }
   const reductions = env.WGCAM_REDUCTIONS;
-  if (reductions !== undefined && reductions !== '' && reductions !== 'auto' && reductions !== 'tree' && reductions !== 'serial') {
+  if (reductions !== undefined && reductions !== '' && reductions !== 'auto' && !isReductionStyle(reductions)) {
     throw new WgcamError('BAD_ARGUMENT', `WGCAM_REDUCTIONS=${reductions} is not a reduction style: use auto, tree or serial`);
   }
   return {
     store: fileTuningStore(),
     ...(force && force !== 'auto' ? { force } : {}),
-    ...(reductions === 'tree' || reductions === 'serial' ? { reductions } : {}),
+    ...(isReductionStyle(reductions) ? { reductions } : {}),
   };
 }
 

@@ -42,6 +42,11 @@ export function reductionThreads(values: number): number {
  */
 export type ReductionStyle = 'tree' | 'serial';
 
+/** Whether `value` names a reduction style (for the settings that force one). */
+export function isReductionStyle(value: unknown): value is ReductionStyle {
+  return value === 'tree' || value === 'serial';
+}
+
 const reductionStyles = new WeakMap<object, ReductionStyle>();
 
 export function setReductionStyle(ctx: object, style: ReductionStyle): void {

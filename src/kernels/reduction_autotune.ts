@@ -6,7 +6,7 @@ import type { GpuContext } from '../gpu/context.ts';
 import { relativeL2 } from '../metrics.ts';
 import { channelSum } from './channel_reduce.ts';
 import { adapterTuningKey, fastestRun, tuningRandom, type TuningStore } from './gemm_autotune.ts';
-import { setReductionStyle, type ReductionStyle } from './launch.ts';
+import { isReductionStyle, setReductionStyle, type ReductionStyle } from './launch.ts';
 
 export interface ReductionTuning {
   choice: ReductionStyle;
@@ -52,7 +52,7 @@ export async function autotuneReductions(ctx: GpuContext, options: ReductionTune
   }
   const key = reductionTuningKey(ctx);
   const cached = await options.store?.get(key).catch(() => undefined);
-  if (cached === 'tree' || cached === 'serial') {
+  if (isReductionStyle(cached)) {
     setReductionStyle(ctx, cached);
     return { choice: cached, source: 'cached', timings: {} };
   }
