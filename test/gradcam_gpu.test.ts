@@ -9,8 +9,8 @@ import { averageCamMaps, gradCamFromActivations, gradCamLayer, gradCamMultiLayer
 import type { GpuContext } from '../src/gpu/context.ts';
 import { camMinMaxNormalize } from '../src/kernels/cam_minmax_normalize.ts';
 import { camResizeBilinear } from '../src/kernels/cam_resize_bilinear.ts';
-import { setReductionStyle } from '../src/kernels/launch.ts';
 import { createNodeGpuContext } from '../src/node/gpu.ts';
+import { withReductions } from './helpers/gpu_case.ts';
 import {
   camMap,
   camRaw,
@@ -146,12 +146,8 @@ describe.each([
       expect(d.over1).toBeLessThan(0.005);
       expect(dSame.over1).toBeLessThan(0.005);
       // With serial reductions (launch.ts: ReductionStyle) the overlay's maximum, and so every byte, is the same.
-      setReductionStyle(ctx, 'serial');
-      try {
-        expect(Buffer.from(await renderOverlay(ctx, map, image, COLORMAPS.jet, 0.5)).equals(Buffer.from(got))).toBe(true);
-      } finally {
-        setReductionStyle(ctx, 'tree');
-      }
+      const serial = await withReductions(ctx, 'serial', () => renderOverlay(ctx, map, image, COLORMAPS.jet, 0.5));
+      expect(Buffer.from(serial).equals(Buffer.from(got))).toBe(true);
     }
     for (const t of [act, grad, weights, raw, map]) t.release();
     expect(ctx.pool.liveBytes).toBe(before);
@@ -215,9 +211,7 @@ describe('random shapes vs the float64 reference', () => {
     const x = Float32Array.from(randn(N * h * w, rng), (v) => v * 3 - 0.5);
     const t = ctx.upload(x, [N, h, w]);
     for (const [clamp, style] of [[false, 'tree'], [true, 'tree'], [false, 'serial'], [true, 'serial']] as const) {
-      setReductionStyle(ctx, style);
-      const y = camMinMaxNormalize(ctx, t, clamp);
-      setReductionStyle(ctx, 'tree');
+      const y = await withReductions(ctx, style, () => camMinMaxNormalize(ctx, t, clamp));
       const got = await y.read();
       for (let n = 0; n < N; n++) {
         const plane = x.subarray(n * h * w, (n + 1) * h * w);

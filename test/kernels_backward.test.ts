@@ -8,7 +8,7 @@ import { batchnormEval, foldBatchnorm } from '../src/kernels/batchnorm.ts';
 import { batchnormEvalBackward, batchnormScaleBackward } from '../src/kernels/batchnorm_backward.ts';
 import { batchnormTrainBackward, batchnormTrainForward } from '../src/kernels/batchnorm_train_backward.ts';
 import { channelReduce } from '../src/kernels/channel_reduce.ts';
-import { reductionThreads, setReductionStyle, type ReductionStyle } from '../src/kernels/launch.ts';
+import { reductionThreads } from '../src/kernels/launch.ts';
 import { conv2dBackwardInput, usesColumns } from '../src/kernels/conv2d_backward_input.ts';
 import { chooseSplitK, conv2dBackwardWeight, sliceReduction } from '../src/kernels/conv2d_backward_weight.ts';
 import { DEFAULT_TILES, DIRECT_TILES, setPreferredTiles } from '../src/kernels/gemm_config.ts';
@@ -19,6 +19,7 @@ import { maxPoolBackward } from '../src/kernels/maxpool_backward.ts';
 import { reluBackward } from '../src/kernels/relu_backward.ts';
 import { softmaxCrossEntropy } from '../src/kernels/softmax_cross_entropy.ts';
 import { createNodeGpuContext } from '../src/node/gpu.ts';
+import { withReductions } from './helpers/gpu_case.ts';
 import * as ref from './reference/ops.ts';
 
 type Shape4 = [number, number, number, number];
@@ -205,19 +206,10 @@ function bnParams(c: number) {
 // Both reduction styles (launch.ts: ReductionStyle): the autotuner may give an adapter either.
 const BN_CASES = (['tree', 'serial'] as const).flatMap((style) => BN_SHAPES.map((shape) => ({ style, shape })));
 
-/** Runs `body` with the context's reductions in `style`, then puts the default back. */
-async function withReductions(style: ReductionStyle, body: () => Promise<void>): Promise<void> {
-  setReductionStyle(ctx, style);
-  try {
-    await body();
-  } finally {
-    setReductionStyle(ctx, 'tree');
-  }
-}
 
 describe('batchnorm backward, eval mode', () => {
   for (const { style, shape } of BN_CASES) {
-    test(`dx, dgamma, dbeta, [${shape.join(',')}], ${style} reductions`, () => withReductions(style, async () => {
+    test(`dx, dgamma, dbeta, [${shape.join(',')}], ${style} reductions`, () => withReductions(ctx, style, async () => {
       const c = shape[1];
       const p = bnParams(c);
       const x = randn(prod(shape), 2, 0.3);
@@ -265,7 +257,7 @@ describe('batchnorm backward, eval mode', () => {
 
 describe('batchnorm, train mode', () => {
   for (const { style, shape } of BN_CASES) {
-    test(`forward, running statistics and backward, [${shape.join(',')}], ${style} reductions`, () => withReductions(style, async () => {
+    test(`forward, running statistics and backward, [${shape.join(',')}], ${style} reductions`, () => withReductions(ctx, style, async () => {
       const c = shape[1];
       const p = bnParams(c);
       // Off-centre data: the two-pass variance has nothing to cancel.
@@ -398,7 +390,7 @@ describe('softmax cross-entropy', () => {
   ];
   // The batch mean is a reduction: both styles.
   for (const { rows, classes, scale, style } of (['tree', 'serial'] as const).flatMap((style) => CASES.map((c) => ({ ...c, style })))) {
-    test(`rows ${rows}, ${classes} classes, ${style} reductions`, () => withReductions(style, async () => {
+    test(`rows ${rows}, ${classes} classes, ${style} reductions`, () => withReductions(ctx, style, async () => {
       const logits = randn(rows * classes, scale);
       const labels = Uint32Array.from({ length: rows }, () => Math.floor(rng() * classes));
       const lab = ctx.upload(labels, [rows]);

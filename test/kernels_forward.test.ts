@@ -9,12 +9,12 @@ import { batchnormEval, foldBatchnorm } from '../src/kernels/batchnorm.ts';
 import { conv2d } from '../src/kernels/conv2d.ts';
 import { DEFAULT_TILES, DIRECT_TILES, setPreferredTiles } from '../src/kernels/gemm_config.ts';
 import { globalAvgPool } from '../src/kernels/global_avgpool.ts';
-import { setReductionStyle } from '../src/kernels/launch.ts';
 import { linear } from '../src/kernels/linear.ts';
 import { maxPool } from '../src/kernels/maxpool.ts';
 import { relu } from '../src/kernels/relu.ts';
 import { softmax } from '../src/kernels/softmax.ts';
 import { createNodeGpuContext } from '../src/node/gpu.ts';
+import { withReductions } from './helpers/gpu_case.ts';
 import * as ref from './reference/ops.ts';
 
 type Shape4 = [number, number, number, number];
@@ -138,17 +138,14 @@ describe('max pool 3x3 stride 2 pad 1', () => {
   });
 });
 
-test.each(['tree', 'serial'] as const)('global average pool, including planes larger than a workgroup, %s reductions', async (style) => {
-  setReductionStyle(ctx, style);
-  try {
+test.each(['tree', 'serial'] as const)('global average pool, including planes larger than a workgroup, %s reductions', (style) =>
+  withReductions(ctx, style, async () => {
     for (const xs of [[2, 3, 7, 7], [1, 2, 33, 41]] as Shape4[]) {
       const x = random(size(xs));
       expect(relL2(await read(globalAvgPool(ctx, gpu(x, xs))), ref.globalAvgPoolForward(x, xs))).toBeLessThan(TOL);
     }
-  } finally {
-    setReductionStyle(ctx, 'tree');
-  }
-});
+  }),
+);
 
 test.each([[1, 2048, 1000], [3, 37, 70], [2, 5, 129]])('linear rows=%i in=%i out=%i', async (rows, inF, outF) => {
   const x = random(rows * inF);

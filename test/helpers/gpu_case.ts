@@ -1,10 +1,11 @@
-// What the GEMM-tile and f16 tests share: reading a result back (and freeing it), and one conv run forward and
-// through both gradients on odd sizes, with its float64 reference.
+// What the kernel tests share: reading a result back (and freeing it), running with a reduction style, and one
+// conv run forward and through both gradients on odd sizes, with its float64 reference.
 import type { GpuContext } from '../../src/gpu/context.ts';
 import type { Tensor } from '../../src/gpu/tensor.ts';
 import { conv2d } from '../../src/kernels/conv2d.ts';
 import { conv2dBackwardInput } from '../../src/kernels/conv2d_backward_input.ts';
 import { conv2dBackwardWeight } from '../../src/kernels/conv2d_backward_weight.ts';
+import { setReductionStyle, type ReductionStyle } from '../../src/kernels/launch.ts';
 import * as ref from '../reference/ops.ts';
 
 /** `t` read back to the CPU, then released. */
@@ -13,6 +14,16 @@ export async function readAndRelease(ctx: GpuContext, t: Tensor): Promise<Float3
     return await ctx.read(t);
   } finally {
     t.release();
+  }
+}
+
+/** `body` run with the context's reductions in `style` (launch.ts: ReductionStyle), then the default put back. */
+export async function withReductions<T>(ctx: GpuContext, style: ReductionStyle, body: () => T | Promise<T>): Promise<T> {
+  setReductionStyle(ctx, style);
+  try {
+    return await body();
+  } finally {
+    setReductionStyle(ctx, 'tree');
   }
 }
 
