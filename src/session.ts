@@ -5,6 +5,7 @@ import { createGpuContext, deviceLostError, type GpuContext, type GpuContextOpti
 import { Tensor } from './gpu/tensor.ts';
 import { softmax } from './kernels/softmax.ts';
 import { autotuneGemm, type AutotuneOptions, type GemmTuning } from './kernels/gemm_autotune.ts';
+import type { ReductionStyle } from './kernels/launch.ts';
 import { autotuneReductions, type ReductionTuning } from './kernels/reduction_autotune.ts';
 import { setGemmOperands, type GemmOperands } from './kernels/gemm_config.ts';
 import { NUM_CLASSES } from './model/architecture.ts';
@@ -57,9 +58,17 @@ export interface ClassifyResult {
   activations: Map<string, HostTensor>;
 }
 
+/** The per-adapter tuners' options: the GEMM tuner's, and a reduction style to force instead of measuring one. */
+export interface TuningOptions extends AutotuneOptions {
+  reductions?: ReductionStyle;
+}
+
 export interface SessionOptions {
-  /** Where the GEMM autotuner keeps its choice per adapter, or false to keep the default tiles. */
-  tuning?: AutotuneOptions | false;
+  /**
+   * Where the autotuners (GEMM tiles, reduction style) keep their choices per adapter, or false to keep the
+   * defaults.
+   */
+  tuning?: TuningOptions | false;
   /**
    * The operands of every GEMM (conv forward and gradients, linear): 'f32' (default) or 'f16', which needs the
    * adapter's shader-f16. Products and sums are f32 either way; README.md gives f16's measured accuracy.
@@ -83,7 +92,7 @@ export class Wgcam {
     ctx: GpuContext,
     private readonly weights: WeightMap,
     private readonly newContext: (() => Promise<GpuContext>) | null,
-    private readonly tuningOptions: AutotuneOptions | false,
+    private readonly tuningOptions: TuningOptions | false,
     /** The GEMM operand precision of this session's contexts. */
     readonly precision: GemmOperands,
   ) {

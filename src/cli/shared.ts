@@ -8,8 +8,8 @@ import { readSafetensors, toFloat32, toUint8, writeSafetensors } from '../model/
 import { createNodeGpuContext } from '../node/gpu.ts';
 import { loadWeightsNode } from '../node/weights_node.ts';
 import { makeProgressBar } from '../node/progress.ts';
-import { Wgcam, parsePrecision } from '../session.ts';
-import { GEMM_CANDIDATES, describeGemmTuning, type AutotuneOptions } from '../kernels/gemm_autotune.ts';
+import { Wgcam, parsePrecision, type TuningOptions } from '../session.ts';
+import { GEMM_CANDIDATES, describeGemmTuning } from '../kernels/gemm_autotune.ts';
 import { isReductionStyle } from '../kernels/launch.ts';
 import { describeReductionTuning } from '../kernels/reduction_autotune.ts';
 import { fileTuningStore } from '../node/tuning_store.ts';
@@ -47,7 +47,7 @@ export async function openSession(flags: ParsedFlags): Promise<Wgcam> {
 }
 
 /** The GEMM autotuner's settings in Node: choices kept in the cache folder; WGCAM_GEMM_TILES forces one. */
-export function nodeTuningOptions(env: Record<string, string | undefined> = process.env): AutotuneOptions {
+export function nodeTuningOptions(env: Record<string, string | undefined> = process.env): TuningOptions {
   const force = env.WGCAM_GEMM_TILES;
   if (force !== undefined && force !== '' && force !== 'auto' && !GEMM_CANDIDATES[force]) {
     throw new WgcamError('BAD_ARGUMENT', `WGCAM_GEMM_TILES=${force} is not a tile shape: use auto or one of ${Object.keys(GEMM_CANDIDATES).join(', ')}`);

@@ -6,7 +6,6 @@
 // so a tile shape that miscompiles on some driver can never be chosen.
 import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
-import type { ReductionStyle } from './launch.ts';
 import { relativeL2 } from '../metrics.ts';
 import { gemm } from './gemm.ts';
 import {
@@ -119,11 +118,6 @@ export interface AutotuneOptions {
   shapes?: ReadonlyArray<readonly [number, number, number]>;
   /** Timed runs per candidate and shape (default 3; the fastest counts). */
   runs?: number;
-  /**
-   * The reduction style that sessions force instead of measuring it (reduction_autotune.ts); the GEMM tuner
-   * itself ignores it. Here so that one options object carries every per-adapter choice.
-   */
-  reductions?: ReductionStyle;
 }
 
 /** Choose the context's GEMM tiles: from the store, by measuring, or as forced; the choice applies to `ctx`. */
