@@ -9,9 +9,9 @@ import { batchnormEvalBackward, batchnormScaleBackward } from '../src/kernels/ba
 import { batchnormTrainBackward, batchnormTrainForward } from '../src/kernels/batchnorm_train_backward.ts';
 import { channelReduce } from '../src/kernels/channel_reduce.ts';
 import { reductionThreads } from '../src/kernels/launch.ts';
-import { conv2dBackwardInput, usesColumns } from '../src/kernels/conv2d_backward_input.ts';
+import { conv2dBackwardInput, inputGradForm } from '../src/kernels/conv2d_backward_input.ts';
 import { chooseSplitK, conv2dBackwardWeight, sliceReduction } from '../src/kernels/conv2d_backward_weight.ts';
-import { DEFAULT_TILES, DIRECT_TILES, setPreferredTiles } from '../src/kernels/gemm_config.ts';
+import { DEFAULT_TILES, DIRECT_TILES, setPreferredTiles, type GemmTiles } from '../src/kernels/gemm_config.ts';
 import { globalAvgPoolBackward } from '../src/kernels/global_avgpool_backward.ts';
 import { linearBackward } from '../src/kernels/linear_backward.ts';
 import { maxPool, type PoolGeometry } from '../src/kernels/maxpool.ts';
@@ -87,6 +87,8 @@ const CONV_CASES: ConvCase[] = [
   { x: [1, 33, 9, 11], outC: 70, k: 3, stride: 1, pad: 1 }, // 70 output channels: two row tiles of dW
   { x: [3, 33, 10, 7], outC: 5, k: 1, stride: 2, pad: 0 }, // downsample 1x1/2, odd leftovers in both axes
   { x: [2, 4, 1, 3], outC: 6, k: 3, stride: 2, pad: 1 }, // one input row: the odd-row stride phases are empty
+  { x: [2, 3, 13, 37], outC: 7, k: 7, stride: 2, pad: 3 }, // stem-like, phase rows of 19 and 18 pixels: 8-pixel runs and leftovers
+  { x: [3, 2, 6, 21], outC: 9, k: 3, stride: 1, pad: 1 }, // 2 channels at stride 1: one phase, 3 taps per row
 ];
 
 function convLabel(c: ConvCase): string {
@@ -104,12 +106,13 @@ function convSetup(c: ConvCase) {
 }
 
 describe('conv2d backward', () => {
-  test('the cases take both input-gradient forms: columns + col2im (few input channels) and the direct GEMM', () => {
-    const forms = CONV_CASES.map((c) => usesColumns(DEFAULT_TILES, c.x[1], c.k, c.k, c.pad));
+  test('the cases take every input-gradient form: few channels, columns + col2im and the phase GEMMs', () => {
+    const forms = (tiles: GemmTiles) => CONV_CASES.map((c) => inputGradForm(tiles, c.x[1], c.k, c.k, c));
     // conv1-like, 5 and 4 channels with 3x3 (including a stride-2 edge row with no gradient and a one-row input)
-    expect(forms).toEqual([true, true, false, false, false, false, true]);
-    // On the direct core every windowed conv takes columns; 1x1 kernels without padding read dy as it lies.
-    expect(CONV_CASES.map((c) => usesColumns(DIRECT_TILES, c.x[1], c.k, c.k, c.pad))).toEqual([true, true, false, true, true, false, true]);
+    expect(forms(DEFAULT_TILES)).toEqual(['columns', 'columns', 'phases', 'phases', 'phases', 'phases', 'columns', 'columns', 'columns']);
+    // On the direct core at most 4 input channels take their own kernel, other windowed convs take columns, and
+    // 1x1 kernels without padding read dy as it lies.
+    expect(forms(DIRECT_TILES)).toEqual(['few-channels', 'columns', 'phases', 'columns', 'columns', 'phases', 'few-channels', 'few-channels', 'few-channels']);
   });
 
   // Each case on the default tiled core and on the direct core, where windowed convs read explicit columns

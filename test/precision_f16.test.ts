@@ -8,9 +8,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WgcamError } from '../src/errors.ts';
 import type { GpuContext } from '../src/gpu/context.ts';
 import type { Tensor } from '../src/gpu/tensor.ts';
+import { conv2dBackwardInput, inputGradForm } from '../src/kernels/conv2d_backward_input.ts';
 import { gemm } from '../src/kernels/gemm.ts';
 import { GEMM_CANDIDATES } from '../src/kernels/gemm_autotune.ts';
-import { THIN_TILES, setGemmOperands, setPreferredTiles } from '../src/kernels/gemm_config.ts';
+import { DIRECT_TILES, THIN_TILES, setGemmOperands, setPreferredTiles } from '../src/kernels/gemm_config.ts';
 import { linear } from '../src/kernels/linear.ts';
 import { syntheticResNet50 } from '../src/model/synthetic.ts';
 import { createNodeGpuContext } from '../src/node/gpu.ts';
@@ -96,6 +97,30 @@ describe.runIf(process.env.WGCAM_SKIP_F16 === undefined)('f16 operands (shader-f
       }
     });
   }
+
+  test('the few-channel input gradient (the stem on the direct core) rounds its operands as the GEMMs do', async () => {
+    const xShape: ref.Shape4 = [2, 3, 13, 21];
+    const wShape: ref.Shape4 = [7, 3, 7, 7];
+    const geom = { stride: 2, pad: 3 };
+    const dyShape: ref.Shape4 = [2, 7, ref.convOutSize(13, 7, 2, 3), ref.convOutSize(21, 7, 2, 3)];
+    const dy = randn(dyShape.reduce((a, b) => a * b, 1));
+    const w = randn(wShape.reduce((a, b) => a * b, 1));
+    const [tdy, tw] = [ctx.upload(dy, dyShape), ctx.upload(w, wShape)];
+    setPreferredTiles(ctx, GEMM_CANDIDATES['direct-64x64']!);
+    setGemmOperands(ctx, 'f16');
+    try {
+      expect(inputGradForm(DIRECT_TILES, 3, 7, 7, geom)).toBe('few-channels');
+      const got = await take(conv2dBackwardInput(ctx, tdy, tw, xShape, geom));
+      const rounded = ref.conv2dBackwardInput(toF16(dy), dyShape, toF16(w), wShape, xShape, geom);
+      const exact = ref.conv2dBackwardInput(dy, dyShape, w, wShape, xShape, geom);
+      expect(ref.relL2(got, rounded)).toBeLessThan(1e-6);
+      expect(ref.relL2(got, exact)).toBeGreaterThan(5e-5);
+    } finally {
+      setGemmOperands(ctx, 'f32');
+      setPreferredTiles(ctx, GEMM_CANDIDATES['vec4-64x64']!);
+      [tdy, tw].forEach((t) => t.release());
+    }
+  });
 
   test('thin tiles (a linear layer at batch 2) with f16 operands; the bias is added in f32', async () => {
     setGemmOperands(ctx, 'f16');

@@ -1,6 +1,7 @@
 // Tile shapes and the GEMM core that goes with them (shared/gemm_tile.wgsl, shared/gemm_tile_vec4.wgsl,
 // shared/gemm_tile_direct.wgsl). One place, so a kernel asks for `gemmCore(tiles)` and never names a core or its
 // constants itself.
+import f16Operand from './shared/f16_operand.wgsl?raw';
 import gemmStoreVec4 from './shared/gemm_store_vec4.wgsl?raw';
 import gemmTileDirect from './shared/gemm_tile_direct.wgsl?raw';
 import gemmTileScalar from './shared/gemm_tile.wgsl?raw';
@@ -161,13 +162,20 @@ export function gemmCore(t: GemmTiles): string {
     }
     const threads = constants({ THREADS_M: t.threadsM, THREADS_N: t.threadsN });
     if (t.core === 'direct') {
-      const rounding = constants({ OPERANDS_F16: t.operands === 'f16' });
-      return `${operand}\n${threads}\n${rounding}\n${gemmStoreVec4}\n${gemmTileDirect}`;
+      return `${operand}\n${threads}\n${operandRounding(t.operands)}\n${gemmStoreVec4}\n${gemmTileDirect}`;
     }
     return `${operand}\n${constants({ TILE_K: t.tileK })}\n${threads}\n${gemmStoreVec4}\n${gemmTileVec4}`;
   }
   const tileConstants = constants({ TILE_M: t.tileM, TILE_N: t.tileN, TILE_K: t.tileK, THREADS_M: t.threadsM, THREADS_N: t.threadsN });
   return `${operand}\n${tileConstants}\n${gemmTileScalar}`;
+}
+
+/**
+ * WGSL for `operand(v)` (shared/f16_operand.wgsl): v itself for f32 operands, v rounded to f16 for f16 ones. For
+ * kernels that read their operands from storage without workgroup tiles.
+ */
+export function operandRounding(operands: GemmOperands | undefined): string {
+  return `${constants({ OPERANDS_F16: operands === 'f16' })}\n${f16Operand}`;
 }
 
 export function gemmGroups(t: GemmTiles, m: number, n: number, batch = 1): [number, number, number] {
