@@ -7,6 +7,7 @@ import type { Tensor } from '../src/gpu/tensor.ts';
 import { add } from '../src/kernels/add.ts';
 import { batchnormEval, foldBatchnorm } from '../src/kernels/batchnorm.ts';
 import { conv2d } from '../src/kernels/conv2d.ts';
+import { usesDirectConv } from '../src/kernels/conv2d_direct.ts';
 import { DEFAULT_TILES, DIRECT_TILES, setPreferredTiles } from '../src/kernels/gemm_config.ts';
 import { globalAvgPool } from '../src/kernels/global_avgpool.ts';
 import { linear } from '../src/kernels/linear.ts';
@@ -54,8 +55,16 @@ describe('conv2d', () => {
     { x: [3, 17, 6, 5], out: 33, k: 1, stride: 1, pad: 0 },
     { x: [2, 66, 5, 9], out: 3, k: 3, stride: 1, pad: 1 },
     { x: [1, 9, 11, 4], out: 130, k: 1, stride: 2, pad: 0 },
+    { x: [2, 6, 9, 21], out: 16, k: 3, stride: 1, pad: 1 }, // direct kernel: two blocks of 8 channels, runs of 8, 8, 5
+    { x: [1, 4, 5, 3], out: 8, k: 3, stride: 1, pad: 0 }, // direct kernel without padding: a 3x1 output
   ];
-  // On the default tiled core, and on the direct core, where windowed convs read explicit columns (im2col).
+  test('on the direct core, stride-1 windows with output channels in eights take the direct kernel', () => {
+    const direct = cases.map((c) => usesDirectConv(DIRECT_TILES, c.out, c.k, c.k, c.stride, c.pad));
+    expect(direct).toEqual([false, false, false, false, false, true, true]);
+    expect(cases.some((c) => usesDirectConv(DEFAULT_TILES, c.out, c.k, c.k, c.stride, c.pad))).toBe(false);
+  });
+  // On the default tiled core, and on the direct core, where windowed convs read explicit columns (im2col) or,
+  // at stride 1, take the direct kernel.
   const onCores = [DEFAULT_TILES, DIRECT_TILES].flatMap((tiles) => cases.map((c) => ({ core: tiles.core, tiles, ...c })));
   test.each(onCores)('plain $core %o', async ({ tiles, x: xs, out, k, stride, pad }) => {
     const ws: Shape4 = [out, xs[1], k, k];
@@ -71,28 +80,35 @@ describe('conv2d', () => {
     }
   });
 
-  test.each([false, true])('fused batchnorm + residual(%s) + ReLU', async (withResidual) => {
+  // 24 output channels: on the direct core, the direct kernel's epilogue.
+  const fused = [DEFAULT_TILES, DIRECT_TILES].flatMap((tiles) => [false, true].map((withResidual) => ({ core: tiles.core, tiles, withResidual })));
+  test.each(fused)('fused batchnorm + residual + ReLU %o', async ({ tiles, withResidual }) => {
     const xs: Shape4 = [2, 7, 8, 5];
-    const ws: Shape4 = [19, 7, 3, 3];
+    const ws: Shape4 = [24, 7, 3, 3];
     const x = random(size(xs));
     const w = random(size(ws));
-    const gamma = random(19);
-    const beta = random(19);
-    const mean = random(19);
-    const variance = Float32Array.from(ref.randn(19, rng), (v) => 0.5 + v * v);
+    const gamma = random(24);
+    const beta = random(24);
+    const mean = random(24);
+    const variance = Float32Array.from(ref.randn(24, rng), (v) => 0.5 + v * v);
     const { scale, shift } = foldBatchnorm(gamma, beta, mean, variance);
     const conv = ref.conv2dForward(x, xs, w, ws, null, { stride: 1, pad: 1 });
     const residual = random(conv.y.length);
     let want = ref.batchnormEvalForward(conv.y, conv.shape, gamma, beta, mean, variance);
     if (withResidual) want = ref.addForward(want, residual);
     want = ref.reluForward(want);
-    const y = conv2d(ctx, gpu(x, xs), gpu(w, ws), { stride: 1, pad: 1 }, {
-      scale: gpu(scale, [19]),
-      shift: gpu(shift, [19]),
-      residual: withResidual ? gpu(residual, conv.shape) : undefined,
-      relu: true,
-    });
-    expect(relL2(await read(y), want)).toBeLessThan(TOL);
+    setPreferredTiles(ctx, tiles);
+    try {
+      const y = conv2d(ctx, gpu(x, xs), gpu(w, ws), { stride: 1, pad: 1 }, {
+        scale: gpu(scale, [24]),
+        shift: gpu(shift, [24]),
+        residual: withResidual ? gpu(residual, conv.shape) : undefined,
+        relu: true,
+      });
+      expect(relL2(await read(y), want)).toBeLessThan(TOL);
+    } finally {
+      setPreferredTiles(ctx, DEFAULT_TILES);
+    }
   });
 });
 

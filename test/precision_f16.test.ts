@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WgcamError } from '../src/errors.ts';
 import type { GpuContext } from '../src/gpu/context.ts';
 import type { Tensor } from '../src/gpu/tensor.ts';
+import { conv2d } from '../src/kernels/conv2d.ts';
 import { conv2dBackwardInput, inputGradForm } from '../src/kernels/conv2d_backward_input.ts';
+import { usesDirectConv } from '../src/kernels/conv2d_direct.ts';
 import { gemm } from '../src/kernels/gemm.ts';
 import { GEMM_CANDIDATES } from '../src/kernels/gemm_autotune.ts';
 import { DIRECT_TILES, THIN_TILES, setGemmOperands, setPreferredTiles } from '../src/kernels/gemm_config.ts';
@@ -98,27 +100,45 @@ describe.runIf(process.env.WGCAM_SKIP_F16 === undefined)('f16 operands (shader-f
     });
   }
 
-  test('the few-channel input gradient (the stem on the direct core) rounds its operands as the GEMMs do', async () => {
+  test('the direct kernels (the stem\'s input gradient, a stride-1 3x3 forward) round operands as the GEMMs do', async () => {
     const xShape: ref.Shape4 = [2, 3, 13, 21];
     const wShape: ref.Shape4 = [7, 3, 7, 7];
     const geom = { stride: 2, pad: 3 };
     const dyShape: ref.Shape4 = [2, 7, ref.convOutSize(13, 7, 2, 3), ref.convOutSize(21, 7, 2, 3)];
     const dy = randn(dyShape.reduce((a, b) => a * b, 1));
     const w = randn(wShape.reduce((a, b) => a * b, 1));
-    const [tdy, tw] = [ctx.upload(dy, dyShape), ctx.upload(w, wShape)];
+    const fxShape: ref.Shape4 = [2, 6, 9, 21];
+    const fwShape: ref.Shape4 = [16, 6, 3, 3];
+    const fx = randn(fxShape.reduce((a, b) => a * b, 1));
+    const fw = randn(fwShape.reduce((a, b) => a * b, 1));
+    const tensors = [ctx.upload(dy, dyShape), ctx.upload(w, wShape), ctx.upload(fx, fxShape), ctx.upload(fw, fwShape)] as const;
     setPreferredTiles(ctx, GEMM_CANDIDATES['direct-64x64']!);
     setGemmOperands(ctx, 'f16');
     try {
-      expect(inputGradForm(DIRECT_TILES, 3, 7, 7, geom)).toBe('few-channels');
-      const got = await take(conv2dBackwardInput(ctx, tdy, tw, xShape, geom));
-      const rounded = ref.conv2dBackwardInput(toF16(dy), dyShape, toF16(w), wShape, xShape, geom);
-      const exact = ref.conv2dBackwardInput(dy, dyShape, w, wShape, xShape, geom);
-      expect(ref.relL2(got, rounded)).toBeLessThan(1e-6);
-      expect(ref.relL2(got, exact)).toBeGreaterThan(5e-5);
+      expect(inputGradForm(DIRECT_TILES, 3, 7, 7, geom)).toBe('direct');
+      expect(usesDirectConv(DIRECT_TILES, 16, 3, 3, 1, 1)).toBe(true);
+      const cases = [
+        [
+          'input gradient',
+          await take(conv2dBackwardInput(ctx, tensors[0], tensors[1], xShape, geom)),
+          ref.conv2dBackwardInput(toF16(dy), dyShape, toF16(w), wShape, xShape, geom),
+          ref.conv2dBackwardInput(dy, dyShape, w, wShape, xShape, geom),
+        ],
+        [
+          'forward',
+          await take(conv2d(ctx, tensors[2], tensors[3], { stride: 1, pad: 1 })),
+          ref.conv2dForward(toF16(fx), fxShape, toF16(fw), fwShape, null, { stride: 1, pad: 1 }).y,
+          ref.conv2dForward(fx, fxShape, fw, fwShape, null, { stride: 1, pad: 1 }).y,
+        ],
+      ] as const;
+      for (const [what, got, rounded, exact] of cases) {
+        expect(ref.relL2(got, rounded), what).toBeLessThan(1e-6);
+        expect(ref.relL2(got, exact), what).toBeGreaterThan(5e-5);
+      }
     } finally {
       setGemmOperands(ctx, 'f32');
       setPreferredTiles(ctx, GEMM_CANDIDATES['vec4-64x64']!);
-      [tdy, tw].forEach((t) => t.release());
+      tensors.forEach((t) => t.release());
     }
   });
 

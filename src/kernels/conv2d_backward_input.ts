@@ -5,7 +5,7 @@ import { convPrelude, convUniform, convOutputSize, type ConvGeometry } from './c
 import source from './conv2d_backward_input.wgsl?raw';
 import { col2im } from './col2im.ts';
 import { columnsGemmTiles, conv2dInputGradColumns } from './conv2d_backward_input_columns.ts';
-import { conv2dInputGradFewChannels, usesFewChannelsKernel } from './conv2d_backward_input_few_channels.ts';
+import { conv2dInputGradDirect, usesDirectInputGrad } from './conv2d_backward_input_direct.ts';
 import { THIN_TILES, chooseTiles, gemmGroups, gemmCore, type GemmTiles } from './gemm_config.ts';
 import { constants, shader } from './wgsl.ts';
 
@@ -53,20 +53,20 @@ export function stridePhases(inH: number, inW: number, kH: number, kW: number, g
 
 /**
  * How the input gradient is computed:
- * - 'few-channels' (conv2d_backward_input_few_channels.ts): at most 4 input channels on the direct core, where
- *   the phase GEMM would carry 3 rows in 8 and the columns GEMM reduces over the output channels alone
- *   (usesFewChannelsKernel);
+ * - 'direct' (conv2d_backward_input_direct.ts): on the direct core, a window (anything but a 1x1 kernel without
+ *   padding) over at most 4 input channels or a multiple of 4, with at most 4 taps per phase along x: every conv
+ *   of ResNet50 but its 1x1s. No GEMM: each thread sums its pixels' taps over all output channels.
  * - 'columns': a columns GEMM and col2im, when the input channels alone fill no more than a thin tile (the
- *   stem's 3) but channels times taps fill real tiles (147), measured on the stem in bench/NOTES.md; or when the
- *   columns GEMM (`columnsTiles`) runs on the direct core, whose loads must be plain (as in `lowersToColumns`):
- *   there the columns GEMM reads W and dy as they lie, and col2im pays for the taps once;
+ *   stem's 3) but channels times taps fill real tiles (147), measured on the stem in bench/NOTES.md; or, on the
+ *   direct core, for the windows the direct kernel does not take: there the columns GEMM reads W and dy as they
+ *   lie (as in `lowersToColumns`), and col2im pays for the taps once;
  * - 'phases': one implicit GEMM per stride phase (this file's kernel). A 1x1 kernel without padding reads dy
  *   pixel for pixel in its phases, at any stride, so it never needs columns.
  */
-export type InputGradForm = 'few-channels' | 'columns' | 'phases';
+export type InputGradForm = 'direct' | 'columns' | 'phases';
 
 export function inputGradForm(columnsTiles: GemmTiles, inC: number, kH: number, kW: number, geom: ConvGeometry): InputGradForm {
-  if (usesFewChannelsKernel(columnsTiles, inC, kW, geom.stride)) return 'few-channels';
+  if (usesDirectInputGrad(columnsTiles, inC, kH, kW, geom)) return 'direct';
   const fewChannels = inC <= THIN_TILES.tileM && inC * kH * kW > THIN_TILES.tileM;
   const onDirectCore = columnsTiles.core === 'direct' && !(kH === 1 && kW === 1 && geom.pad === 0);
   return fewChannels || onDirectCore ? 'columns' : 'phases';
@@ -92,8 +92,8 @@ export function conv2dBackwardInput(
   const geometry = { inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad };
   const columnsTiles = columnsGemmTiles(ctx, w, batch, geometry);
   const form = inputGradForm(columnsTiles, inC, kH, kW, geom);
-  if (form === 'few-channels') {
-    return conv2dInputGradFewChannels(ctx, dy, w, inputShape, geometry, stridePhases(inH, inW, kH, kW, geom));
+  if (form === 'direct') {
+    return conv2dInputGradDirect(ctx, dy, w, inputShape, geometry, stridePhases(inH, inW, kH, kW, geom));
   }
   if (form === 'columns') {
     const cols = conv2dInputGradColumns(ctx, dy, w, batch, geometry, columnsTiles);

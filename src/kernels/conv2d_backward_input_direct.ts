@@ -1,0 +1,64 @@
+// Conv2d input gradient without a GEMM, for adapters whose GEMMs run on the direct core (see
+// conv2d_backward_input_direct.wgsl).
+import type { GpuContext } from '../gpu/context.ts';
+import type { Tensor } from '../gpu/tensor.ts';
+import { convPrelude, convUniform, type ConvShapeConstants } from './conv2d.ts';
+import type { StridePhase } from './conv2d_backward_input.ts';
+import source from './conv2d_backward_input_direct.wgsl?raw';
+import { getGemmOperands, operandRounding, type GemmTiles } from './gemm_config.ts';
+import rowWindow from './shared/row_window.wgsl?raw';
+import { constants, groups1d, shader } from './wgsl.ts';
+
+const THREADS_PER_WORKGROUP = 64;
+/** Neighbouring phase pixels per thread; the kernel's window of dy holds these plus up to 3 more taps. */
+const PIXELS_PER_THREAD = 8;
+/** Input channels per group; a thread takes two groups when the channels allow (a multiple of 8). */
+const GROUP_CHANNELS = 4;
+/** Taps per stride phase along x: the kernel's window of dy covers at most 4. */
+const MAX_TAPS_X = 4;
+
+/**
+ * Whether this kernel computes the input gradient: GEMMs on the direct core, a window other than a 1x1 kernel
+ * without padding (that one reads dy pixel for pixel in its phase GEMMs), at most 4 taps per stride phase along
+ * x (the stem's 7 / 2 -> 4, a 3x3's 3 or, at stride 2, 2 and 1), and input channels that fill their groups of 4
+ * (or all fit in one). Against the columns GEMM and col2im it replaces, on both CPU adapters (bench/NOTES.md).
+ * The tiled cores keep their GEMMs, which a GPU was tuned on; this kernel has been measured on CPU adapters only.
+ */
+export function usesDirectInputGrad(tiles: GemmTiles, inC: number, kH: number, kW: number, geom: { stride: number; pad: number }): boolean {
+  const window = !(kH === 1 && kW === 1 && geom.pad === 0);
+  const channelsFit = inC <= GROUP_CHANNELS || inC % GROUP_CHANNELS === 0;
+  return tiles.core === 'direct' && window && channelsFit && Math.ceil(kW / geom.stride) <= MAX_TAPS_X;
+}
+
+/** dx [N, C, H, W] given dy [N, CO, OH, OW] and w [CO, C, KH, KW], one dispatch per non-empty stride phase. */
+export function conv2dInputGradDirect(
+  ctx: GpuContext,
+  dy: Tensor,
+  w: Tensor,
+  inputShape: readonly [number, number, number, number],
+  geometry: ConvShapeConstants,
+  phases: readonly StridePhase[],
+): Tensor {
+  const [batch, inC] = inputShape;
+  const outC = w.shape[0]!;
+  const dx = ctx.empty(inputShape, 'f32', 'conv2d dx');
+  // Two groups of 4 channels per thread where they fit: every window of dy then serves 8 channels (on SwiftShader
+  // the 3x3s at stride 2, with 1-2 taps per phase, ran 1.2-1.3x faster than with one group).
+  const channelGroups = inC % (2 * GROUP_CHANNELS) === 0 ? 2 : 1;
+  const channels = constants({ IN_CHANNELS: inC, CHANNEL_GROUPS: channelGroups });
+  const rounding = operandRounding(getGemmOperands(ctx));
+  const prelude = convPrelude(geometry, batch);
+  const channelBlocks = Math.ceil(inC / (Math.min(inC, GROUP_CHANNELS) * channelGroups));
+  for (const phase of phases) {
+    if (phase.PHASE_H === 0 || phase.PHASE_W === 0) continue; // an input smaller than the stride
+    const threads = batch * phase.PHASE_H * channelBlocks * Math.ceil(phase.PHASE_W / PIXELS_PER_THREAD);
+    ctx.dispatch(
+      ctx.pipeline(shader(channels, rounding, prelude, constants(phase), rowWindow, source), 'conv2d_backward_input_direct'),
+      [ctx.uniform(convUniform(batch, inC, outC, geometry)), dy, w, dx],
+      groups1d(threads, THREADS_PER_WORKGROUP),
+      `conv2d dx ${geometry.kH}x${geometry.kW}/${geometry.stride} ${outC}->${inC} ${geometry.inH}x${geometry.inW}` +
+        (geometry.stride > 1 ? ` phase ${phase.PHASE_Y},${phase.PHASE_X}` : ''),
+    );
+  }
+  return dx;
+}

@@ -1,0 +1,95 @@
+// Conv2d forward without a GEMM, for the adapters whose GEMMs run on the direct core (CPU adapters), with the
+// forward's fused epilogue (per-channel affine, residual add, ReLU; as in conv2d.wgsl).
+//
+// Why: on the direct core a windowed conv's GEMM reads explicit columns, which im2col writes first (7.2-7.4 MB
+// for the stem and layer1), about a quarter of such a conv's time there (bench/NOTES.md). Here each thread owns
+// 8 neighbouring output pixels of one row and 8 output channels, and for each (input channel, tap row) loads
+// the input row's values under its 8 windows once, as one window of 11 (shared/row_window.wgsl): tap kx of pixel
+// j reads input column ox0 + j - PAD + kx, entry j + kx of the window. Every tap takes its 8 values by a swizzle
+// and its 8 weights by 8 loads, for 64 multiply-adds. The wrapper sends it stride-1 convs with KW <= 4 (the
+// 3x3s) and output channels in multiples of 8. Operands are rounded as the GEMMs' are (shared/f16_operand.wgsl).
+// Constants from the wrapper: AFFINE, RESIDUAL, RELU and the geometry (convPrelude).
+
+const PIXEL_RUNS: u32 = (OUT_W + 7u) / 8u;
+
+// The values the row windows read (shared/row_window.wgsl), rounded as the GEMMs' operands are.
+fn rowValue(i: u32) -> f32 {
+  return operand(x[i]);
+}
+
+// The thread's sums: o<i>_<h> holds output channel co0 + i of its pixels 4h to 4h + 3.
+struct Sums {
+  o0_0: vec4f, o0_1: vec4f, o1_0: vec4f, o1_1: vec4f, o2_0: vec4f, o2_1: vec4f, o3_0: vec4f, o3_1: vec4f,
+  o4_0: vec4f, o4_1: vec4f, o5_0: vec4f, o5_1: vec4f, o6_0: vec4f, o6_1: vec4f, o7_0: vec4f, o7_1: vec4f,
+}
+
+// One tap: W[co0 + i, ci, ky, kx] for the thread's 8 output channels times its 8 pixels' inputs.
+fn tap(a: Sums, first: u32, kx: u32, px: Pixels) -> Sums {
+  // first = W's index of (co0, ci, ky, 0); output channels lie a whole filter apart.
+  let filterSize = p.inChannels * KH * KW;
+  let i = first + kx;
+  var r = a;
+  let w0 = operand(w[i]); let w1 = operand(w[i + filterSize]);
+  let w2 = operand(w[i + 2u * filterSize]); let w3 = operand(w[i + 3u * filterSize]);
+  let w4 = operand(w[i + 4u * filterSize]); let w5 = operand(w[i + 5u * filterSize]);
+  let w6 = operand(w[i + 6u * filterSize]); let w7 = operand(w[i + 7u * filterSize]);
+  r.o0_0 = fma(vec4f(w0), px.lo, r.o0_0); r.o0_1 = fma(vec4f(w0), px.hi, r.o0_1);
+  r.o1_0 = fma(vec4f(w1), px.lo, r.o1_0); r.o1_1 = fma(vec4f(w1), px.hi, r.o1_1);
+  r.o2_0 = fma(vec4f(w2), px.lo, r.o2_0); r.o2_1 = fma(vec4f(w2), px.hi, r.o2_1);
+  r.o3_0 = fma(vec4f(w3), px.lo, r.o3_0); r.o3_1 = fma(vec4f(w3), px.hi, r.o3_1);
+  r.o4_0 = fma(vec4f(w4), px.lo, r.o4_0); r.o4_1 = fma(vec4f(w4), px.hi, r.o4_1);
+  r.o5_0 = fma(vec4f(w5), px.lo, r.o5_0); r.o5_1 = fma(vec4f(w5), px.hi, r.o5_1);
+  r.o6_0 = fma(vec4f(w6), px.lo, r.o6_0); r.o6_1 = fma(vec4f(w6), px.hi, r.o6_1);
+  r.o7_0 = fma(vec4f(w7), px.lo, r.o7_0); r.o7_1 = fma(vec4f(w7), px.hi, r.o7_1);
+  return r;
+}
+
+// Eight pixels of output channel co of row oy (those inside the row), through the epilogue
+// (shared/conv_epilogue.wgsl, which also declares this kernel's bindings).
+fn store8(b: u32, co: u32, oy: u32, ox0: u32, lo: vec4f, hi: vec4f) {
+  let row = ((b * p.outChannels + co) * OUT_H + oy) * OUT_W + ox0;
+  for (var j = 0u; j < 4u; j++) {
+    if (ox0 + j < OUT_W) { storeOutput(co, row + j, lo[j]); }
+    if (ox0 + 4u + j < OUT_W) { storeOutput(co, row + 4u + j, hi[j]); }
+  }
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let t = flatWorkgroupId(wg, groups) * 64u + lid.x;
+  let channelBlocks = p.outChannels / 8u;
+  if (t >= p.batch * OUT_H * channelBlocks * PIXEL_RUNS) { return; }
+  // Neighbouring threads take neighbouring pixel runs, then the channel blocks of the same row (which read the
+  // same input windows), then rows and images.
+  let ox0 = 8u * (t % PIXEL_RUNS);
+  let co0 = 8u * ((t / PIXEL_RUNS) % channelBlocks);
+  let row = t / (PIXEL_RUNS * channelBlocks);
+  let oy = row % OUT_H;
+  let b = row / OUT_H;
+
+  // The window starts at input column ox0 - PAD (stride 1).
+  let first = i32(ox0) - i32(PAD);
+  let c0 = windowColumns(first, 0, IN_W);
+  let c1 = windowColumns(first, 1, IN_W);
+  let c2 = windowColumns(first, 2, IN_W);
+
+  var sums = Sums();
+  for (var ky = 0u; ky < KH; ky++) {
+    let iy = i32(oy + ky) - i32(PAD);
+    if (iy < 0 || iy >= i32(IN_H)) { continue; }
+    for (var ci = 0u; ci < p.inChannels; ci++) {
+      let inRow = ((b * p.inChannels + ci) * IN_H + u32(iy)) * IN_W;
+      let inputs = loadWindow(inRow, c0, c1, c2);
+      let firstWeight = (co0 * p.inChannels + ci) * KH * KW + ky * KW;
+      if (KW > 0u) { sums = tap(sums, firstWeight, 0u, windowShift(inputs, 0u)); }
+      if (KW > 1u) { sums = tap(sums, firstWeight, 1u, windowShift(inputs, 1u)); }
+      if (KW > 2u) { sums = tap(sums, firstWeight, 2u, windowShift(inputs, 2u)); }
+      if (KW > 3u) { sums = tap(sums, firstWeight, 3u, windowShift(inputs, 3u)); }
+    }
+  }
+
+  store8(b, co0, oy, ox0, sums.o0_0, sums.o0_1); store8(b, co0 + 1u, oy, ox0, sums.o1_0, sums.o1_1);
+  store8(b, co0 + 2u, oy, ox0, sums.o2_0, sums.o2_1); store8(b, co0 + 3u, oy, ox0, sums.o3_0, sums.o3_1);
+  store8(b, co0 + 4u, oy, ox0, sums.o4_0, sums.o4_1); store8(b, co0 + 5u, oy, ox0, sums.o5_0, sums.o5_1);
+  store8(b, co0 + 6u, oy, ox0, sums.o6_0, sums.o6_1); store8(b, co0 + 7u, oy, ox0, sums.o7_0, sums.o7_1);
+}

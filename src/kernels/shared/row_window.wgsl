@@ -1,0 +1,39 @@
+// A window of 12 values along one row of an image (11 used), for the direct conv kernels
+// (conv2d_direct.wgsl, conv2d_backward_input_direct.wgsl): a thread owns 8 neighbouring pixels of an output
+// row, and for one input row all its taps read the same few neighbouring values, each tap shifted by one. The
+// window holds them once, and `windowShift` hands each tap its 8 values by a swizzle (its `s` is a constant at
+// every call, so the compiler keeps one branch). Entry e of the window is row column first + e;
+// entries outside [0, size) read a clamped address and are multiplied by 0, so loading it has no branch.
+// The including kernel provides `fn rowValue(i: u32) -> f32`, the value at flat index i of the image it reads.
+
+struct Window { v0: vec4f, v1: vec4f, v2: vec4f }
+
+// Eight consecutive entries of a window: lo holds entries s to s + 3, hi s + 4 to s + 7.
+struct Pixels { lo: vec4f, hi: vec4f }
+
+// Where window entries 4v to 4v + 3 lie in a row of `size` columns: their clamped columns (valid addresses) and
+// a mask, 1 inside the row and 0 outside.
+struct WindowColumns { cols: vec4u, mask: vec4f }
+
+fn windowColumns(first: i32, v: i32, size: u32) -> WindowColumns {
+  let c = vec4i(first + 4 * v) + vec4i(0, 1, 2, 3);
+  let inside = (c >= vec4i(0)) & (c < vec4i(i32(size)));
+  return WindowColumns(vec4u(clamp(c, vec4i(0), vec4i(i32(size) - 1))), select(vec4f(0.0), vec4f(1.0), inside));
+}
+
+// The window of the row that starts at flat index `row`, its entries placed by windowColumns for v = 0, 1, 2.
+fn loadWindow(row: u32, c0: WindowColumns, c1: WindowColumns, c2: WindowColumns) -> Window {
+  let v0 = vec4f(rowValue(row + c0.cols.x), rowValue(row + c0.cols.y), rowValue(row + c0.cols.z), rowValue(row + c0.cols.w));
+  let v1 = vec4f(rowValue(row + c1.cols.x), rowValue(row + c1.cols.y), rowValue(row + c1.cols.z), rowValue(row + c1.cols.w));
+  let v2 = vec4f(rowValue(row + c2.cols.x), rowValue(row + c2.cols.y), rowValue(row + c2.cols.z), rowValue(row + c2.cols.w));
+  return Window(v0 * c0.mask, v1 * c1.mask, v2 * c2.mask);
+}
+
+fn windowShift(w: Window, s: u32) -> Pixels {
+  switch (s) {
+    case 0u: { return Pixels(w.v0, w.v1); }
+    case 1u: { return Pixels(vec4f(w.v0.yzw, w.v1.x), vec4f(w.v1.yzw, w.v2.x)); }
+    case 2u: { return Pixels(vec4f(w.v0.zw, w.v1.xy), vec4f(w.v1.zw, w.v2.xy)); }
+    default: { return Pixels(vec4f(w.v0.w, w.v1.xyz), vec4f(w.v1.w, w.v2.xyz)); }
+  }
+}
