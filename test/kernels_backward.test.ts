@@ -89,7 +89,7 @@ const CONV_CASES: ConvCase[] = [
   { x: [2, 4, 1, 3], outC: 6, k: 3, stride: 2, pad: 1 }, // one input row: the odd-row stride phases are empty
   { x: [2, 3, 13, 37], outC: 7, k: 7, stride: 2, pad: 3 }, // stem-like, phase rows of 19 and 18 pixels: 8-pixel runs and leftovers
   { x: [3, 2, 6, 21], outC: 9, k: 3, stride: 1, pad: 1 }, // 2 channels at stride 1: one phase, 3 taps per row
-  { x: [2, 16, 9, 19], outC: 5, k: 3, stride: 2, pad: 1 }, // 16 channels: two blocks of 8, phases of 1-2 taps
+  { x: [2, 16, 9, 19], outC: 5, k: 3, stride: 1, pad: 1 }, // 16 channels: two blocks of 8, runs of 8, 8, 3
   { x: [1, 12, 7, 10], outC: 6, k: 3, stride: 1, pad: 1 }, // 12 channels: three blocks of 4
 ];
 
@@ -112,9 +112,10 @@ describe('conv2d backward', () => {
     const forms = (tiles: GemmTiles) => CONV_CASES.map((c) => inputGradForm(tiles, c.x[1], c.k, c.k, c));
     // Tiled core: columns for at most 8 input channels with a window (conv1-like, 5 and 4 channels, 2 and 3).
     expect(forms(DEFAULT_TILES)).toEqual(['columns', 'columns', 'phases', 'phases', 'phases', 'phases', 'columns', 'columns', 'columns', 'phases', 'phases']);
-    // Direct core: its own kernel for windows over at most 4 channels or a multiple of 4, columns for other
-    // windows (5, 70 and 33 channels), and 1x1 kernels without padding read dy as it lies.
-    expect(forms(DIRECT_TILES)).toEqual(['direct', 'columns', 'phases', 'columns', 'columns', 'phases', 'direct', 'direct', 'direct', 'direct', 'direct']);
+    // Direct core: its own kernel for windows of 3-4 taps per phase along x over at most 4 channels or a
+    // multiple of 4; columns for other windows (5, 70 and 33 channels; a 3x3 at stride 2, 1-2 taps per phase);
+    // 1x1 kernels without padding read dy as it lies.
+    expect(forms(DIRECT_TILES)).toEqual(['direct', 'columns', 'phases', 'columns', 'columns', 'phases', 'columns', 'direct', 'direct', 'direct', 'direct']);
   });
 
   // Each case on the default tiled core and on the direct core, where windowed convs read explicit columns

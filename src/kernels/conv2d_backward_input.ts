@@ -53,9 +53,9 @@ export function stridePhases(inH: number, inW: number, kH: number, kW: number, g
 
 /**
  * How the input gradient is computed:
- * - 'direct' (conv2d_backward_input_direct.ts): on the direct core, a window (anything but a 1x1 kernel without
- *   padding) over at most 4 input channels or a multiple of 4, with at most 4 taps per phase along x: every conv
- *   of ResNet50 but its 1x1s. No GEMM: each thread sums its pixels' taps over all output channels.
+ * - 'direct' (conv2d_backward_input_direct.ts): on the direct core, a window with 3-4 taps along x in every
+ *   stride phase, over at most 4 input channels or a multiple of 4: ResNet50's stem and stride-1 3x3s. No GEMM:
+ *   each thread sums its pixels' taps over all output channels.
  * - 'columns': a columns GEMM and col2im, when the input channels alone fill no more than a thin tile (the
  *   stem's 3) but channels times taps fill real tiles (147), measured on the stem in bench/NOTES.md; or, on the
  *   direct core, for the windows the direct kernel does not take: there the columns GEMM reads W and dy as they
@@ -66,7 +66,7 @@ export function stridePhases(inH: number, inW: number, kH: number, kW: number, g
 export type InputGradForm = 'direct' | 'columns' | 'phases';
 
 export function inputGradForm(columnsTiles: GemmTiles, inC: number, kH: number, kW: number, geom: ConvGeometry): InputGradForm {
-  if (usesDirectInputGrad(columnsTiles, inC, kH, kW, geom)) return 'direct';
+  if (usesDirectInputGrad(columnsTiles, inC, kW, geom.stride)) return 'direct';
   const fewChannels = inC <= THIN_TILES.tileM && inC * kH * kW > THIN_TILES.tileM;
   const onDirectCore = columnsTiles.core === 'direct' && !(kH === 1 && kW === 1 && geom.pad === 0);
   return fewChannels || onDirectCore ? 'columns' : 'phases';

@@ -14,20 +14,25 @@ const THREADS_PER_WORKGROUP = 64;
 const PIXELS_PER_THREAD = 8;
 /** Input channels per group; a thread takes two groups when the channels allow (a multiple of 8). */
 const GROUP_CHANNELS = 4;
-/** Taps per stride phase along x: the kernel's window of dy covers at most 4. */
+/**
+ * Taps per stride phase along x: the kernel's window of dy covers at most 4, and with fewer than 3 each window
+ * serves too few taps to beat the columns GEMM (see usesDirectInputGrad).
+ */
 const MAX_TAPS_X = 4;
+const MIN_TAPS_X = 3;
 
 /**
- * Whether this kernel computes the input gradient: GEMMs on the direct core, a window other than a 1x1 kernel
- * without padding (that one reads dy pixel for pixel in its phase GEMMs), at most 4 taps per stride phase along
- * x (the stem's 7 / 2 -> 4, a 3x3's 3 or, at stride 2, 2 and 1), and input channels that fill their groups of 4
- * (or all fit in one). Against the columns GEMM and col2im it replaces, on both CPU adapters (bench/NOTES.md).
- * The tiled cores keep their GEMMs, which a GPU was tuned on; this kernel has been measured on CPU adapters only.
+ * Whether this kernel computes the input gradient: GEMMs on the direct core; 3 or 4 taps along x in every stride
+ * phase, so that each window of dy serves 3-4 taps (the stem's 7 at stride 2 has phases of 4 and 3, a 3x3 at
+ * stride 1 has 3); and input channels that fill their groups of 4 (or all fit in one). The 3x3s at stride 2,
+ * whose phases have 1 or 2 taps, keep the columns GEMM and col2im: direct, layer2's ran 1.2x slower in
+ * Chromium's SwiftShader, and they ranged from 10% faster to 15% slower on lavapipe (bench/NOTES.md). The tiled cores keep their GEMMs, which a GPU was
+ * tuned on; this kernel has been measured on CPU adapters only.
  */
-export function usesDirectInputGrad(tiles: GemmTiles, inC: number, kH: number, kW: number, geom: { stride: number; pad: number }): boolean {
-  const window = !(kH === 1 && kW === 1 && geom.pad === 0);
+export function usesDirectInputGrad(tiles: GemmTiles, inC: number, kW: number, stride: number): boolean {
   const channelsFit = inC <= GROUP_CHANNELS || inC % GROUP_CHANNELS === 0;
-  return tiles.core === 'direct' && window && channelsFit && Math.ceil(kW / geom.stride) <= MAX_TAPS_X;
+  const taps = Math.floor(kW / stride) >= MIN_TAPS_X && Math.ceil(kW / stride) <= MAX_TAPS_X;
+  return tiles.core === 'direct' && channelsFit && taps;
 }
 
 /** dx [N, C, H, W] given dy [N, CO, OH, OW] and w [CO, C, KH, KW], one dispatch per non-empty stride phase. */
@@ -42,8 +47,8 @@ export function conv2dInputGradDirect(
   const [batch, inC] = inputShape;
   const outC = w.shape[0]!;
   const dx = ctx.empty(inputShape, 'f32', 'conv2d dx');
-  // Two groups of 4 channels per thread where they fit: every window of dy then serves 8 channels (on SwiftShader
-  // the 3x3s at stride 2, with 1-2 taps per phase, ran 1.2-1.3x faster than with one group).
+  // Two groups of 4 channels per thread where they fit: every window of dy then serves 8 channels (even on
+  // lavapipe and up to 1.5x faster on SwiftShader in Node, against one group, for the stride-1 3x3s).
   const channelGroups = inC % (2 * GROUP_CHANNELS) === 0 ? 2 : 1;
   const channels = constants({ IN_CHANNELS: inC, CHANNEL_GROUPS: channelGroups });
   const rounding = operandRounding(getGemmOperands(ctx));
