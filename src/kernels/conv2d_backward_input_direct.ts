@@ -26,8 +26,8 @@ const MIN_TAPS_X = 3;
  * phase, so that each window of dy serves 3-4 taps (the stem's 7 at stride 2 has phases of 4 and 3, a 3x3 at
  * stride 1 has 3); and input channels that fill their groups of 4 (or all fit in one). The 3x3s at stride 2,
  * whose phases have 1 or 2 taps, keep the columns GEMM and col2im: direct, layer2's ran 1.2x slower in
- * Chromium's SwiftShader, and they ranged from 10% faster to 15% slower on lavapipe (bench/NOTES.md). The tiled cores keep their GEMMs, which a GPU was
- * tuned on; this kernel has been measured on CPU adapters only.
+ * Chromium's SwiftShader, and they ranged from 10% faster to 15% slower on lavapipe (bench/NOTES.md). The
+ * tiled cores keep their GEMMs, which a GPU was tuned on; this kernel has been measured on CPU adapters only.
  */
 export function usesDirectInputGrad(tiles: GemmTiles, inC: number, kW: number, stride: number): boolean {
   const channelsFit = inC <= GROUP_CHANNELS || inC % GROUP_CHANNELS === 0;

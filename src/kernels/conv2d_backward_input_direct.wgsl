@@ -35,10 +35,10 @@ fn rowValue(i: u32) -> f32 {
   return operand(dy[i]);
 }
 
-// W[co, c0 + i, ky, kx] for the group's input channels i < GROUP_CHANNELS, zero past them.
-fn weights(co: u32, c0: u32, ky: u32, kx: u32) -> vec4f {
+// W[co, c0 + i, ky, kx] for the group's input channels i < GROUP_CHANNELS, zero past them, given W's index of
+// (co, c0, ky, kx); input channels lie a whole kernel (KH * KW) apart.
+fn weights(first: u32) -> vec4f {
   let channelStride = KH * KW;
-  let first = (co * IN_CHANNELS + c0) * channelStride + ky * KW + kx;
   var v = vec4f(operand(w[first]), 0.0, 0.0, 0.0);
   if (GROUP_CHANNELS > 1u) { v.y = operand(w[first + channelStride]); }
   if (GROUP_CHANNELS > 2u) { v.z = operand(w[first + 2u * channelStride]); }
@@ -60,23 +60,23 @@ struct Sums {
   g1c2_0: vec4f, g1c2_1: vec4f, g1c3_0: vec4f, g1c3_1: vec4f,
 }
 
-// One tap (window shift s): each channel's weight times the thread's 8 pixels' dy values.
-fn tap(a: Sums, co: u32, c0: u32, ky: u32, s: u32, px: Pixels) -> Sums {
+// One tap (window shift s): each channel's weight times the thread's 8 pixels' dy values (px.lo: pixels 0-3,
+// px.hi: 4-7). rowWeights is W's index of (co, c0, ky, 0).
+fn tap(a: Sums, rowWeights: u32, s: u32, px: Pixels) -> Sums {
   var r = a;
-  let px0 = px.lo;
-  let px1 = px.hi;
-  let w0 = weights(co, c0, ky, tapColumn(s));
-  r.g0c0_0 = fma(vec4f(w0.x), px0, r.g0c0_0); r.g0c0_1 = fma(vec4f(w0.x), px1, r.g0c0_1);
-  if (GROUP_CHANNELS > 1u) { r.g0c1_0 = fma(vec4f(w0.y), px0, r.g0c1_0); r.g0c1_1 = fma(vec4f(w0.y), px1, r.g0c1_1); }
-  if (GROUP_CHANNELS > 2u) { r.g0c2_0 = fma(vec4f(w0.z), px0, r.g0c2_0); r.g0c2_1 = fma(vec4f(w0.z), px1, r.g0c2_1); }
-  if (GROUP_CHANNELS > 3u) { r.g0c3_0 = fma(vec4f(w0.w), px0, r.g0c3_0); r.g0c3_1 = fma(vec4f(w0.w), px1, r.g0c3_1); }
+  let first = rowWeights + tapColumn(s);
+  let w0 = weights(first);
+  r.g0c0_0 = fma(vec4f(w0.x), px.lo, r.g0c0_0); r.g0c0_1 = fma(vec4f(w0.x), px.hi, r.g0c0_1);
+  if (GROUP_CHANNELS > 1u) { r.g0c1_0 = fma(vec4f(w0.y), px.lo, r.g0c1_0); r.g0c1_1 = fma(vec4f(w0.y), px.hi, r.g0c1_1); }
+  if (GROUP_CHANNELS > 2u) { r.g0c2_0 = fma(vec4f(w0.z), px.lo, r.g0c2_0); r.g0c2_1 = fma(vec4f(w0.z), px.hi, r.g0c2_1); }
+  if (GROUP_CHANNELS > 3u) { r.g0c3_0 = fma(vec4f(w0.w), px.lo, r.g0c3_0); r.g0c3_1 = fma(vec4f(w0.w), px.hi, r.g0c3_1); }
   if (CHANNEL_GROUPS > 1u) {
     // A second group is always 4 full channels (IN_CHANNELS is a multiple of 8).
-    let w1 = weights(co, c0 + 4u, ky, tapColumn(s));
-    r.g1c0_0 = fma(vec4f(w1.x), px0, r.g1c0_0); r.g1c0_1 = fma(vec4f(w1.x), px1, r.g1c0_1);
-    r.g1c1_0 = fma(vec4f(w1.y), px0, r.g1c1_0); r.g1c1_1 = fma(vec4f(w1.y), px1, r.g1c1_1);
-    r.g1c2_0 = fma(vec4f(w1.z), px0, r.g1c2_0); r.g1c2_1 = fma(vec4f(w1.z), px1, r.g1c2_1);
-    r.g1c3_0 = fma(vec4f(w1.w), px0, r.g1c3_0); r.g1c3_1 = fma(vec4f(w1.w), px1, r.g1c3_1);
+    let w1 = weights(first + 4u * KH * KW);
+    r.g1c0_0 = fma(vec4f(w1.x), px.lo, r.g1c0_0); r.g1c0_1 = fma(vec4f(w1.x), px.hi, r.g1c0_1);
+    r.g1c1_0 = fma(vec4f(w1.y), px.lo, r.g1c1_0); r.g1c1_1 = fma(vec4f(w1.y), px.hi, r.g1c1_1);
+    r.g1c2_0 = fma(vec4f(w1.z), px.lo, r.g1c2_0); r.g1c2_1 = fma(vec4f(w1.z), px.hi, r.g1c2_1);
+    r.g1c3_0 = fma(vec4f(w1.w), px.lo, r.g1c3_0); r.g1c3_1 = fma(vec4f(w1.w), px.hi, r.g1c3_1);
   }
   return r;
 }
@@ -104,11 +104,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   let qy = row % PHASE_H;
   let b = row / PHASE_H;
 
-  // The window's first dy column, and where its entries lie in a dy row (they depend on the thread only).
-  let first = i32(qx0 + DY_OFF_X) - i32(TAPS_X) + 1;
-  let cols0 = windowColumns(first, 0, OUT_W);
-  let cols1 = windowColumns(first, 1, OUT_W);
-  let cols2 = windowColumns(first, 2, OUT_W);
+  // Where the window lies in a dy row (the same for every row, so found once).
+  let place = windowPlace(i32(qx0 + DY_OFF_X) - i32(TAPS_X) + 1, OUT_W);
 
   var sums = Sums();
   for (var ty = 0u; ty < TAPS_Y; ty++) {
@@ -117,11 +114,12 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
     let ky = TAP0_Y + STRIDE * ty;
     for (var co = 0u; co < p.outChannels; co++) {
       let dyRow = ((b * p.outChannels + co) * OUT_H + u32(oy)) * OUT_W;
-      let dyValues = loadWindow(dyRow, cols0, cols1, cols2);
-      if (TAPS_X > 0u) { sums = tap(sums, co, c0, ky, 0u, windowShift(dyValues, 0u)); }
-      if (TAPS_X > 1u) { sums = tap(sums, co, c0, ky, 1u, windowShift(dyValues, 1u)); }
-      if (TAPS_X > 2u) { sums = tap(sums, co, c0, ky, 2u, windowShift(dyValues, 2u)); }
-      if (TAPS_X > 3u) { sums = tap(sums, co, c0, ky, 3u, windowShift(dyValues, 3u)); }
+      let dyValues = loadWindow(dyRow, place);
+      let rowWeights = (co * IN_CHANNELS + c0) * KH * KW + ky * KW;
+      if (TAPS_X > 0u) { sums = tap(sums, rowWeights, 0u, windowShift(dyValues, 0u)); }
+      if (TAPS_X > 1u) { sums = tap(sums, rowWeights, 1u, windowShift(dyValues, 1u)); }
+      if (TAPS_X > 2u) { sums = tap(sums, rowWeights, 2u, windowShift(dyValues, 2u)); }
+      if (TAPS_X > 3u) { sums = tap(sums, rowWeights, 3u, windowShift(dyValues, 3u)); }
     }
   }
 

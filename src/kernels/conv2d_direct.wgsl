@@ -68,10 +68,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   let b = row / OUT_H;
 
   // The window starts at input column ox0 - PAD (stride 1).
-  let first = i32(ox0) - i32(PAD);
-  let c0 = windowColumns(first, 0, IN_W);
-  let c1 = windowColumns(first, 1, IN_W);
-  let c2 = windowColumns(first, 2, IN_W);
+  let place = windowPlace(i32(ox0) - i32(PAD), IN_W);
 
   var sums = Sums();
   for (var ky = 0u; ky < KH; ky++) {
@@ -79,7 +76,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
     if (iy < 0 || iy >= i32(IN_H)) { continue; }
     for (var ci = 0u; ci < p.inChannels; ci++) {
       let inRow = ((b * p.inChannels + ci) * IN_H + u32(iy)) * IN_W;
-      let inputs = loadWindow(inRow, c0, c1, c2);
+      let inputs = loadWindow(inRow, place);
       let firstWeight = (co0 * p.inChannels + ci) * KH * KW + ky * KW;
       if (KW > 0u) { sums = tap(sums, firstWeight, 0u, windowShift(inputs, 0u)); }
       if (KW > 1u) { sums = tap(sums, firstWeight, 1u, windowShift(inputs, 1u)); }

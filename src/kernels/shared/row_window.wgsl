@@ -21,12 +21,20 @@ fn windowColumns(first: i32, v: i32, size: u32) -> WindowColumns {
   return WindowColumns(vec4u(clamp(c, vec4i(0), vec4i(i32(size) - 1))), select(vec4f(0.0), vec4f(1.0), inside));
 }
 
-// The window of the row that starts at flat index `row`, its entries placed by windowColumns for v = 0, 1, 2.
-fn loadWindow(row: u32, c0: WindowColumns, c1: WindowColumns, c2: WindowColumns) -> Window {
-  let v0 = vec4f(rowValue(row + c0.cols.x), rowValue(row + c0.cols.y), rowValue(row + c0.cols.z), rowValue(row + c0.cols.w));
-  let v1 = vec4f(rowValue(row + c1.cols.x), rowValue(row + c1.cols.y), rowValue(row + c1.cols.z), rowValue(row + c1.cols.w));
-  let v2 = vec4f(rowValue(row + c2.cols.x), rowValue(row + c2.cols.y), rowValue(row + c2.cols.z), rowValue(row + c2.cols.w));
-  return Window(v0 * c0.mask, v1 * c1.mask, v2 * c2.mask);
+// Where a thread's window lies in every row it reads: the same for each row, so found once per thread.
+struct WindowPlace { c0: WindowColumns, c1: WindowColumns, c2: WindowColumns }
+
+// The window whose entry 0 is row column `first`, in rows of `size` columns.
+fn windowPlace(first: i32, size: u32) -> WindowPlace {
+  return WindowPlace(windowColumns(first, 0, size), windowColumns(first, 1, size), windowColumns(first, 2, size));
+}
+
+// The window of the row that starts at flat index `row`.
+fn loadWindow(row: u32, at: WindowPlace) -> Window {
+  let v0 = vec4f(rowValue(row + at.c0.cols.x), rowValue(row + at.c0.cols.y), rowValue(row + at.c0.cols.z), rowValue(row + at.c0.cols.w));
+  let v1 = vec4f(rowValue(row + at.c1.cols.x), rowValue(row + at.c1.cols.y), rowValue(row + at.c1.cols.z), rowValue(row + at.c1.cols.w));
+  let v2 = vec4f(rowValue(row + at.c2.cols.x), rowValue(row + at.c2.cols.y), rowValue(row + at.c2.cols.z), rowValue(row + at.c2.cols.w));
+  return Window(v0 * at.c0.mask, v1 * at.c1.mask, v2 * at.c2.mask);
 }
 
 fn windowShift(w: Window, s: u32) -> Pixels {
