@@ -3,10 +3,11 @@
 // latencies of the session API. It takes a GpuContext and the weights; it never imports Node.
 import type { GpuContext } from '../src/gpu/context.ts';
 import type { Tensor } from '../src/gpu/tensor.ts';
-import { parameterNames } from '../src/model/architecture.ts';
+import { parameterNames, windowedConvs } from '../src/model/architecture.ts';
 import { autotuneGemm, describeGemmTuning, type GemmTuning } from '../src/kernels/gemm_autotune.ts';
 import type { ReductionStyle } from '../src/kernels/launch.ts';
 import { autotuneReductions, describeReductionTuning, type ReductionTuning } from '../src/kernels/reduction_autotune.ts';
+import { autotuneConvForms, describeConvFormTuning, type ConvFormName, type ConvFormTuning } from '../src/kernels/conv_form_autotune.ts';
 import type { GemmOperands } from '../src/kernels/gemm_config.ts';
 import { Wgcam, applyPrecision, type HostTensor } from '../src/session.ts';
 import { median, rates } from './accounting.ts';
@@ -40,6 +41,8 @@ export interface BenchConfig {
   tiles?: string;
   /** Per-channel reductions: 'auto' (measured), or 'tree' / 'serial' forced (launch.ts: ReductionStyle). */
   reductions?: 'auto' | ReductionStyle;
+  /** Direct kernel or GEMM form per windowed conv: 'auto' (measured), 'defaults' (each wrapper's rule) or one form. */
+  convForms?: 'auto' | 'defaults' | ConvFormName;
   /** GEMM operands of every conv and linear kernel (f16 needs shader-f16). */
   precision: GemmOperands;
   /** Only the cases whose name contains one of these (for a developer looking at one kernel). */
@@ -149,6 +152,8 @@ export interface BenchResult {
   gemm_tiles: GemmTuning;
   /** How per-workgroup reductions ran, and the autotuner's timings (absent in results from before the choice). */
   reductions?: ReductionTuning;
+  /** Which windowed convs took the direct kernels, and the tuner's timings (absent in results from before it). */
+  conv_forms?: ConvFormTuning;
   /** GEMM operands of every conv and linear kernel (absent in results from before the f16 path: f32). */
   precision?: GemmOperands;
   peers: Record<string, PeerResult>;
@@ -300,6 +305,15 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
   // pool, the CAM's min and max).
   const reductions = await autotuneReductions(ctx, config.reductions && config.reductions !== 'auto' ? { force: config.reductions } : {});
   log(`reductions: ${describeReductionTuning(reductions)}`);
+  // Also measured afresh, after the tiles (only convs on the direct core have a choice): the direct conv kernels
+  // or the GEMM forms, per windowed conv of the network. The per-layer cases and the tasks below run with these.
+  const formsStarted = performance.now();
+  const convForms = await autotuneConvForms(
+    ctx,
+    windowedConvs(config.size),
+    config.convForms && config.convForms !== 'auto' ? { force: config.convForms } : {},
+  );
+  log(`conv forms: ${describeConvFormTuning(convForms)} [${((performance.now() - formsStarted) / 1000).toFixed(1)} s]`);
 
   // ---- kernels --------------------------------------------------------------------------------------------
   const { roofline, layers, completeConvs } = benchCases(config);
@@ -399,6 +413,7 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
     e2e,
     gemm_tiles: gemmTiles,
     reductions,
+    conv_forms: convForms,
     precision: config.precision,
     peers: {},
     notes,

@@ -1,6 +1,7 @@
 // Rendering a BenchResult: the plain-text table printed on stdout, the markdown report (--report) and the SVG
 // chart of GFLOP/s per layer against the GEMM roofline (--chart). Pure functions, browser-safe.
 import { describeGemmTuning } from '../src/kernels/gemm_autotune.ts';
+import { describeConvFormTuning } from '../src/kernels/conv_form_autotune.ts';
 import { describeReductionTuning } from '../src/kernels/reduction_autotune.ts';
 import { fmtMs, type BenchResult, type KernelResult, type PeerResult } from './core.ts';
 
@@ -18,6 +19,7 @@ function header(r: BenchResult): string[] {
     `kernel timing: ${r.timing === 'gpu' ? 'GPU timestamp-query (median)' : 'timing: "cpu" -- CPU time around queue.onSubmittedWorkDone (median)'}; end to end: wall clock (median)`,
     `gemm tiles: ${describeTiles(r)}`,
     `reductions: ${describeReductions(r)}`,
+    `conv forms: ${describeConvForms(r)}`,
   ];
 }
 
@@ -89,6 +91,7 @@ export function markdownReport(r: BenchResult, options: { command?: string; char
     `- kernel timing: ${r.timing === 'gpu' ? 'GPU timestamp-query, median' : '`timing: "cpu"`: CPU time around `queue.onSubmittedWorkDone`, median'}; end to end: wall clock, median after one warm-up`,
     `- GEMM tiles of every conv and linear kernel: ${describeTiles(r)}`,
     `- Per-workgroup reductions (batchnorm statistics and gradients, the global average pool, the CAM's min and max): ${describeReductions(r)}`,
+    `- Direct conv kernels or GEMM forms, per windowed conv: ${describeConvForms(r)}`,
     `- GEMM operands: ${r.precision ?? 'f32'} (products and sums in f32)`,
     `- whole run: ${r.wall_s.toFixed(0)} s`,
     '',
@@ -197,6 +200,11 @@ export function svgChart(r: BenchResult): string {
 function describeTiles(r: BenchResult): string {
   const t = r.gemm_tiles as BenchResult['gemm_tiles'] | undefined;
   return t ? describeGemmTuning(t) : 'not recorded';
+}
+
+/** Results written before the conv form tuner have no `conv_forms`. */
+function describeConvForms(r: BenchResult): string {
+  return r.conv_forms ? describeConvFormTuning(r.conv_forms) : 'not recorded';
 }
 
 /** Results written before the reduction tuner have no `reductions`. */

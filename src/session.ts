@@ -4,11 +4,12 @@
 import { createGpuContext, deviceLostError, type GpuContext, type GpuContextOptions } from './gpu/context.ts';
 import { Tensor } from './gpu/tensor.ts';
 import { softmax } from './kernels/softmax.ts';
-import { autotuneGemm, type AutotuneOptions, type GemmTuning } from './kernels/gemm_autotune.ts';
+import { autotuneGemm, memoryTuningStore, type AutotuneOptions, type GemmTuning, type TuningStore } from './kernels/gemm_autotune.ts';
 import type { ReductionStyle } from './kernels/launch.ts';
 import { autotuneReductions, type ReductionTuning } from './kernels/reduction_autotune.ts';
+import { autotuneConvForms, type ConvFormTuneOptions, type ConvFormTuning } from './kernels/conv_form_autotune.ts';
 import { setGemmOperands, type GemmOperands } from './kernels/gemm_config.ts';
-import { NUM_CLASSES } from './model/architecture.ts';
+import { NUM_CLASSES, parameterNames, windowedConvs } from './model/architecture.ts';
 import labels from './model/imagenet_classes.json' with { type: 'json' };
 import { ResNet50, assertModulePath, type WeightMap } from './model/resnet50.ts';
 import { Tape } from './model/tape.ts';
@@ -16,7 +17,6 @@ import { WgcamError } from './errors.ts';
 import { gradCamFromActivations, averageCamMaps, renderOverlay } from './cam/gradcam.ts';
 import { COLORMAPS, type ColormapName } from './cam/colormaps.ts';
 import { softmaxCrossEntropy } from './kernels/softmax_cross_entropy.ts';
-import { parameterNames } from './model/architecture.ts';
 
 export const IMAGENET_LABELS: readonly string[] = labels as string[];
 
@@ -58,9 +58,15 @@ export interface ClassifyResult {
   activations: Map<string, HostTensor>;
 }
 
-/** The per-adapter tuners' options: the GEMM tuner's, and a reduction style to force instead of measuring one. */
+/**
+ * The per-adapter tuners' options: the GEMM tuner's, a reduction style to force instead of measuring one, and
+ * the conv forms' (conv_form_autotune.ts): forced, and told when they are measured (a few seconds on a CPU
+ * adapter, once per adapter where there is a store; nothing to measure on a GPU).
+ */
 export interface TuningOptions extends AutotuneOptions {
   reductions?: ReductionStyle;
+  convForms?: ConvFormTuneOptions['force'];
+  onConvFormProgress?: ConvFormTuneOptions['onProgress'];
 }
 
 export interface SessionOptions {
@@ -87,6 +93,10 @@ export class Wgcam {
   private gemmTuning: GemmTuning | null = null;
   /** How reductions run on the current device, chosen with the tiles (null until then). */
   private reductionTuning: ReductionTuning | null = null;
+  /** Direct kernel or GEMM form for each windowed conv on the current device, chosen after the tiles. */
+  private convFormTuning: ConvFormTuning | null = null;
+  /** Where the tuners keep their choices when the options give no store: for this session's devices only. */
+  private readonly sessionStore: TuningStore = memoryTuningStore();
 
   private constructor(
     ctx: GpuContext,
@@ -127,15 +137,29 @@ export class Wgcam {
 
   private async tuneIfNeeded(): Promise<GemmTuning | null> {
     if (this.tuningOptions === false) return null;
-    this.gemmTuning ??= await autotuneGemm(this.currentCtx, this.tuningOptions);
-    const { store, reductions } = this.tuningOptions;
+    // Without a store of the caller's, the session's own: a device that replaces a lost one on the same adapter
+    // reuses the choices, so it computes as its predecessor did and spends no time measuring again.
+    const store = this.tuningOptions.store ?? this.sessionStore;
+    this.gemmTuning ??= await autotuneGemm(this.currentCtx, { ...this.tuningOptions, store });
+    const { reductions, convForms, onConvFormProgress } = this.tuningOptions;
     this.reductionTuning ??= await autotuneReductions(this.currentCtx, { store, ...(reductions ? { force: reductions } : {}) });
+    // After the tiles: which convs have a choice depends on the GEMM core they chose.
+    this.convFormTuning ??= await autotuneConvForms(this.currentCtx, windowedConvs(), {
+      store,
+      ...(convForms ? { force: convForms } : {}),
+      ...(onConvFormProgress ? { onProgress: onConvFormProgress } : {}),
+    });
     return this.gemmTuning;
   }
 
   /** How reductions run on the current device (tree or serial), once `tune()` or the first call chose it. */
   get reductions(): ReductionTuning | null {
     return this.reductionTuning;
+  }
+
+  /** Which windowed convs take the direct kernels on the current device, once `tune()` or the first call chose. */
+  get convForms(): ConvFormTuning | null {
+    return this.convFormTuning;
   }
 
   get ctx(): GpuContext {
@@ -201,8 +225,9 @@ export class Wgcam {
     applyPrecision(ctx, this.precision);
     this.currentCtx = ctx;
     this.currentModel = ResNet50.load(ctx, this.weights);
-    this.gemmTuning = null; // a new device is tuned again (from the store, when there is one)
+    this.gemmTuning = null; // a new device takes the choices again, from the store (the session's own by default)
     this.reductionTuning = null;
+    this.convFormTuning = null;
     this.recoveries++;
   }
 

@@ -39,9 +39,14 @@ function ourStderr(stderr: string): string[] {
   return stderr.split('\n').filter((l) => l && !l.startsWith('Warning: maxDynamic'));
 }
 
-test('WGCAM_GEMM_TILES and WGCAM_REDUCTIONS force the per-adapter choices; other values are refused', () => {
+test('WGCAM_GEMM_TILES, WGCAM_REDUCTIONS and WGCAM_CONV_FORMS force the per-adapter choices; other values are refused', () => {
   expect(nodeTuningOptions({})).not.toHaveProperty('force');
   expect(nodeTuningOptions({})).not.toHaveProperty('reductions');
+  expect(nodeTuningOptions({})).not.toHaveProperty('convForms');
+  expect(nodeTuningOptions({ WGCAM_CONV_FORMS: 'auto' })).not.toHaveProperty('convForms');
+  expect(nodeTuningOptions({ WGCAM_CONV_FORMS: 'defaults' })).toMatchObject({ convForms: 'defaults' });
+  expect(nodeTuningOptions({ WGCAM_CONV_FORMS: 'gemm' })).toMatchObject({ convForms: 'gemm' });
+  expect(() => nodeTuningOptions({ WGCAM_CONV_FORMS: 'fast' })).toThrow(/WGCAM_CONV_FORMS=fast is not a conv form choice: use one of auto, defaults, direct, gemm/);
   expect(nodeTuningOptions({ WGCAM_GEMM_TILES: 'direct-fit', WGCAM_REDUCTIONS: 'serial' })).toMatchObject({ force: 'direct-fit', reductions: 'serial' });
   expect(nodeTuningOptions({ WGCAM_GEMM_TILES: 'auto', WGCAM_REDUCTIONS: 'auto' })).not.toHaveProperty('reductions');
   expect(() => nodeTuningOptions({ WGCAM_GEMM_TILES: 'huge' })).toThrow(/WGCAM_GEMM_TILES=huge is not a tile shape/);

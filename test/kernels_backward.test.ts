@@ -10,6 +10,7 @@ import { batchnormTrainBackward, batchnormTrainForward } from '../src/kernels/ba
 import { channelReduce } from '../src/kernels/channel_reduce.ts';
 import { reductionThreads } from '../src/kernels/launch.ts';
 import { conv2dBackwardInput, inputGradForm } from '../src/kernels/conv2d_backward_input.ts';
+import { clearConvForms, setDirectForm } from '../src/kernels/conv_forms.ts';
 import { chooseSplitK, conv2dBackwardWeight, sliceReduction } from '../src/kernels/conv2d_backward_weight.ts';
 import { DEFAULT_TILES, DIRECT_TILES, setPreferredTiles, type GemmTiles } from '../src/kernels/gemm_config.ts';
 import { globalAvgPoolBackward } from '../src/kernels/global_avgpool_backward.ts';
@@ -152,6 +153,31 @@ describe('conv2d backward', () => {
       // 3 slices of whole K tiles (fewer when K is short): equal where K allows, else a partial last slice.
       expectClose('dW (3 slices)', await get(conv2dBackwardWeight(ctx, dy, x, s.wShape, s.geom, { splitK: 3 })), want, tol);
     }));
+  }
+
+  // The 3x3s at stride 2 (1-2 taps per phase) take the direct input gradient only where an adapter's tuning
+  // chose it (conv_forms.ts); each case records that choice.
+  const STRIDED_DIRECT: ConvCase[] = [
+    { x: [2, 4, 1, 3], outC: 6, k: 3, stride: 2, pad: 1 }, // empty odd-row phases
+    { x: [2, 8, 9, 19], outC: 6, k: 3, stride: 2, pad: 1 }, // two groups of 4 channels, phase rows of 10 and 9
+    { x: [1, 12, 10, 7], outC: 5, k: 3, stride: 2, pad: 0 }, // the last row and column get no gradient
+  ];
+  for (const c of STRIDED_DIRECT) {
+    test(`direct: input gradient at stride 2 (tuned), ${convLabel(c)}`, async () => {
+      const s = convSetup(c);
+      const shape = { inC: c.x[1], outC: c.outC, kH: c.k, kW: c.k, stride: c.stride, pad: c.pad };
+      expect(inputGradForm(DIRECT_TILES, c.x[1], c.k, c.k, c)).toBe('columns');
+      expect(inputGradForm(DIRECT_TILES, c.x[1], c.k, c.k, c, true)).toBe('direct');
+      setPreferredTiles(ctx, DIRECT_TILES);
+      setDirectForm(ctx, 'inputGrad', shape, true);
+      try {
+        const dx = await get(conv2dBackwardInput(ctx, up(s.dy, s.dyShape), up(s.wt, s.wShape), c.x, s.geom));
+        expectClose('dx', dx, ref.conv2dBackwardInput(s.dy, s.dyShape, s.wt, s.wShape, c.x, s.geom));
+      } finally {
+        clearConvForms(ctx);
+        setPreferredTiles(ctx, DEFAULT_TILES);
+      }
+    });
   }
 
   test('weight gradient: K slices are equal where K allows it, else rounded up with a shorter last one', () => {

@@ -7,7 +7,8 @@ import type { Tensor } from '../src/gpu/tensor.ts';
 import { add } from '../src/kernels/add.ts';
 import { batchnormEval, foldBatchnorm } from '../src/kernels/batchnorm.ts';
 import { conv2d } from '../src/kernels/conv2d.ts';
-import { usesDirectConv } from '../src/kernels/conv2d_direct.ts';
+import { directConvFits, usesDirectConv } from '../src/kernels/conv2d_direct.ts';
+import { clearConvForms, setDirectForm } from '../src/kernels/conv_forms.ts';
 import { DEFAULT_TILES, DIRECT_TILES, setPreferredTiles } from '../src/kernels/gemm_config.ts';
 import { globalAvgPool } from '../src/kernels/global_avgpool.ts';
 import { linear } from '../src/kernels/linear.ts';
@@ -76,6 +77,72 @@ describe('conv2d', () => {
       const want = ref.conv2dForward(x, xs, w, ws, null, { stride, pad });
       expect(relL2(got, want.y)).toBeLessThan(TOL);
     } finally {
+      setPreferredTiles(ctx, DEFAULT_TILES);
+    }
+  });
+
+  // Strided windows take the direct kernel (an even and an odd window per input row) only where an adapter's
+  // tuning chose it (conv_forms.ts): each case here records that choice. Output rows of 1, 8 + 3 and 21 pixels;
+  // inputs of odd and even widths, so the odd window's last entry falls inside and outside the row.
+  const strided: Array<{ x: Shape4; out: number; k: number; pad: number }> = [
+    { x: [1, 3, 23, 19], out: 8, k: 7, pad: 3 },
+    { x: [1, 3, 11, 42], out: 16, k: 7, pad: 3 },
+    { x: [2, 6, 13, 21], out: 16, k: 3, pad: 1 },
+    { x: [1, 12, 6, 22], out: 8, k: 3, pad: 1 },
+    { x: [1, 5, 7, 4], out: 24, k: 3, pad: 0 },
+  ];
+  test('strided windows fit the direct kernel, and take it only where a tuned choice says so', () => {
+    for (const c of strided) {
+      expect(directConvFits(DIRECT_TILES, c.out, c.k, c.k, 2, c.pad)).toBe(true);
+      expect(usesDirectConv(DIRECT_TILES, c.out, c.k, c.k, 2, c.pad)).toBe(false);
+      expect(usesDirectConv(DIRECT_TILES, c.out, c.k, c.k, 2, c.pad, true)).toBe(true);
+      expect(usesDirectConv(DEFAULT_TILES, c.out, c.k, c.k, 2, c.pad, true)).toBe(false);
+    }
+    // A 1x1 at stride 2 has no window to share; a 9-wide kernel at stride 2 has 5 taps in a phase.
+    expect(directConvFits(DIRECT_TILES, 16, 1, 1, 2, 0)).toBe(false);
+    expect(directConvFits(DIRECT_TILES, 16, 9, 9, 2, 4)).toBe(false);
+    expect(directConvFits(DIRECT_TILES, 16, 3, 3, 3, 1)).toBe(false);
+  });
+  test.each(strided)('direct kernel at stride 2 (tuned) %o', async ({ x: xs, out, k, pad }) => {
+    const ws: Shape4 = [out, xs[1], k, k];
+    const x = random(size(xs));
+    const w = random(size(ws));
+    setPreferredTiles(ctx, DIRECT_TILES);
+    setDirectForm(ctx, 'forward', { inC: xs[1], outC: out, kH: k, kW: k, stride: 2, pad }, true);
+    try {
+      const got = await read(conv2d(ctx, gpu(x, xs), gpu(w, ws), { stride: 2, pad }));
+      const want = ref.conv2dForward(x, xs, w, ws, null, { stride: 2, pad });
+      expect(relL2(got, want.y)).toBeLessThan(TOL);
+    } finally {
+      clearConvForms(ctx);
+      setPreferredTiles(ctx, DEFAULT_TILES);
+    }
+  });
+
+  // The direct kernel adds each output's products in the GEMM form's order, (ci, ky, kx), so which form an
+  // adapter's tuning picks never changes a result: the two agree bit for bit, with the fused epilogue too.
+  const sameBits = [...strided.map((c) => ({ ...c, stride: 2 })), { x: [2, 6, 9, 21] as Shape4, out: 16, k: 3, pad: 1, stride: 1 }];
+  test.each(sameBits)('direct kernel and im2col + GEMM give the same bits %o', async ({ x: xs, out, k, pad, stride }) => {
+    const ws: Shape4 = [out, xs[1], k, k];
+    const x = gpu(random(size(xs)), xs);
+    const w = gpu(random(size(ws)), ws);
+    const scale = gpu(random(out), [out]);
+    const shift = gpu(random(out), [out]);
+    const shape = { inC: xs[1], outC: out, kH: k, kW: k, stride, pad };
+    const run = async (direct: boolean, withEpilogue: boolean) => {
+      setDirectForm(ctx, 'forward', shape, direct);
+      return read(conv2d(ctx, x, w, { stride, pad }, withEpilogue ? { scale, shift, relu: true } : {}));
+    };
+    setPreferredTiles(ctx, DIRECT_TILES);
+    try {
+      for (const withEpilogue of [false, true]) {
+        const direct = await run(true, withEpilogue);
+        const gemm = await run(false, withEpilogue);
+        expect(direct.some((v) => v !== 0)).toBe(true);
+        expect(Buffer.from(direct.buffer).equals(Buffer.from(gemm.buffer)), `epilogue ${withEpilogue}`).toBe(true);
+      }
+    } finally {
+      clearConvForms(ctx);
       setPreferredTiles(ctx, DEFAULT_TILES);
     }
   });

@@ -69,6 +69,11 @@ test('device loss: the call in flight rejects with DEVICE_LOST, the next call re
   await expect(inFlight).rejects.toSatisfy((e) => e instanceof WgcamError && e.code === 'DEVICE_LOST');
   const after = await session.classify(input, { topK: 3 });
   expect(session.recoveries).toBe(1);
+  // The new device on the same adapter took the first one's tuned choices (the session's own store), so it
+  // computes as the first did, without measuring again.
+  expect((await session.tune())?.source).toBe('cached');
+  expect(session.reductions?.source).toBe('cached');
+  expect(['cached', 'not needed']).toContain(session.convForms?.source);
   expect(after.top[0]!.map((p) => p.index)).toEqual(before.top[0]!.map((p) => p.index));
   expect(relL2(after.logits.data, before.logits.data)).toBeLessThan(1e-6);
 });

@@ -398,7 +398,14 @@ async function createSession(keepResults = false): Promise<void> {
   setStatus('Starting the GPU and uploading the weights…', performance.now());
   let session: Wgcam;
   try {
-    session = await Wgcam.create(state.gpu, weights.weights, { tuning: { store: localTuningStore }, precision: state.precision });
+    // The per-adapter choices (GEMM tiles, reductions, conv kernels) are made now, under their own status, so
+    // that the first image's timings are the model's alone; localStorage keeps them for later visits.
+    const tuningSince = performance.now();
+    const onConvFormProgress = (measured: number, toMeasure: number) =>
+      setStatus(`Timing the conv kernels on this adapter, once (${measured}/${toMeasure})…`, tuningSince);
+    session = await Wgcam.create(state.gpu, weights.weights, { tuning: { store: localTuningStore, onConvFormProgress }, precision: state.precision });
+    setStatus('Choosing kernels for this adapter…', tuningSince);
+    await session.tune();
   } catch (e) {
     if (errorCode(e) === 'NO_SHADER_F16') {
       // Asked for by the URL on an adapter without it: say so, and carry on in f32.

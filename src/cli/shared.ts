@@ -12,6 +12,7 @@ import { Wgcam, parsePrecision, type TuningOptions } from '../session.ts';
 import { GEMM_CANDIDATES, describeGemmTuning } from '../kernels/gemm_autotune.ts';
 import { isReductionStyle } from '../kernels/launch.ts';
 import { describeReductionTuning } from '../kernels/reduction_autotune.ts';
+import { describeConvFormTuning } from '../kernels/conv_form_autotune.ts';
 import { fileTuningStore } from '../node/tuning_store.ts';
 import type { ParsedFlags } from './args.ts';
 
@@ -42,11 +43,17 @@ export async function openSession(flags: ParsedFlags): Promise<Wgcam> {
     const tuning = await session.tune();
     if (tuning) process.stderr.write(`gemm tiles: ${describeGemmTuning(tuning)}\n`);
     if (session.reductions) process.stderr.write(`reductions: ${describeReductionTuning(session.reductions)}\n`);
+    if (session.convForms) process.stderr.write(`conv forms: ${describeConvFormTuning(session.convForms)}\n`);
   }
   return session;
 }
 
-/** The GEMM autotuner's settings in Node: choices kept in the cache folder; WGCAM_GEMM_TILES forces one. */
+const CONV_FORM_CHOICES = ['auto', 'defaults', 'direct', 'gemm'] as const;
+
+/**
+ * The autotuners' settings in Node: choices kept in the cache folder; WGCAM_GEMM_TILES, WGCAM_REDUCTIONS and
+ * WGCAM_CONV_FORMS force one.
+ */
 export function nodeTuningOptions(env: Record<string, string | undefined> = process.env): TuningOptions {
   const force = env.WGCAM_GEMM_TILES;
   if (force !== undefined && force !== '' && force !== 'auto' && !GEMM_CANDIDATES[force]) {
@@ -56,10 +63,32 @@ export function nodeTuningOptions(env: Record<string, string | undefined> = proc
   if (reductions !== undefined && reductions !== '' && reductions !== 'auto' && !isReductionStyle(reductions)) {
     throw new WgcamError('BAD_ARGUMENT', `WGCAM_REDUCTIONS=${reductions} is not a reduction style: use auto, tree or serial`);
   }
+  const convForms = env.WGCAM_CONV_FORMS;
+  if (convForms !== undefined && convForms !== '' && !(CONV_FORM_CHOICES as readonly string[]).includes(convForms)) {
+    throw new WgcamError('BAD_ARGUMENT', `WGCAM_CONV_FORMS=${convForms} is not a conv form choice: use one of ${CONV_FORM_CHOICES.join(', ')}`);
+  }
   return {
     store: fileTuningStore(),
     ...(force && force !== 'auto' ? { force } : {}),
     ...(isReductionStyle(reductions) ? { reductions } : {}),
+    ...(convForms && convForms !== 'auto' ? { convForms: convForms as Exclude<(typeof CONV_FORM_CHOICES)[number], 'auto'> } : {}),
+    onConvFormProgress: convFormProgress(),
+  };
+}
+
+/**
+ * On a terminal, a line that counts the convs while their forms are measured (a few seconds on a CPU adapter,
+ * once per adapter: the choices are cached). Off a terminal nothing is printed, so that stderr stays one line
+ * per error; `--verbose` prints the choices either way.
+ */
+function convFormProgress(stream: { isTTY?: boolean; write(text: string): unknown } = process.stderr): (measured: number, toMeasure: number) => void {
+  let started = 0;
+  const label = 'tuning the conv kernels for this adapter (once; cached)';
+  return (measured, toMeasure) => {
+    if (stream.isTTY !== true) return;
+    if (measured === 0) started = performance.now();
+    const line = `\r${label}: ${measured}/${toMeasure}`;
+    stream.write(measured < toMeasure ? line : `${line} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   };
 }
 

@@ -7,6 +7,7 @@ import convEpilogue from './shared/conv_epilogue.wgsl?raw';
 import convInputWindow from './shared/conv_input_window.wgsl?raw';
 import { chooseTiles, gemmGroups, gemmCore, type GemmTiles } from './gemm_config.ts';
 import { conv2dDirect, usesDirectConv } from './conv2d_direct.ts';
+import { chosenDirectForm } from './conv_forms.ts';
 import { im2col } from './im2col.ts';
 import { constants, params, shader } from './wgsl.ts';
 
@@ -77,7 +78,8 @@ export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, geom: ConvGeometry
   if (affine !== (epilogue.shift !== undefined)) throw new Error('conv2d: scale and shift go together');
   const tiles = chooseTiles(ctx, outC, batch * outH * outW, inC * kH * kW);
   const geometry = { inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad };
-  if (usesDirectConv(tiles, outC, kH, kW, geom.stride, geom.pad)) return conv2dDirect(ctx, x, w, geometry, epilogue);
+  const tuned = chosenDirectForm(ctx, 'forward', { inC, outC, kH, kW, stride: geom.stride, pad: geom.pad });
+  if (usesDirectConv(tiles, outC, kH, kW, geom.stride, geom.pad, tuned)) return conv2dDirect(ctx, x, w, geometry, epilogue);
   const columns = lowersToColumns(tiles, kH, kW, geom.pad, geom.stride) ? im2col(ctx, x, geometry) : undefined;
   const code = shader(
     constants({ AFFINE: affine, RESIDUAL: epilogue.residual !== undefined, RELU: epilogue.relu === true }),

@@ -6,6 +6,7 @@ import source from './conv2d_backward_input.wgsl?raw';
 import { col2im } from './col2im.ts';
 import { columnsGemmTiles, conv2dInputGradColumns } from './conv2d_backward_input_columns.ts';
 import { conv2dInputGradDirect, usesDirectInputGrad } from './conv2d_backward_input_direct.ts';
+import { chosenDirectForm } from './conv_forms.ts';
 import { THIN_TILES, chooseTiles, gemmGroups, gemmCore, type GemmTiles } from './gemm_config.ts';
 import { constants, shader } from './wgsl.ts';
 
@@ -53,9 +54,10 @@ export function stridePhases(inH: number, inW: number, kH: number, kW: number, g
 
 /**
  * How the input gradient is computed:
- * - 'direct' (conv2d_backward_input_direct.ts): on the direct core, a window with 3-4 taps along x in every
- *   stride phase, over at most 4 input channels or a multiple of 4: ResNet50's stem and stride-1 3x3s. No GEMM:
- *   each thread sums its pixels' taps over all output channels.
+ * - 'direct' (conv2d_backward_input_direct.ts): on the direct core, a window with 1-4 taps along x in every
+ *   stride phase, over at most 4 input channels or a multiple of 4, where the adapter's tuned choice says so,
+ *   or by default with 3-4 taps in every phase (ResNet50's stem and stride-1 3x3s). No GEMM: each thread sums
+ *   its pixels' taps over all output channels.
  * - 'columns': a columns GEMM and col2im, when the input channels alone fill no more than a thin tile (the
  *   stem's 3) but channels times taps fill real tiles (147), measured on the stem in bench/NOTES.md; or, on the
  *   direct core, for the windows the direct kernel does not take: there the columns GEMM reads W and dy as they
@@ -65,8 +67,16 @@ export function stridePhases(inH: number, inW: number, kH: number, kW: number, g
  */
 export type InputGradForm = 'direct' | 'columns' | 'phases';
 
-export function inputGradForm(columnsTiles: GemmTiles, inC: number, kH: number, kW: number, geom: ConvGeometry): InputGradForm {
-  if (usesDirectInputGrad(columnsTiles, inC, kW, geom.stride)) return 'direct';
+export function inputGradForm(
+  columnsTiles: GemmTiles,
+  inC: number,
+  kH: number,
+  kW: number,
+  geom: ConvGeometry,
+  /** The adapter's measured choice for this conv (conv_forms.ts): true for 'direct' where it fits. */
+  tunedDirect?: boolean,
+): InputGradForm {
+  if (usesDirectInputGrad(columnsTiles, inC, kW, geom.stride, tunedDirect)) return 'direct';
   const fewChannels = inC <= THIN_TILES.tileM && inC * kH * kW > THIN_TILES.tileM;
   const onDirectCore = columnsTiles.core === 'direct' && !(kH === 1 && kW === 1 && geom.pad === 0);
   return fewChannels || onDirectCore ? 'columns' : 'phases';
@@ -91,7 +101,8 @@ export function conv2dBackwardInput(
   }
   const geometry = { inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad };
   const columnsTiles = columnsGemmTiles(ctx, w, batch, geometry);
-  const form = inputGradForm(columnsTiles, inC, kH, kW, geom);
+  const tuned = chosenDirectForm(ctx, 'inputGrad', { inC, outC, kH, kW, stride: geom.stride, pad: geom.pad });
+  const form = inputGradForm(columnsTiles, inC, kH, kW, geom, tuned);
   if (form === 'direct') {
     return conv2dInputGradDirect(ctx, dy, w, inputShape, geometry, stridePhases(inH, inW, kH, kW, geom));
   }

@@ -14,25 +14,30 @@ const THREADS_PER_WORKGROUP = 64;
 const PIXELS_PER_THREAD = 8;
 /** Input channels per group; a thread takes two groups when the channels allow (a multiple of 8). */
 const GROUP_CHANNELS = 4;
-/**
- * Taps per stride phase along x: the kernel's window of dy covers at most 4, and with fewer than 3 each window
- * serves too few taps to beat the columns GEMM (see usesDirectInputGrad).
- */
+/** Taps per stride phase along x: the kernel's window of dy covers at most 4. */
 const MAX_TAPS_X = 4;
-const MIN_TAPS_X = 3;
+/** Taps per phase along x below which a window serves too few taps to beat the columns GEMM by default. */
+const DEFAULT_MIN_TAPS_X = 3;
 
 /**
- * Whether this kernel computes the input gradient: GEMMs on the direct core; 3 or 4 taps along x in every stride
- * phase, so that each window of dy serves 3-4 taps (the stem's 7 at stride 2 has phases of 4 and 3, a 3x3 at
- * stride 1 has 3); and input channels that fill their groups of 4 (or all fit in one). The 3x3s at stride 2,
- * whose phases have 1 or 2 taps, keep the columns GEMM and col2im: direct, layer2's ran 1.2x slower in
- * Chromium's SwiftShader, and they ranged from 10% faster to 15% slower on lavapipe (bench/NOTES.md). The
- * tiled cores keep their GEMMs, which a GPU was tuned on; this kernel has been measured on CPU adapters only.
+ * Whether this kernel can compute an input gradient: GEMMs on the direct core, 1 to 4 taps along x in every
+ * stride phase (a kernel wider than its stride, with ceil(kW / stride) <= 4), and input channels that fill their
+ * groups of 4 (or all fit in one). The tiled cores keep their GEMMs, which a GPU was tuned on.
  */
-export function usesDirectInputGrad(tiles: GemmTiles, inC: number, kW: number, stride: number): boolean {
+export function directInputGradFits(tiles: GemmTiles, inC: number, kW: number, stride: number): boolean {
   const channelsFit = inC <= GROUP_CHANNELS || inC % GROUP_CHANNELS === 0;
-  const taps = Math.floor(kW / stride) >= MIN_TAPS_X && Math.ceil(kW / stride) <= MAX_TAPS_X;
-  return tiles.core === 'direct' && channelsFit && taps;
+  return tiles.core === 'direct' && channelsFit && kW > stride && Math.ceil(kW / stride) <= MAX_TAPS_X;
+}
+
+/**
+ * Whether this kernel computes the input gradient: where it fits, as `tuned` says (the adapter's measured
+ * choice, conv_forms.ts), or else when every window of dy serves 3-4 taps (the stem's 7 at stride 2 has phases
+ * of 4 and 3, a 3x3 at stride 1 has 3). By default the 3x3s at stride 2, whose phases have 1 or 2 taps, keep
+ * the columns GEMM and col2im: direct, layer2's ran 1.2x slower in Chromium's SwiftShader, and they ranged from
+ * 10% faster to 15% slower on lavapipe (bench/NOTES.md).
+ */
+export function usesDirectInputGrad(tiles: GemmTiles, inC: number, kW: number, stride: number, tuned?: boolean): boolean {
+  return directInputGradFits(tiles, inC, kW, stride) && (tuned ?? Math.floor(kW / stride) >= DEFAULT_MIN_TAPS_X);
 }
 
 /** dx [N, C, H, W] given dy [N, CO, OH, OW] and w [CO, C, KH, KW], one dispatch per non-empty stride phase. */

@@ -105,7 +105,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   let b = row / PHASE_H;
 
   // Where the window lies in a dy row (the same for every row, so found once).
-  let place = windowPlace(i32(qx0 + DY_OFF_X) - i32(TAPS_X) + 1, OUT_W);
+  let place = windowPlace(i32(qx0 + DY_OFF_X) - i32(TAPS_X) + 1, 1u, OUT_W);
 
   var sums = Sums();
   for (var ty = 0u; ty < TAPS_Y; ty++) {

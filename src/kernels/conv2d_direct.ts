@@ -13,20 +13,38 @@ const THREADS_PER_WORKGROUP = 64;
 /** Output pixels and output channels per thread. */
 const PIXELS_PER_THREAD = 8;
 const CHANNELS_PER_THREAD = 8;
-/** Taps along x that one window of 11 input values serves for 8 pixels. */
+/** Taps along x per stride phase that one window of 11 input values serves for 8 pixels. */
 const MAX_TAPS_X = 4;
 
 /**
- * Whether this kernel computes a forward instead of im2col and the columns GEMM: GEMMs on the direct core, a
- * stride-1 window of at most 4 taps along x (ResNet50's 3x3s at stride 1), and output channels in multiples of
- * 8. Measured against im2col and the GEMM on both CPU adapters (bench/NOTES.md). Not for strided windows: the
- * stem and the 3x3s at stride 2 would need two interleaved windows of the input row, and ran 7-14% slower
- * than im2col on lavapipe that way (1.1-1.2x faster on SwiftShader); the strided 1x1s, on one window that steps
- * by 2, ran up to 1.1x slower on lavapipe and 1.4x on SwiftShader. The tiled cores keep their implicit GEMM.
+ * Whether this kernel can compute a forward: GEMMs on the direct core, a window (not a 1x1 without padding) at
+ * stride 1 or 2 with at most 4 taps along x per stride phase (the 3x3s; at stride 2 also the stem's 7), and
+ * output channels in multiples of 8. The tiled cores keep their implicit GEMM.
  */
-export function usesDirectConv(tiles: GemmTiles, outC: number, kH: number, kW: number, stride: number, pad: number): boolean {
+export function directConvFits(tiles: GemmTiles, outC: number, kH: number, kW: number, stride: number, pad: number): boolean {
   const window = !(kH === 1 && kW === 1 && pad === 0);
-  return tiles.core === 'direct' && window && stride === 1 && kW <= MAX_TAPS_X && outC % CHANNELS_PER_THREAD === 0;
+  const taps = stride <= 2 && Math.ceil(kW / stride) <= MAX_TAPS_X;
+  return tiles.core === 'direct' && window && taps && outC % CHANNELS_PER_THREAD === 0;
+}
+
+/**
+ * Whether this kernel computes a forward instead of im2col and the columns GEMM: where it fits, as `tuned` says
+ * (the adapter's measured choice, conv_forms.ts), or else at stride 1. Measured against im2col and the GEMM on
+ * both CPU adapters (bench/NOTES.md): the stride-1 3x3s ran faster on both (up to 1.4x on lavapipe, 2x on
+ * SwiftShader), the strided windows, which read an even and an odd window of each input row, 7-14% slower on
+ * lavapipe and 1.1-1.25x faster on SwiftShader. The strided 1x1s (one window that steps by 2) ran up to 1.1x
+ * slower on lavapipe and 1.4x on SwiftShader, so they are not offered.
+ */
+export function usesDirectConv(
+  tiles: GemmTiles,
+  outC: number,
+  kH: number,
+  kW: number,
+  stride: number,
+  pad: number,
+  tuned?: boolean,
+): boolean {
+  return directConvFits(tiles, outC, kH, kW, stride, pad) && (tuned ?? stride === 1);
 }
 
 /** y [N, CO, OH, OW] = epilogue(conv2d(x, w)), as conv2d.ts's conv2d. */

@@ -4,11 +4,14 @@
 // Why: on the direct core a windowed conv's GEMM reads explicit columns, which im2col writes first (7.2-7.4 MB
 // for the stem and layer1), about a quarter of such a conv's time there (bench/NOTES.md). Here each thread owns
 // 8 neighbouring output pixels of one row and 8 output channels, and for each (input channel, tap row) loads
-// the input row's values under its 8 windows once, as one window of 11 (shared/row_window.wgsl): tap kx of pixel
-// j reads input column ox0 + j - PAD + kx, entry j + kx of the window. Every tap takes its 8 values by a swizzle
-// and its 8 weights by 8 loads, for 64 multiply-adds. The wrapper sends it stride-1 convs with KW <= 4 (the
-// 3x3s) and output channels in multiples of 8. Operands are rounded as the GEMMs' are (shared/f16_operand.wgsl).
-// Constants from the wrapper: AFFINE, RESIDUAL, RELU and the geometry (convPrelude).
+// the input row's values under its 8 windows once per stride phase, as one window of 11 (shared/row_window.wgsl).
+// Tap kx = r + STRIDE * m of pixel j reads input column STRIDE * (ox0 + j) - PAD + kx: entry j + m of phase r's
+// window, whose entry e is column STRIDE * ox0 - PAD + r + STRIDE * e. At stride 1 that is one window; at
+// stride 2, an even and an odd one. Every tap takes its 8 values by a swizzle and its 8 weights by 8 loads, for
+// 64 multiply-adds, added in the GEMM form's order (rowTaps). The wrapper sends it windows of at most 4 taps
+// per phase along x (stride 1: the 3x3s; stride 2: the stem's 7 and the 3x3s) and output channels in multiples
+// of 8. Operands are rounded as the GEMMs' are (shared/f16_operand.wgsl). Constants from the wrapper: AFFINE,
+// RESIDUAL, RELU and the geometry (convPrelude).
 
 const PIXEL_RUNS: u32 = (OUT_W + 7u) / 8u;
 
@@ -44,6 +47,29 @@ fn tap(a: Sums, first: u32, kx: u32, px: Pixels) -> Sums {
   return r;
 }
 
+// The values tap kx reads for the thread's 8 pixels: entries kx / STRIDE on of its stride phase's window.
+fn tapInputs(even: Window, odd: Window, kx: u32) -> Pixels {
+  if (kx % STRIDE == 0u) { return windowShift(even, kx / STRIDE); }
+  return windowShift(odd, kx / STRIDE);
+}
+
+// Every tap of one (input channel, tap row), kx ascending: with the loops over ci, then ky, that is the order of
+// the GEMM form's reduction index (ci, ky, kx), so both forms add the same products in the same order and give
+// the same sums bit for bit. Which form runs (a per-adapter choice, conv_forms.ts) then never changes a result.
+// kx is a constant at each call, so the compiler keeps only the taps inside the kernel and one swizzle each.
+fn rowTaps(a: Sums, even: Window, odd: Window, firstWeight: u32) -> Sums {
+  var s = a;
+  if (KW > 0u) { s = tap(s, firstWeight, 0u, tapInputs(even, odd, 0u)); }
+  if (KW > 1u) { s = tap(s, firstWeight, 1u, tapInputs(even, odd, 1u)); }
+  if (KW > 2u) { s = tap(s, firstWeight, 2u, tapInputs(even, odd, 2u)); }
+  if (KW > 3u) { s = tap(s, firstWeight, 3u, tapInputs(even, odd, 3u)); }
+  if (KW > 4u) { s = tap(s, firstWeight, 4u, tapInputs(even, odd, 4u)); }
+  if (KW > 5u) { s = tap(s, firstWeight, 5u, tapInputs(even, odd, 5u)); }
+  if (KW > 6u) { s = tap(s, firstWeight, 6u, tapInputs(even, odd, 6u)); }
+  if (KW > 7u) { s = tap(s, firstWeight, 7u, tapInputs(even, odd, 7u)); }
+  return s;
+}
+
 // Eight pixels of output channel co of row oy (those inside the row), through the epilogue
 // (shared/conv_epilogue.wgsl, which also declares this kernel's bindings).
 fn store8(b: u32, co: u32, oy: u32, ox0: u32, lo: vec4f, hi: vec4f) {
@@ -67,22 +93,32 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   let oy = row % OUT_H;
   let b = row / OUT_H;
 
-  // The window starts at input column ox0 - PAD (stride 1).
-  let place = windowPlace(i32(ox0) - i32(PAD), IN_W);
+  // Phase r's window starts at input column STRIDE * ox0 - PAD + r and steps by STRIDE (the odd phase is used
+  // at stride 2 only).
+  let first = i32(STRIDE * ox0) - i32(PAD);
+  let evenPlace = windowPlace(first, STRIDE, IN_W);
+  let oddPlace = windowPlace(first + 1, STRIDE, IN_W);
 
   var sums = Sums();
-  for (var ky = 0u; ky < KH; ky++) {
-    let iy = i32(oy + ky) - i32(PAD);
-    if (iy < 0 || iy >= i32(IN_H)) { continue; }
-    for (var ci = 0u; ci < p.inChannels; ci++) {
-      let inRow = ((b * p.inChannels + ci) * IN_H + u32(iy)) * IN_W;
-      let inputs = loadWindow(inRow, place);
-      let firstWeight = (co0 * p.inChannels + ci) * KH * KW + ky * KW;
-      if (KW > 0u) { sums = tap(sums, firstWeight, 0u, windowShift(inputs, 0u)); }
-      if (KW > 1u) { sums = tap(sums, firstWeight, 1u, windowShift(inputs, 1u)); }
-      if (KW > 2u) { sums = tap(sums, firstWeight, 2u, windowShift(inputs, 2u)); }
-      if (KW > 3u) { sums = tap(sums, firstWeight, 3u, windowShift(inputs, 3u)); }
-    }
+  // One row of the window per step, (ci, ky) in the GEMM form's order, as one flat loop: SwiftShader ran the 3x3
+  // forwards 1.3-1.8x slower with a loop over ky nested in the loop over ci (bench/NOTES.md).
+  var ci = 0u;
+  var ky = 0u;
+  for (var step = 0u; step < p.inChannels * KH; step++) {
+    // A tap row outside the image reads a clamped row times 0, as the GEMM form adds 0 * w there (no change to
+    // any sum): no branch in the loop.
+    let iy = i32(STRIDE * oy + ky) - i32(PAD);
+    let rowMask = select(0.0, 1.0, iy >= 0 && iy < i32(IN_H));
+    let inRow = ((b * p.inChannels + ci) * IN_H + u32(clamp(iy, 0, i32(IN_H) - 1))) * IN_W;
+    let firstWeight = (co0 * p.inChannels + ci) * KH * KW + ky * KW;
+    let even = scaleWindow(loadWindow(inRow, evenPlace), rowMask);
+    var odd = even;
+    if (STRIDE > 1u && KW > 1u) { odd = scaleWindow(loadWindow(inRow, oddPlace), rowMask); }
+    sums = rowTaps(sums, even, odd, firstWeight);
+    // The next (ci, ky).
+    let rowDone = ky + 1u == KH;
+    ky = select(ky + 1u, 0u, rowDone);
+    ci = select(ci, ci + 1u, rowDone);
   }
 
   store8(b, co0, oy, ox0, sums.o0_0, sums.o0_1); store8(b, co0 + 1u, oy, ox0, sums.o1_0, sums.o1_1);

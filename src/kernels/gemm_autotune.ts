@@ -35,6 +35,15 @@ export interface TuningStore {
   set(key: string, value: string): Promise<void>;
 }
 
+/** A store that lives as long as the object: for a session whose caller gives none. */
+export function memoryTuningStore(): TuningStore {
+  const values = new Map<string, string>();
+  return {
+    get: async (key) => values.get(key),
+    set: async (key, value) => void values.set(key, value),
+  };
+}
+
 export interface GemmTuning {
   /** A key of GEMM_CANDIDATES. */
   choice: string;

@@ -93,3 +93,36 @@ export function parameterNames(): string[] {
   names.push('fc.weight', 'fc.bias');
   return names;
 }
+
+/** A conv with a spatial window (the stem and the 3x3s), where it runs in a forward pass. */
+export interface WindowedConv {
+  /** The first module that has this shape, e.g. `layer2.0.conv2`. */
+  name: string;
+  inChannels: number;
+  outChannels: number;
+  kernel: number;
+  stride: number;
+  pad: number;
+  /** Its input's height and width. */
+  inSize: number;
+}
+
+/**
+ * The distinct windowed convs of a forward pass on square images of `size` pixels (224: ImageNet's), in order:
+ * the stem's 7x7 and, per stage, the first block's 3x3 (strided from layer2 on) and the 3x3 the other blocks
+ * share. The 1x1s have no window.
+ */
+export function windowedConvs(size = 224): WindowedConv[] {
+  const out = (s: number, k: number, stride: number, pad: number) => Math.floor((s + 2 * pad - k) / stride) + 1;
+  const convs: WindowedConv[] = [{ name: 'conv1', inChannels: 3, outChannels: 64, kernel: 7, stride: 2, pad: 3, inSize: size }];
+  let s = out(out(size, 7, 2, 3), 3, 2, 1); // the stem and the max pool
+  for (const stage of STAGES) {
+    const { width } = stage;
+    convs.push({ name: `${stage.name}.0.conv2`, inChannels: width, outChannels: width, kernel: 3, stride: stage.stride, pad: 1, inSize: s });
+    s = out(s, 3, stage.stride, 1);
+    if (stage.stride !== 1) {
+      convs.push({ name: `${stage.name}.1.conv2`, inChannels: width, outChannels: width, kernel: 3, stride: 1, pad: 1, inSize: s });
+    }
+  }
+  return convs;
+}

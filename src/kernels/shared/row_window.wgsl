@@ -2,8 +2,10 @@
 // (conv2d_direct.wgsl, conv2d_backward_input_direct.wgsl): a thread owns 8 neighbouring pixels of an output
 // row, and for one input row all its taps read the same few neighbouring values, each tap shifted by one. The
 // window holds them once, and `windowShift` hands each tap its 8 values by a swizzle (its `s` is a constant at
-// every call, so the compiler keeps one branch). Entry e of the window is row column first + e;
-// entries outside [0, size) read a clamped address and are multiplied by 0, so loading it has no branch.
+// every call, so the compiler keeps one branch). Entry e of the window is row column first + step * e: step 1
+// for stride-1 taps; at stride 2 a forward reads an even and an odd window, each tap of one stride phase shifted
+// by one entry from the last. Entries outside [0, size) read a clamped address and are multiplied by 0, so
+// loading a window has no branch.
 // The including kernel provides `fn rowValue(i: u32) -> f32`, the value at flat index i of the image it reads.
 
 struct Window { v0: vec4f, v1: vec4f, v2: vec4f }
@@ -15,8 +17,8 @@ struct Pixels { lo: vec4f, hi: vec4f }
 // a mask, 1 inside the row and 0 outside.
 struct WindowColumns { cols: vec4u, mask: vec4f }
 
-fn windowColumns(first: i32, v: i32, size: u32) -> WindowColumns {
-  let c = vec4i(first + 4 * v) + vec4i(0, 1, 2, 3);
+fn windowColumns(first: i32, step: i32, v: i32, size: u32) -> WindowColumns {
+  let c = vec4i(first + 4 * v * step) + vec4i(0, 1, 2, 3) * step;
   let inside = (c >= vec4i(0)) & (c < vec4i(i32(size)));
   return WindowColumns(vec4u(clamp(c, vec4i(0), vec4i(i32(size) - 1))), select(vec4f(0.0), vec4f(1.0), inside));
 }
@@ -24,9 +26,10 @@ fn windowColumns(first: i32, v: i32, size: u32) -> WindowColumns {
 // Where a thread's window lies in every row it reads: the same for each row, so found once per thread.
 struct WindowPlace { c0: WindowColumns, c1: WindowColumns, c2: WindowColumns }
 
-// The window whose entry 0 is row column `first`, in rows of `size` columns.
-fn windowPlace(first: i32, size: u32) -> WindowPlace {
-  return WindowPlace(windowColumns(first, 0, size), windowColumns(first, 1, size), windowColumns(first, 2, size));
+// The window whose entry e is row column first + step * e, in rows of `size` columns.
+fn windowPlace(first: i32, step: u32, size: u32) -> WindowPlace {
+  let s = i32(step);
+  return WindowPlace(windowColumns(first, s, 0, size), windowColumns(first, s, 1, size), windowColumns(first, s, 2, size));
 }
 
 // The window of the row that starts at flat index `row`.
@@ -35,6 +38,11 @@ fn loadWindow(row: u32, at: WindowPlace) -> Window {
   let v1 = vec4f(rowValue(row + at.c1.cols.x), rowValue(row + at.c1.cols.y), rowValue(row + at.c1.cols.z), rowValue(row + at.c1.cols.w));
   let v2 = vec4f(rowValue(row + at.c2.cols.x), rowValue(row + at.c2.cols.y), rowValue(row + at.c2.cols.z), rowValue(row + at.c2.cols.w));
   return Window(v0 * at.c0.mask, v1 * at.c1.mask, v2 * at.c2.mask);
+}
+
+// The window times m (0 for a row outside the image, 1 inside).
+fn scaleWindow(w: Window, m: f32) -> Window {
+  return Window(w.v0 * m, w.v1 * m, w.v2 * m);
 }
 
 fn windowShift(w: Window, s: u32) -> Pixels {

@@ -1,0 +1,201 @@
+// Chooses, per adapter and per windowed conv, between the direct conv kernels and the GEMM forms (conv_forms.ts).
+// Only adapters whose GEMMs run on the direct core (the CPU adapters) have a choice to make: on the tiled cores
+// the direct kernels never run, so a GPU's path is never changed by this. The two CPU adapters disagree per
+// shape (the stem's forward, layer2's 3x3 input gradient; bench/NOTES.md), so each conv that both forms can
+// compute is timed on the adapter at hand, both forms alternated, and the winners are remembered per adapter, as
+// the GEMM tiles are (gemm_autotune.ts).
+//
+// Each form's first run is checked against the other's: a direct kernel that miscompiles on some driver is
+// never chosen.
+import type { GpuContext } from '../gpu/context.ts';
+import type { Tensor } from '../gpu/tensor.ts';
+import { relativeL2 } from '../metrics.ts';
+import type { WindowedConv } from '../model/architecture.ts';
+import { conv2d, convOutputSize } from './conv2d.ts';
+import { conv2dBackwardInput } from './conv2d_backward_input.ts';
+import { directInputGradFits, usesDirectInputGrad } from './conv2d_backward_input_direct.ts';
+import { directConvFits, usesDirectConv } from './conv2d_direct.ts';
+import { clearConvForms, convFormKey, setDirectForm, type ConvFormShape, type ConvPass } from './conv_forms.ts';
+import { adapterTuningKey, fastestRun, tuningRandom, type TuningStore } from './gemm_autotune.ts';
+import { DEFAULT_TILES, getPreferredTiles } from './gemm_config.ts';
+
+/** The direct kernel, or the GEMM form it replaces (im2col + GEMM forward; columns GEMM + col2im input gradient). */
+export type ConvFormName = 'direct' | 'gemm';
+
+export interface ConvFormTuning {
+  /**
+   * 'not needed': the adapter's GEMMs are not on the direct core, so no conv has a choice; 'defaults': each
+   * conv takes its wrapper's rule; 'forced': every choice set to one form.
+   */
+  source: 'measured' | 'cached' | 'defaults' | 'forced' | 'not needed';
+  /** Per pass and conv (convFormKey), the form it takes. */
+  choices: Record<string, ConvFormName>;
+  /** Per choice measured now: milliseconds of each form's fastest run. */
+  timings: Record<string, Record<ConvFormName, number>>;
+}
+
+export interface ConvFormTuneOptions {
+  store?: TuningStore;
+  /**
+   * Instead of measuring: 'defaults' (each wrapper's rule: direct at stride 1 and for the stem's input
+   * gradient), or one form for every conv it fits (for comparing them: `wgcam bench --conv-forms`).
+   */
+  force?: 'defaults' | ConvFormName;
+  /** Timed runs per form, alternated (default 2; the fastest counts). */
+  runs?: number;
+  /** Called before each conv is measured (not when the store had every choice): for a progress display. */
+  onProgress?: (measured: number, toMeasure: number) => void;
+}
+
+/** Bump when a form's kernels or the choosing rule change, so old choices are not reused. */
+const TUNING_VERSION = 'conv-forms-v1';
+/**
+ * The other form replaces a conv's default only when it takes less than this fraction of the default's time:
+ * within 3% either costs little, and the default keeps the choice stable from one tuning to the next.
+ */
+const CLEAR_WIN = 0.97;
+
+export function convFormTuningKey(ctx: GpuContext): string {
+  return adapterTuningKey(TUNING_VERSION, ctx);
+}
+
+/** `4 direct, 3 gemm (measured)` and, when measured, each choice with its times: for logs and reports. */
+export function describeConvFormTuning(t: ConvFormTuning): string {
+  const forms = Object.values(t.choices);
+  const count = (f: ConvFormName) => forms.filter((x) => x === f).length;
+  const head = forms.length === 0 ? `none (${t.source})` : `${count('direct')} direct, ${count('gemm')} gemm (${t.source})`;
+  const times = Object.entries(t.timings).map(
+    ([key, ms]) => `${key}: ${t.choices[key]} (direct ${ms.direct.toFixed(1)} ms, gemm ${ms.gemm.toFixed(1)} ms)`,
+  );
+  return [head, ...times].join('; ');
+}
+
+interface Candidate {
+  key: string;
+  pass: ConvPass;
+  shape: ConvFormShape;
+  conv: WindowedConv;
+  /** The form the wrapper takes without a recorded choice. */
+  defaultForm: ConvFormName;
+}
+
+/** Every (pass, conv) of `convs` that both forms can compute on `ctx`'s GEMM core. */
+function candidates(ctx: GpuContext, convs: readonly WindowedConv[]): Candidate[] {
+  const tiles = getPreferredTiles(ctx) ?? DEFAULT_TILES;
+  const list: Candidate[] = [];
+  for (const conv of convs) {
+    const { inChannels: inC, outChannels: outC, kernel: k, stride, pad } = conv;
+    const shape = { inC, outC, kH: k, kW: k, stride, pad };
+    if (directConvFits(tiles, outC, k, k, stride, pad)) {
+      const defaultForm = usesDirectConv(tiles, outC, k, k, stride, pad) ? 'direct' : 'gemm';
+      list.push({ key: convFormKey('forward', shape), pass: 'forward', shape, conv, defaultForm });
+    }
+    if (directInputGradFits(tiles, inC, k, stride)) {
+      const defaultForm = usesDirectInputGrad(tiles, inC, k, stride) ? 'direct' : 'gemm';
+      list.push({ key: convFormKey('inputGrad', shape), pass: 'inputGrad', shape, conv, defaultForm });
+    }
+  }
+  return list;
+}
+
+/**
+ * Choose the form of each windowed conv in `convs` (e.g. `windowedConvs()` of the model) on `ctx`: from the
+ * store, by timing both forms on a one-image input, or as forced. The choices apply to `ctx` at any batch and
+ * image size, since they are keyed by kernel, stride, padding and channels.
+ */
+export async function autotuneConvForms(
+  ctx: GpuContext,
+  convs: readonly WindowedConv[],
+  options: ConvFormTuneOptions = {},
+): Promise<ConvFormTuning> {
+  clearConvForms(ctx);
+  const list = candidates(ctx, convs);
+  if (list.length === 0) return { source: 'not needed', choices: {}, timings: {} };
+  const { force } = options;
+  if (force !== undefined) {
+    const choices: Record<string, ConvFormName> = {};
+    for (const c of list) {
+      const form = force === 'defaults' ? c.defaultForm : force;
+      if (force !== 'defaults') setDirectForm(ctx, c.pass, c.shape, form === 'direct');
+      choices[c.key] = form;
+    }
+    return { source: force === 'defaults' ? 'defaults' : 'forced', choices, timings: {} };
+  }
+
+  const key = convFormTuningKey(ctx);
+  const cached = parseChoices(await options.store?.get(key).catch(() => undefined));
+  const choices: Record<string, ConvFormName> = {};
+  const timings: Record<string, Record<ConvFormName, number>> = {};
+  const toMeasure = list.filter((c) => cached[c.key] === undefined).length;
+  let measuredSoFar = 0;
+  for (const c of list) {
+    let form = cached[c.key];
+    if (form === undefined) {
+      options.onProgress?.(measuredSoFar++, toMeasure);
+      form = await measure(ctx, c, options.runs ?? 2, timings);
+    }
+    choices[c.key] = form;
+    setDirectForm(ctx, c.pass, c.shape, form === 'direct');
+  }
+  if (toMeasure > 0) options.onProgress?.(toMeasure, toMeasure);
+  const measured = toMeasure > 0;
+  if (measured) await options.store?.set(key, JSON.stringify({ ...cached, ...choices })).catch(() => undefined);
+  return { source: measured ? 'measured' : 'cached', choices, timings };
+}
+
+function parseChoices(text: string | undefined): Record<string, ConvFormName> {
+  if (text === undefined) return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null) return {};
+    const valid = Object.entries(parsed).filter((e): e is [string, ConvFormName] => e[1] === 'direct' || e[1] === 'gemm');
+    return Object.fromEntries(valid);
+  } catch {
+    return {}; // a damaged entry only costs a re-measure
+  }
+}
+
+/** Time both forms of one candidate (alternated, after a checked first run each) and return the winner. */
+async function measure(
+  ctx: GpuContext,
+  c: Candidate,
+  runs: number,
+  timings: Record<string, Record<ConvFormName, number>>,
+): Promise<ConvFormName> {
+  const { inC, outC, kH, kW, stride, pad } = c.shape;
+  const size = c.conv.inSize;
+  const outSize = convOutputSize(size, kH, stride, pad);
+  const geom = { stride, pad };
+  const random = tuningRandom(7919 + inC * 31 + outC * 7 + kH + stride);
+  const upload = (shape: number[], label: string) =>
+    ctx.upload(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, random), shape, 'f32', label);
+  const w = upload([outC, inC, kH, kW], 'conv form tuning weight');
+  const input =
+    c.pass === 'forward'
+      ? upload([1, inC, size, size], 'conv form tuning input')
+      : upload([1, outC, outSize, outSize], 'conv form tuning dy');
+  const run = (form: ConvFormName): Tensor => {
+    setDirectForm(ctx, c.pass, c.shape, form === 'direct');
+    return c.pass === 'forward' ? conv2d(ctx, input, w, geom) : conv2dBackwardInput(ctx, input, w, [1, inC, size, size], geom);
+  };
+  try {
+    // The first runs compile the pipelines and are the ones checked, one form against the other.
+    const outputs: Partial<Record<ConvFormName, Float32Array>> = {};
+    for (const form of ['gemm', 'direct'] as const) {
+      const y = run(form);
+      outputs[form] = await ctx.read(y);
+      y.release();
+    }
+    if (relativeL2(outputs.direct!, outputs.gemm!) > 1e-5) return 'gemm';
+    const best: Record<ConvFormName, number> = { direct: Infinity, gemm: Infinity };
+    for (let r = 0; r < runs; r++) {
+      for (const form of ['gemm', 'direct'] as const) best[form] = Math.min(best[form], await fastestRun(ctx, 1, () => run(form)));
+    }
+    timings[c.key] = best;
+    const other: ConvFormName = c.defaultForm === 'direct' ? 'gemm' : 'direct';
+    return best[other] < CLEAR_WIN * best[c.defaultForm] ? other : c.defaultForm;
+  } finally {
+    w.release();
+    input.release();
+  }
+}

@@ -1,0 +1,119 @@
+// The conv form tuner (src/kernels/conv_form_autotune.ts): which convs it measures on each GEMM core, the rule
+// it applies to its timings, and what it remembers per adapter. That both forms compute the same convs is
+// kernels_forward's and kernels_backward's business (each form against the float64 reference).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import type { GpuContext } from '../src/gpu/context.ts';
+import { autotuneConvForms, convFormTuningKey, describeConvFormTuning } from '../src/kernels/conv_form_autotune.ts';
+import { chosenDirectForm, clearConvForms, convFormKey } from '../src/kernels/conv_forms.ts';
+import { DEFAULT_TILES, DIRECT_TILES, setPreferredTiles } from '../src/kernels/gemm_config.ts';
+import { windowedConvs, type WindowedConv } from '../src/model/architecture.ts';
+import { fileTuningStore } from '../src/node/tuning_store.ts';
+
+let ctx: GpuContext;
+let dir: string;
+
+beforeAll(async () => {
+  const { createNodeGpuContext } = await import('../src/node/gpu.ts');
+  ctx = await createNodeGpuContext();
+  dir = mkdtempSync(join(tmpdir(), 'wgcam-conv-forms-'));
+});
+afterEach(() => {
+  clearConvForms(ctx);
+  setPreferredTiles(ctx, DEFAULT_TILES);
+});
+afterAll(() => {
+  ctx?.destroy();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+// Small convs: a strided 3x3 and a stem-like 7x7, which both forms compute in both passes, and one with 5 input
+// and 12 output channels, which neither direct kernel takes (channels not in fours, outputs not in eights).
+const CONVS: WindowedConv[] = [
+  { name: 'a', inChannels: 8, outChannels: 16, kernel: 3, stride: 2, pad: 1, inSize: 20 },
+  { name: 'b', inChannels: 3, outChannels: 8, kernel: 7, stride: 2, pad: 3, inSize: 24 },
+  { name: 'c', inChannels: 5, outChannels: 12, kernel: 3, stride: 1, pad: 1, inSize: 10 },
+];
+const shapeOf = (c: WindowedConv) => ({ inC: c.inChannels, outC: c.outChannels, kH: c.kernel, kW: c.kernel, stride: c.stride, pad: c.pad });
+const KEYS = CONVS.slice(0, 2).flatMap((c) => [convFormKey('forward', shapeOf(c)), convFormKey('inputGrad', shapeOf(c))]);
+// Without a recorded choice: im2col for strided forwards; direct for the stem's input gradient (3-4 taps per
+// phase), columns for the strided 3x3's (1-2 taps).
+const DEFAULTS: Record<string, string> = { [KEYS[0]!]: 'gemm', [KEYS[1]!]: 'gemm', [KEYS[2]!]: 'gemm', [KEYS[3]!]: 'direct' };
+
+test("ResNet50's windowed convs: the stem and two 3x3s per stage, at their input sizes", () => {
+  expect(windowedConvs().map((c) => `${c.name} ${c.kernel}/${c.stride} ${c.inChannels}->${c.outChannels} at ${c.inSize}`)).toEqual([
+    'conv1 7/2 3->64 at 224',
+    'layer1.0.conv2 3/1 64->64 at 56',
+    'layer2.0.conv2 3/2 128->128 at 56',
+    'layer2.1.conv2 3/1 128->128 at 28',
+    'layer3.0.conv2 3/2 256->256 at 28',
+    'layer3.1.conv2 3/1 256->256 at 14',
+    'layer4.0.conv2 3/2 512->512 at 14',
+    'layer4.1.conv2 3/1 512->512 at 7',
+  ]);
+});
+
+test('on a tiled GEMM core there is nothing to choose: the direct kernels never run there', async () => {
+  setPreferredTiles(ctx, DEFAULT_TILES);
+  expect(await autotuneConvForms(ctx, CONVS)).toEqual({ source: 'not needed', choices: {}, timings: {} });
+  expect(chosenDirectForm(ctx, 'forward', shapeOf(CONVS[0]!))).toBeUndefined();
+});
+
+test('on the direct core: measures both forms of each conv they share, applies the rule, remembers the choices', async () => {
+  setPreferredTiles(ctx, DIRECT_TILES);
+  const path = join(dir, 'tuning.json');
+  const store = fileTuningStore(path);
+  const progress: Array<[number, number]> = [];
+  const measured = await autotuneConvForms(ctx, CONVS, { store, runs: 1, onProgress: (m, n) => progress.push([m, n]) });
+  expect(measured.source).toBe('measured');
+  expect(Object.keys(measured.choices).sort()).toEqual([...KEYS].sort());
+  expect(progress).toEqual([[0, 4], [1, 4], [2, 4], [3, 4], [4, 4]]);
+  for (const key of KEYS) {
+    const { direct, gemm } = measured.timings[key]!;
+    expect(direct).toBeGreaterThan(0);
+    expect(gemm).toBeGreaterThan(0);
+    // The default form keeps the choice unless the other takes under 0.97 of its time.
+    const fallback = DEFAULTS[key] === 'direct' ? 'direct' : 'gemm';
+    const other = fallback === 'direct' ? 'gemm' : 'direct';
+    const t = measured.timings[key]!;
+    expect(measured.choices[key]).toBe(t[other] < 0.97 * t[fallback] ? other : fallback);
+  }
+  const applied = (c: WindowedConv) => [chosenDirectForm(ctx, 'forward', shapeOf(c)), chosenDirectForm(ctx, 'inputGrad', shapeOf(c))];
+  expect(CONVS.slice(0, 2).flatMap(applied)).toEqual(KEYS.map((k) => measured.choices[k] === 'direct'));
+  expect(applied(CONVS[2]!)).toEqual([undefined, undefined]);
+  expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ [convFormTuningKey(ctx)]: JSON.stringify(measured.choices) });
+  expect(describeConvFormTuning(measured)).toMatch(/^\d direct, \d gemm \(measured\); forward 3x3\/2 pad 1 8->16: (direct|gemm) \(direct [\d.]+ ms, gemm [\d.]+ ms\)/);
+
+  // Again: from the store, without measuring, and applied.
+  clearConvForms(ctx);
+  progress.length = 0;
+  const again = await autotuneConvForms(ctx, CONVS, { store, onProgress: (m, n) => progress.push([m, n]) });
+  expect(again).toEqual({ source: 'cached', choices: measured.choices, timings: {} });
+  expect(progress).toEqual([]);
+  expect(CONVS.slice(0, 2).flatMap(applied)).toEqual(KEYS.map((k) => measured.choices[k] === 'direct'));
+
+  // A conv the store lacks is measured, and added to what it holds; a damaged entry is measured again.
+  const stem = windowedConvs(32)[0]!;
+  const more = await autotuneConvForms(ctx, [...CONVS, stem], { store, runs: 1 });
+  expect(more.source).toBe('measured');
+  expect(Object.keys(more.timings).sort()).toEqual([convFormKey('forward', shapeOf(stem)), convFormKey('inputGrad', shapeOf(stem))].sort());
+  expect(Object.keys(JSON.parse(JSON.parse(readFileSync(path, 'utf8'))[convFormTuningKey(ctx)]))).toHaveLength(6);
+  writeFileSync(path, JSON.stringify({ [convFormTuningKey(ctx)]: '{"forward 3x3/2 pad 1 8->16": "sideways"' }));
+  expect((await autotuneConvForms(ctx, CONVS, { store, runs: 1 })).source).toBe('measured');
+});
+
+test('forced: every conv both forms compute takes one form, or each its default, without measuring', async () => {
+  setPreferredTiles(ctx, DIRECT_TILES);
+  const direct = await autotuneConvForms(ctx, CONVS, { force: 'direct' });
+  expect(direct).toEqual({ source: 'forced', choices: Object.fromEntries(KEYS.map((k) => [k, 'direct'])), timings: {} });
+  expect(chosenDirectForm(ctx, 'forward', shapeOf(CONVS[0]!))).toBe(true);
+  const gemm = await autotuneConvForms(ctx, CONVS, { force: 'gemm' });
+  expect(Object.values(gemm.choices)).toEqual(['gemm', 'gemm', 'gemm', 'gemm']);
+  expect(chosenDirectForm(ctx, 'inputGrad', shapeOf(CONVS[1]!))).toBe(false);
+  // Defaults: reported as the wrappers' rules, and nothing recorded, so those rules decide.
+  const defaults = await autotuneConvForms(ctx, CONVS, { force: 'defaults' });
+  expect(defaults).toEqual({ source: 'defaults', choices: DEFAULTS, timings: {} });
+  expect(chosenDirectForm(ctx, 'inputGrad', shapeOf(CONVS[1]!))).toBeUndefined();
+});
