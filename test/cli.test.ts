@@ -1,7 +1,7 @@
 // The `wgcam` command as users run it: dumps reproduce the PyTorch fixtures, and bad input gives one line and
 // a non-zero exit, never a stack trace.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,8 +15,12 @@ const BIN = new URL('../bin/wgcam.mjs', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'wgcam-cli-'));
 
 async function wgcam(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return wgcamWithEnv({}, ...args);
+}
+
+async function wgcamWithEnv(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { maxBuffer: 1 << 24 });
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { maxBuffer: 1 << 24, env: { ...process.env, ...env } });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -38,6 +42,22 @@ function dump(path: string) {
 function ourStderr(stderr: string): string[] {
   return stderr.split('\n').filter((l) => l && !l.startsWith('Warning: maxDynamic'));
 }
+
+test('tune measures every per-adapter choice afresh, prints it, and replaces what the cache held', async () => {
+  const cache = mkdtempSync(join(tmpdir(), 'wgcam-tune-'));
+  const path = join(cache, 'tuning.json');
+  // A stale entry for this adapter is replaced; another adapter's is kept.
+  writeFileSync(path, JSON.stringify({ 'other-adapter': 'vec4-64x64' }));
+  const r = await wgcamWithEnv({ WGCAM_CACHE: cache }, 'tune');
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/^adapter: .*\ngemm tiles: \S+ \(measured: .*\nreductions: (tree|serial) \(measured: .*\nconv forms: /);
+  expect(r.stdout).toContain(`stored in ${path}`);
+  const stored = JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
+  expect(stored['other-adapter']).toBe('vec4-64x64');
+  const keys = Object.keys(stored);
+  for (const tuner of ['gemm-tiles-', 'reductions-', 'conv-forms-']) expect(keys.some((k) => k.startsWith(tuner)), tuner).toBe(true);
+  rmSync(cache, { recursive: true, force: true });
+});
 
 test('WGCAM_GEMM_TILES, WGCAM_REDUCTIONS and WGCAM_CONV_FORMS force the per-adapter choices; other values are refused', () => {
   expect(nodeTuningOptions({})).not.toHaveProperty('force');

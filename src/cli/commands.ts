@@ -2,14 +2,14 @@
 import { writeFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { COLORMAPS, type ColormapName } from '../cam/colormaps.ts';
-import { parameterNames } from '../model/architecture.ts';
+import { parameterNames, windowedConvs } from '../model/architecture.ts';
 import { assertModulePath } from '../model/resnet50.ts';
 import { readSafetensors, toInt64Numbers, writeSafetensors } from '../model/safetensors.ts';
 import { IMAGENET_LABELS } from '../session.ts';
 import { WgcamError } from '../errors.ts';
 import type { Command } from './main.ts';
 import type { FlagSpec, ParsedFlags } from './args.ts';
-import { openSession, loadInputs, dumpTensors, describeAdapter, writeAtomically, type DumpEntry, type Inputs } from './shared.ts';
+import { openSession, loadInputs, dumpTensors, describeAdapter, convFormProgress, writeAtomically, type DumpEntry, type Inputs } from './shared.ts';
 import { syntheticSafetensors } from '../model/synthetic.ts';
 import { MODULE_DUMP_PATHS } from './shared.ts';
 import { bench } from '../../bench/cli.ts';
@@ -94,6 +94,33 @@ const info: Command = {
     const ctx = await createNodeGpuContext();
     process.stdout.write(`${describeAdapter(ctx)}\n`);
     ctx.destroy();
+    return 0;
+  },
+};
+
+const tune: Command = {
+  summary: "measure this adapter's kernel choices afresh (GEMM tiles, reductions, conv forms) and store them",
+  flags: { verbose: COMMON.verbose! },
+  async run(_flags: ParsedFlags) {
+    const { createNodeGpuContext } = await import('../node/gpu.ts');
+    const { autotuneGemm, describeGemmTuning } = await import('../kernels/gemm_autotune.ts');
+    const { autotuneReductions, describeReductionTuning } = await import('../kernels/reduction_autotune.ts');
+    const { autotuneConvForms, describeConvFormTuning } = await import('../kernels/conv_form_autotune.ts');
+    const { defaultTuningPath, fileTuningStore, remeasuringStore } = await import('../node/tuning_store.ts');
+    const ctx = await createNodeGpuContext();
+    try {
+      process.stdout.write(`${describeAdapter(ctx)}\n`);
+      // The other commands read these choices; measuring while the machine is busy elsewhere skews them.
+      const path = defaultTuningPath();
+      const store = remeasuringStore(fileTuningStore(path));
+      process.stdout.write(`gemm tiles: ${describeGemmTuning(await autotuneGemm(ctx, { store }))}\n`);
+      process.stdout.write(`reductions: ${describeReductionTuning(await autotuneReductions(ctx, { store }))}\n`);
+      const forms = await autotuneConvForms(ctx, windowedConvs(), { store, onProgress: convFormProgress() });
+      process.stdout.write(`conv forms: ${describeConvFormTuning(forms).split('; ').join('\n  ')}\n`);
+      process.stdout.write(`stored in ${path}\n`);
+    } finally {
+      ctx.destroy();
+    }
     return 0;
   },
 };
@@ -266,6 +293,7 @@ export const COMMANDS: Record<string, Command> = {
   'train-step': trainStep,
   'synth-weights': synthWeights,
   info,
+  tune,
   bench,
 };
 

@@ -81,7 +81,7 @@ export function nodeTuningOptions(env: Record<string, string | undefined> = proc
  * once per adapter: the choices are cached). Off a terminal nothing is printed, so that stderr stays one line
  * per error; `--verbose` prints the choices either way.
  */
-function convFormProgress(stream: { isTTY?: boolean; write(text: string): unknown } = process.stderr): (measured: number, toMeasure: number) => void {
+export function convFormProgress(stream: { isTTY?: boolean; write(text: string): unknown } = process.stderr): (measured: number, toMeasure: number) => void {
   let started = 0;
   const label = 'tuning the conv kernels for this adapter (once; cached)';
   return (measured, toMeasure) => {

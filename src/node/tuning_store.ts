@@ -4,7 +4,12 @@ import { dirname, join } from 'node:path';
 import type { TuningStore } from '../kernels/gemm_autotune.ts';
 import { defaultCacheDir } from './weights_node.ts';
 
-export function fileTuningStore(path: string = join(defaultCacheDir(), 'tuning.json')): TuningStore {
+/** Where the CLI keeps the tuners' choices: `tuning.json` in wgcam's cache folder. */
+export function defaultTuningPath(): string {
+  return join(defaultCacheDir(), 'tuning.json');
+}
+
+export function fileTuningStore(path: string = defaultTuningPath()): TuningStore {
   const readAll = async (): Promise<Record<string, string>> => {
     try {
       const parsed: unknown = JSON.parse(await readFile(path, 'utf8'));
@@ -27,4 +32,9 @@ export function fileTuningStore(path: string = join(defaultCacheDir(), 'tuning.j
       await rename(partial, path);
     },
   };
+}
+
+/** A store that reads nothing and writes through to `store`: the tuners measure afresh and replace its choices. */
+export function remeasuringStore(store: TuningStore): TuningStore {
+  return { get: async () => undefined, set: (key, value) => store.set(key, value) };
 }
