@@ -117,3 +117,17 @@ test('forced: every conv both forms compute takes one form, or each its default,
   expect(defaults).toEqual({ source: 'defaults', choices: DEFAULTS, timings: {} });
   expect(chosenDirectForm(ctx, 'inputGrad', shapeOf(CONVS[1]!))).toBeUndefined();
 });
+
+test('the description lists each measured choice with both times, and a direct form rejected for its result', () => {
+  const t = {
+    source: 'measured' as const,
+    choices: { 'forward 3x3/2 pad 1 8->16': 'direct' as const, 'inputGrad 3x3/2 pad 1 8->16': 'gemm' as const },
+    timings: { 'forward 3x3/2 pad 1 8->16': { direct: 1.25, gemm: 2 } },
+    rejected: ['inputGrad 3x3/2 pad 1 8->16'],
+  };
+  expect(describeConvFormTuning(t)).toBe(
+    '1 direct, 1 gemm (measured); forward 3x3/2 pad 1 8->16: direct (direct 1.3 ms, gemm 2.0 ms); ' +
+      "inputGrad 3x3/2 pad 1 8->16: gemm (the direct form's result differed: not used)",
+  );
+  expect(describeConvFormTuning({ source: 'not needed', choices: {}, timings: {} })).toBe('none (not needed)');
+});
