@@ -31,9 +31,10 @@ export function directConvFits(tiles: GemmTiles, outC: number, kH: number, kW: n
  * Whether this kernel computes a forward instead of im2col and the columns GEMM: where it fits, as `tuned` says
  * (the adapter's measured choice, conv_forms.ts), or else at stride 1. Measured against im2col and the GEMM on
  * both CPU adapters (bench/NOTES.md): the stride-1 3x3s ran faster on both (up to 1.4x on lavapipe, 2x on
- * SwiftShader), the strided windows, which read an even and an odd window of each input row, 7-14% slower on
- * lavapipe and 1.1-1.25x faster on SwiftShader. The strided 1x1s (one window that steps by 2) ran up to 1.1x
- * slower on lavapipe and 1.4x on SwiftShader, so they are not offered.
+ * SwiftShader), while the strided windows, which read an even and an odd window of each input row, ran slower
+ * on lavapipe and 10-25% faster in Chromium's SwiftShader; so by default they take im2col, and the tuner
+ * decides per adapter. The strided 1x1s (one window that steps by 2) ran up to 1.1x slower on lavapipe and
+ * 1.4x on SwiftShader, so they are not offered.
  */
 export function usesDirectConv(
   tiles: GemmTiles,
