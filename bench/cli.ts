@@ -2,6 +2,7 @@
 // time: the core, Dawn and the browser runner are imported only when the command runs.
 import { GEMM_CANDIDATES } from '../src/kernels/gemm_autotune.ts';
 import { isReductionStyle } from '../src/kernels/launch.ts';
+import { CONV_FORM_SETTINGS, isConvFormSetting } from '../src/kernels/conv_form_autotune.ts';
 import { WgcamError } from '../src/errors.ts';
 import { parsePrecision } from '../src/session.ts';
 import type { FlagSpec, ParsedFlags } from '../src/cli/args.ts';
@@ -24,7 +25,7 @@ export const BENCH_FLAGS: Record<string, FlagSpec> = {
   e2e: { kind: 'string', value: 'T,T', help: 'end-to-end tasks: forward,gradcam,input_grad,train_step or none', default: 'forward,gradcam,input_grad,train_step' },
   tiles: { kind: 'string', value: 'auto|NAME', help: `GEMM tiles for every conv and linear kernel: auto (measured) or ${Object.keys(GEMM_CANDIDATES).join(', ')}`, default: 'auto' },
   reductions: { kind: 'string', value: 'auto|tree|serial', help: 'per-channel reductions: auto (measured), tree (workgroup memory) or serial (one thread each)', default: 'auto' },
-  'conv-forms': { kind: 'string', value: 'auto|defaults|direct|gemm', help: 'windowed convs on CPU adapters: auto (measured per conv), defaults (each kernel\'s rule), direct kernels or GEMM forms', default: 'auto' },
+  'conv-forms': { kind: 'string', value: CONV_FORM_SETTINGS.join('|'), help: 'windowed convs on CPU adapters: auto (measured per conv), defaults (each kernel\'s rule), direct kernels or GEMM forms', default: 'auto' },
   precision: { kind: 'string', value: 'f32|f16', help: 'GEMM operands of every conv and linear kernel: f32, or f16 (needs shader-f16)', default: 'f32' },
   timing: { kind: 'string', value: 'auto|cpu', help: 'cpu: time kernels on the CPU around onSubmittedWorkDone even with timestamp-query', default: 'auto' },
   verbose: { kind: 'boolean', help: 'print every kernel as it is timed, and stacks on errors' },
@@ -74,7 +75,7 @@ export async function configFromFlags(flags: ParsedFlags): Promise<BenchConfig> 
   }
   config.reductions = reductions;
   const convForms = String(flags['conv-forms'] ?? 'auto');
-  if (convForms !== 'auto' && convForms !== 'defaults' && convForms !== 'direct' && convForms !== 'gemm') {
+  if (!isConvFormSetting(convForms)) {
     throw new WgcamError('BAD_ARGUMENT', `--conv-forms must be auto, defaults, direct or gemm, got "${convForms}"`);
   }
   config.convForms = convForms;

@@ -7,7 +7,7 @@ import { parameterNames, windowedConvs } from '../src/model/architecture.ts';
 import { autotuneGemm, describeGemmTuning, type GemmTuning } from '../src/kernels/gemm_autotune.ts';
 import type { ReductionStyle } from '../src/kernels/launch.ts';
 import { autotuneReductions, describeReductionTuning, type ReductionTuning } from '../src/kernels/reduction_autotune.ts';
-import { autotuneConvForms, describeConvFormTuning, type ConvFormName, type ConvFormTuning } from '../src/kernels/conv_form_autotune.ts';
+import { autotuneConvForms, describeConvFormTuning, type ConvFormSetting, type ConvFormTuning } from '../src/kernels/conv_form_autotune.ts';
 import type { GemmOperands } from '../src/kernels/gemm_config.ts';
 import { Wgcam, applyPrecision, type HostTensor } from '../src/session.ts';
 import { median, rates } from './accounting.ts';
@@ -42,7 +42,7 @@ export interface BenchConfig {
   /** Per-channel reductions: 'auto' (measured), or 'tree' / 'serial' forced (launch.ts: ReductionStyle). */
   reductions?: 'auto' | ReductionStyle;
   /** Direct kernel or GEMM form per windowed conv: 'auto' (measured), 'defaults' (each wrapper's rule) or one form. */
-  convForms?: 'auto' | 'defaults' | ConvFormName;
+  convForms?: ConvFormSetting;
   /** GEMM operands of every conv and linear kernel (f16 needs shader-f16). */
   precision: GemmOperands;
   /** Only the cases whose name contains one of these (for a developer looking at one kernel). */

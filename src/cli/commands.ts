@@ -116,7 +116,7 @@ const tune: Command = {
       process.stdout.write(`gemm tiles: ${describeGemmTuning(await autotuneGemm(ctx, { store }))}\n`);
       process.stdout.write(`reductions: ${describeReductionTuning(await autotuneReductions(ctx, { store }))}\n`);
       const forms = await autotuneConvForms(ctx, windowedConvs(), { store, onProgress: convFormProgress() });
-      process.stdout.write(`conv forms: ${describeConvFormTuning(forms).split('; ').join('\n  ')}\n`);
+      process.stdout.write(`conv forms: ${describeConvFormTuning(forms, '\n  ')}\n`);
       process.stdout.write(`stored in ${path}\n`);
     } finally {
       ctx.destroy();

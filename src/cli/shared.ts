@@ -12,7 +12,7 @@ import { Wgcam, parsePrecision, type TuningOptions } from '../session.ts';
 import { GEMM_CANDIDATES, describeGemmTuning } from '../kernels/gemm_autotune.ts';
 import { isReductionStyle } from '../kernels/launch.ts';
 import { describeReductionTuning } from '../kernels/reduction_autotune.ts';
-import { describeConvFormTuning } from '../kernels/conv_form_autotune.ts';
+import { CONV_FORM_SETTINGS, describeConvFormTuning, isConvFormSetting } from '../kernels/conv_form_autotune.ts';
 import { fileTuningStore } from '../node/tuning_store.ts';
 import type { ParsedFlags } from './args.ts';
 
@@ -48,8 +48,6 @@ export async function openSession(flags: ParsedFlags): Promise<Wgcam> {
   return session;
 }
 
-const CONV_FORM_CHOICES = ['auto', 'defaults', 'direct', 'gemm'] as const;
-
 /**
  * The autotuners' settings in Node: choices kept in the cache folder; WGCAM_GEMM_TILES, WGCAM_REDUCTIONS and
  * WGCAM_CONV_FORMS force one.
@@ -64,14 +62,14 @@ export function nodeTuningOptions(env: Record<string, string | undefined> = proc
     throw new WgcamError('BAD_ARGUMENT', `WGCAM_REDUCTIONS=${reductions} is not a reduction style: use auto, tree or serial`);
   }
   const convForms = env.WGCAM_CONV_FORMS;
-  if (convForms !== undefined && convForms !== '' && !(CONV_FORM_CHOICES as readonly string[]).includes(convForms)) {
-    throw new WgcamError('BAD_ARGUMENT', `WGCAM_CONV_FORMS=${convForms} is not a conv form choice: use one of ${CONV_FORM_CHOICES.join(', ')}`);
+  if (convForms !== undefined && convForms !== '' && !isConvFormSetting(convForms)) {
+    throw new WgcamError('BAD_ARGUMENT', `WGCAM_CONV_FORMS=${convForms} is not a conv form choice: use one of ${CONV_FORM_SETTINGS.join(', ')}`);
   }
   return {
     store: fileTuningStore(),
     ...(force && force !== 'auto' ? { force } : {}),
     ...(isReductionStyle(reductions) ? { reductions } : {}),
-    ...(convForms && convForms !== 'auto' ? { convForms: convForms as Exclude<(typeof CONV_FORM_CHOICES)[number], 'auto'> } : {}),
+    ...(isConvFormSetting(convForms) && convForms !== 'auto' ? { convForms } : {}),
     onConvFormProgress: convFormProgress(),
   };
 }

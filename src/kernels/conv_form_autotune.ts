@@ -36,13 +36,24 @@ export interface ConvFormTuning {
   rejected?: string[];
 }
 
+/**
+ * The settings that choose the conv forms (`WGCAM_CONV_FORMS`, `wgcam bench --conv-forms`): measured per
+ * adapter ('auto'), each kernel's default rule, or one form for every conv it fits.
+ */
+export const CONV_FORM_SETTINGS = ['auto', 'defaults', 'direct', 'gemm'] as const;
+export type ConvFormSetting = (typeof CONV_FORM_SETTINGS)[number];
+
+export function isConvFormSetting(value: unknown): value is ConvFormSetting {
+  return (CONV_FORM_SETTINGS as readonly unknown[]).includes(value);
+}
+
 export interface ConvFormTuneOptions {
   store?: TuningStore;
   /**
    * Instead of measuring: 'defaults' (each wrapper's rule: direct at stride 1 and for the stem's input
    * gradient), or one form for every conv it fits (for comparing them: `wgcam bench --conv-forms`).
    */
-  force?: 'defaults' | ConvFormName;
+  force?: Exclude<ConvFormSetting, 'auto'>;
   /** Timed runs per form, alternated (default 2; the fastest counts). */
   runs?: number;
   /** Called before each conv is measured (not when the store had every choice): for a progress display. */
@@ -63,8 +74,11 @@ export function convFormTuningKey(ctx: GpuContext): string {
   return adapterTuningKey(TUNING_VERSION, ctx);
 }
 
-/** `4 direct, 3 gemm (measured)` and, when measured, each choice with its times: for logs and reports. */
-export function describeConvFormTuning(t: ConvFormTuning): string {
+/**
+ * `4 direct, 3 gemm (measured)` and, when measured, each choice with its times, joined by `separator`: for logs
+ * and reports.
+ */
+export function describeConvFormTuning(t: ConvFormTuning, separator = '; '): string {
   const forms = Object.values(t.choices);
   const count = (f: ConvFormName) => forms.filter((x) => x === f).length;
   const head = forms.length === 0 ? `none (${t.source})` : `${count('direct')} direct, ${count('gemm')} gemm (${t.source})`;
@@ -72,7 +86,7 @@ export function describeConvFormTuning(t: ConvFormTuning): string {
     ([key, ms]) => `${key}: ${t.choices[key]} (direct ${ms.direct.toFixed(1)} ms, gemm ${ms.gemm.toFixed(1)} ms)`,
   );
   const rejected = (t.rejected ?? []).map((key) => `${key}: gemm (the direct form's result differed: not used)`);
-  return [head, ...times, ...rejected].join('; ');
+  return [head, ...times, ...rejected].join(separator);
 }
 
 interface Candidate {
