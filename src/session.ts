@@ -69,10 +69,35 @@ export interface TuningOptions extends AutotuneOptions {
   onConvFormProgress?: ConvFormTuneOptions['onProgress'];
 }
 
+/** What the per-adapter tuners chose for one device. */
+export interface AdapterTuning {
+  gemm: GemmTuning;
+  reductions: ReductionTuning;
+  convForms: ConvFormTuning;
+}
+
+/**
+ * Run the three per-adapter tuners on `ctx` (each from the store, by measuring, or as forced) and apply their
+ * choices to it: the GEMM tiles, the reduction style and, after the tiles (which convs have a choice depends on
+ * the GEMM core they chose), the form of each of ResNet50's windowed convs. Sessions run it before their first
+ * job; `wgcam tune` runs it with a store that forgets, to measure afresh.
+ */
+export async function tuneAdapter(ctx: GpuContext, options: TuningOptions): Promise<AdapterTuning> {
+  const { store, reductions, convForms, onConvFormProgress } = options;
+  const gemm = await autotuneGemm(ctx, options);
+  const reductionTuning = await autotuneReductions(ctx, { store, ...(reductions ? { force: reductions } : {}) });
+  const convFormTuning = await autotuneConvForms(ctx, windowedConvs(), {
+    store,
+    ...(convForms ? { force: convForms } : {}),
+    ...(onConvFormProgress ? { onProgress: onConvFormProgress } : {}),
+  });
+  return { gemm, reductions: reductionTuning, convForms: convFormTuning };
+}
+
 export interface SessionOptions {
   /**
-   * Where the autotuners (GEMM tiles, reduction style) keep their choices per adapter, or false to keep the
-   * defaults.
+   * Where the autotuners (GEMM tiles, reduction style, conv forms) keep their choices per adapter, or false to
+   * keep the defaults.
    */
   tuning?: TuningOptions | false;
   /**
@@ -89,12 +114,8 @@ export class Wgcam {
   private queue: Promise<unknown> = Promise.resolve();
   /** Device recoveries so far (a lost device is replaced on the next call). */
   recoveries = 0;
-  /** The GEMM tiles chosen for the current device (null until the first call, or `tune()`, chooses them). */
-  private gemmTuning: GemmTuning | null = null;
-  /** How reductions run on the current device, chosen with the tiles (null until then). */
-  private reductionTuning: ReductionTuning | null = null;
-  /** Direct kernel or GEMM form for each windowed conv on the current device, chosen after the tiles. */
-  private convFormTuning: ConvFormTuning | null = null;
+  /** The tuners' choices for the current device (null until the first call, or `tune()`, makes them). */
+  private tuning: AdapterTuning | null = null;
   /** Where the tuners keep their choices when the options give no store: for this session's devices only. */
   private readonly sessionStore: TuningStore = memoryTuningStore();
 
@@ -139,27 +160,18 @@ export class Wgcam {
     if (this.tuningOptions === false) return null;
     // Without a store of the caller's, the session's own: a device that replaces a lost one on the same adapter
     // reuses the choices, so it computes as its predecessor did and spends no time measuring again.
-    const store = this.tuningOptions.store ?? this.sessionStore;
-    this.gemmTuning ??= await autotuneGemm(this.currentCtx, { ...this.tuningOptions, store });
-    const { reductions, convForms, onConvFormProgress } = this.tuningOptions;
-    this.reductionTuning ??= await autotuneReductions(this.currentCtx, { store, ...(reductions ? { force: reductions } : {}) });
-    // After the tiles: which convs have a choice depends on the GEMM core they chose.
-    this.convFormTuning ??= await autotuneConvForms(this.currentCtx, windowedConvs(), {
-      store,
-      ...(convForms ? { force: convForms } : {}),
-      ...(onConvFormProgress ? { onProgress: onConvFormProgress } : {}),
-    });
-    return this.gemmTuning;
+    this.tuning ??= await tuneAdapter(this.currentCtx, { ...this.tuningOptions, store: this.tuningOptions.store ?? this.sessionStore });
+    return this.tuning.gemm;
   }
 
   /** How reductions run on the current device (tree or serial), once `tune()` or the first call chose it. */
   get reductions(): ReductionTuning | null {
-    return this.reductionTuning;
+    return this.tuning?.reductions ?? null;
   }
 
   /** Which windowed convs take the direct kernels on the current device, once `tune()` or the first call chose. */
   get convForms(): ConvFormTuning | null {
-    return this.convFormTuning;
+    return this.tuning?.convForms ?? null;
   }
 
   get ctx(): GpuContext {
@@ -225,9 +237,7 @@ export class Wgcam {
     applyPrecision(ctx, this.precision);
     this.currentCtx = ctx;
     this.currentModel = ResNet50.load(ctx, this.weights);
-    this.gemmTuning = null; // a new device takes the choices again, from the store (the session's own by default)
-    this.reductionTuning = null;
-    this.convFormTuning = null;
+    this.tuning = null; // a new device takes the choices again, from the store (the session's own by default)
     this.recoveries++;
   }
 

@@ -2,10 +2,10 @@
 import { writeFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { COLORMAPS, type ColormapName } from '../cam/colormaps.ts';
-import { parameterNames, windowedConvs } from '../model/architecture.ts';
+import { parameterNames } from '../model/architecture.ts';
 import { assertModulePath } from '../model/resnet50.ts';
 import { readSafetensors, toInt64Numbers, writeSafetensors } from '../model/safetensors.ts';
-import { IMAGENET_LABELS } from '../session.ts';
+import { IMAGENET_LABELS, tuneAdapter } from '../session.ts';
 import { WgcamError } from '../errors.ts';
 import type { Command } from './main.ts';
 import type { FlagSpec, ParsedFlags } from './args.ts';
@@ -103,20 +103,19 @@ const tune: Command = {
   flags: { verbose: COMMON.verbose! },
   async run(_flags: ParsedFlags) {
     const { createNodeGpuContext } = await import('../node/gpu.ts');
-    const { autotuneGemm, describeGemmTuning } = await import('../kernels/gemm_autotune.ts');
-    const { autotuneReductions, describeReductionTuning } = await import('../kernels/reduction_autotune.ts');
-    const { autotuneConvForms, describeConvFormTuning } = await import('../kernels/conv_form_autotune.ts');
-    const { defaultTuningPath, fileTuningStore, remeasuringStore } = await import('../node/tuning_store.ts');
+    const { describeGemmTuning, remeasuringStore } = await import('../kernels/gemm_autotune.ts');
+    const { describeReductionTuning } = await import('../kernels/reduction_autotune.ts');
+    const { describeConvFormTuning } = await import('../kernels/conv_form_autotune.ts');
+    const { defaultTuningPath, fileTuningStore } = await import('../node/tuning_store.ts');
     const ctx = await createNodeGpuContext();
     try {
       process.stdout.write(`${describeAdapter(ctx)}\n`);
       // The other commands read these choices; measuring while the machine is busy elsewhere skews them.
       const path = defaultTuningPath();
-      const store = remeasuringStore(fileTuningStore(path));
-      process.stdout.write(`gemm tiles: ${describeGemmTuning(await autotuneGemm(ctx, { store }))}\n`);
-      process.stdout.write(`reductions: ${describeReductionTuning(await autotuneReductions(ctx, { store }))}\n`);
-      const forms = await autotuneConvForms(ctx, windowedConvs(), { store, onProgress: convFormProgress() });
-      process.stdout.write(`conv forms: ${describeConvFormTuning(forms, '\n  ')}\n`);
+      const t = await tuneAdapter(ctx, { store: remeasuringStore(fileTuningStore(path)), onConvFormProgress: convFormProgress() });
+      process.stdout.write(`gemm tiles: ${describeGemmTuning(t.gemm)}\n`);
+      process.stdout.write(`reductions: ${describeReductionTuning(t.reductions)}\n`);
+      process.stdout.write(`conv forms: ${describeConvFormTuning(t.convForms, '\n  ')}\n`);
       process.stdout.write(`stored in ${path}\n`);
     } finally {
       ctx.destroy();

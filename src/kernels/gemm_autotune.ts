@@ -44,6 +44,11 @@ export function memoryTuningStore(): TuningStore {
   };
 }
 
+/** A store that reads nothing and writes through to `store`: the tuners measure afresh and replace its choices. */
+export function remeasuringStore(store: TuningStore): TuningStore {
+  return { get: async () => undefined, set: (key, value) => store.set(key, value) };
+}
+
 export interface GemmTuning {
   /** A key of GEMM_CANDIDATES. */
   choice: string;

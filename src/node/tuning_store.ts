@@ -33,8 +33,3 @@ export function fileTuningStore(path: string = defaultTuningPath()): TuningStore
     },
   };
 }
-
-/** A store that reads nothing and writes through to `store`: the tuners measure afresh and replace its choices. */
-export function remeasuringStore(store: TuningStore): TuningStore {
-  return { get: async () => undefined, set: (key, value) => store.set(key, value) };
-}
