@@ -38,9 +38,9 @@ const CONVS: WindowedConv[] = [
 ];
 const shapeOf = (c: WindowedConv) => ({ inC: c.inChannels, outC: c.outChannels, kH: c.kernel, kW: c.kernel, stride: c.stride, pad: c.pad });
 const KEYS = CONVS.slice(0, 2).flatMap((c) => [convFormKey('forward', shapeOf(c)), convFormKey('inputGrad', shapeOf(c))]);
-// Without a recorded choice: im2col for strided forwards; direct for the stem's input gradient (3-4 taps per
-// phase), columns for the strided 3x3's (1-2 taps).
-const DEFAULTS: Record<string, string> = { [KEYS[0]!]: 'gemm', [KEYS[1]!]: 'gemm', [KEYS[2]!]: 'gemm', [KEYS[3]!]: 'direct' };
+// Without a recorded choice: im2col for the strided 3x3's forward, direct for the stem's (phase order); direct
+// for the stem's input gradient (3-4 taps per phase), columns for the strided 3x3's (1-2 taps).
+const DEFAULTS: Record<string, string> = { [KEYS[0]!]: 'gemm', [KEYS[1]!]: 'gemm', [KEYS[2]!]: 'direct', [KEYS[3]!]: 'direct' };
 
 test("ResNet50's windowed convs: the stem and two 3x3s per stage, at their input sizes", () => {
   expect(windowedConvs().map((c) => `${c.name} ${c.kernel}/${c.stride} ${c.inChannels}->${c.outChannels} at ${c.inSize}`)).toEqual([

@@ -59,13 +59,13 @@ describe('conv2d', () => {
     { x: [2, 6, 9, 21], out: 16, k: 3, stride: 1, pad: 1 }, // direct kernel: two blocks of 8 channels, runs of 8, 8, 5
     { x: [1, 4, 5, 3], out: 8, k: 3, stride: 1, pad: 0 }, // direct kernel without padding: a 3x1 output
   ];
-  test('on the direct core, stride-1 windows with output channels in eights take the direct kernel', () => {
+  test('on the direct core, stride-1 windows and the 7x7/2 with output channels in eights take the direct kernel', () => {
     const direct = cases.map((c) => usesDirectConv(DIRECT_TILES, c.out, c.k, c.k, c.stride, c.pad));
-    expect(direct).toEqual([false, false, false, false, false, true, true]);
+    expect(direct).toEqual([false, true, false, false, false, true, true]);
     expect(cases.some((c) => usesDirectConv(DEFAULT_TILES, c.out, c.k, c.k, c.stride, c.pad))).toBe(false);
   });
   // On the default tiled core, and on the direct core, where windowed convs read explicit columns (im2col) or,
-  // at stride 1, take the direct kernel.
+  // at stride 1 and for the 7x7/2, take the direct kernel.
   const onCores = [DEFAULT_TILES, DIRECT_TILES].flatMap((tiles) => cases.map((c) => ({ core: tiles.core, tiles, ...c })));
   test.each(onCores)('plain $core %o', async ({ tiles, x: xs, out, k, stride, pad }) => {
     const ws: Shape4 = [out, xs[1], k, k];
@@ -90,11 +90,13 @@ describe('conv2d', () => {
     { x: [2, 6, 13, 21], out: 16, k: 3, pad: 1 },
     { x: [1, 12, 6, 22], out: 8, k: 3, pad: 1 },
     { x: [1, 5, 7, 4], out: 24, k: 3, pad: 0 },
+    { x: [1, 4, 12, 17], out: 8, k: 5, pad: 2 },
   ];
-  test('strided windows fit the direct kernel, and take it only where a tuned choice says so', () => {
+  test('strided windows fit the direct kernel, and take it by default only in phase order (5 taps and wider)', () => {
     for (const c of strided) {
       expect(directConvFits(DIRECT_TILES, c.out, c.k, c.k, 2, c.pad)).toBe(true);
-      expect(usesDirectConv(DIRECT_TILES, c.out, c.k, c.k, 2, c.pad)).toBe(false);
+      expect(usesDirectConv(DIRECT_TILES, c.out, c.k, c.k, 2, c.pad)).toBe(c.k >= 5);
+      expect(usesDirectConv(DIRECT_TILES, c.out, c.k, c.k, 2, c.pad, false)).toBe(false);
       expect(usesDirectConv(DIRECT_TILES, c.out, c.k, c.k, 2, c.pad, true)).toBe(true);
       expect(usesDirectConv(DEFAULT_TILES, c.out, c.k, c.k, 2, c.pad, true)).toBe(false);
     }
@@ -119,8 +121,9 @@ describe('conv2d', () => {
     }
   });
 
-  // The direct kernel adds each output's products in the GEMM form's order, (ci, ky, kx), so which form an
-  // adapter's tuning picks never changes a result: the two agree bit for bit, with the fused epilogue too.
+  // The direct kernel adds each output's products in the GEMM form's order, (ci, ky, kx), or for the 5- and
+  // 7-wide strided kernels both add in phase order (shared/phase_order.wgsl), so which form an adapter's tuning
+  // picks never changes a result: the two agree bit for bit, with the fused epilogue too.
   const sameBits = [...strided.map((c) => ({ ...c, stride: 2 })), { x: [2, 6, 9, 21] as Shape4, out: 16, k: 3, pad: 1, stride: 1 }];
   test.each(sameBits)('direct kernel and im2col + GEMM give the same bits %o', async ({ x: xs, out, k, pad, stride }) => {
     const ws: Shape4 = [out, xs[1], k, k];

@@ -5,8 +5,9 @@ import source from './conv2d.wgsl?raw';
 import convParams from './shared/conv_params.wgsl?raw';
 import convEpilogue from './shared/conv_epilogue.wgsl?raw';
 import convInputWindow from './shared/conv_input_window.wgsl?raw';
+import phaseOrderSource from './shared/phase_order.wgsl?raw';
 import { chooseTiles, gemmGroups, gemmCore, type GemmTiles } from './gemm_config.ts';
-import { conv2dDirect, usesDirectConv } from './conv2d_direct.ts';
+import { addsByPhase, conv2dDirect, usesDirectConv } from './conv2d_direct.ts';
 import { chosenDirectForm } from './conv_forms.ts';
 import { im2col } from './im2col.ts';
 import { constants, params, shader } from './wgsl.ts';
@@ -80,10 +81,13 @@ export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, geom: ConvGeometry
   const geometry = { inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad };
   const tuned = chosenDirectForm(ctx, 'forward', { inC, outC, kH, kW, stride: geom.stride, pad: geom.pad });
   if (usesDirectConv(tiles, outC, kH, kW, geom.stride, geom.pad, tuned)) return conv2dDirect(ctx, x, w, geometry, epilogue);
-  const columns = lowersToColumns(tiles, kH, kW, geom.pad, geom.stride) ? im2col(ctx, x, geometry) : undefined;
+  // Columns only on the direct core, where both forms add in the direct kernel's order.
+  const phaseOrder = lowersToColumns(tiles, kH, kW, geom.pad, geom.stride) && addsByPhase(geometry);
+  const columns = lowersToColumns(tiles, kH, kW, geom.pad, geom.stride) ? im2col(ctx, x, geometry, phaseOrder) : undefined;
   const code = shader(
     constants({ AFFINE: affine, RESIDUAL: epilogue.residual !== undefined, RELU: epilogue.relu === true }),
-    constants({ B_COLUMNS: columns !== undefined }),
+    constants({ B_COLUMNS: columns !== undefined, PHASE_ORDER: phaseOrder }),
+    phaseOrderSource,
     gemmCore(tiles),
     convPrelude(geometry, batch),
     convEpilogue,

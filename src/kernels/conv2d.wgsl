@@ -3,7 +3,8 @@
 // Epilogue (fused into the store, shared/conv_epilogue.wgsl, with the bindings): per-channel affine (eval
 // batchnorm or conv bias), optional residual add, optional ReLU. Constants from the wrapper: AFFINE, RESIDUAL,
 // RELU, B_COLUMNS, and the GEMM tile sizes.
-// With B_COLUMNS, `x` holds the input's columns (im2col.wgsl), B as a plain [K, N] matrix.
+// With B_COLUMNS, `x` holds the input's columns (im2col.wgsl), B as a plain [K, N] matrix, its rows in the
+// reduction order of shared/phase_order.wgsl (PHASE_ORDER, columns only), in which A's loads follow them.
 
 // Tile load order (see the GEMM core): A = W[m, k] is contiguous along k; B (the input window) along the output pixels n.
 const A_M_CONTIGUOUS: bool = false;
@@ -14,7 +15,13 @@ fn gemmDims() -> vec3u {
 }
 
 fn loadA(m: u32, k: u32) -> f32 {
-  return w[m * p.inChannels * KH * KW + k];
+  let filterStart = m * p.inChannels * KH * KW;
+  if (PHASE_ORDER) {
+    // k is a position in the reduction (shared/phase_order.wgsl), as the columns' rows are.
+    let j = k % KW;
+    return w[filterStart + k - j + kxAtPosition(j)];
+  }
+  return w[filterStart + k];
 }
 
 fn loadB(k: u32, n: u32) -> f32 {

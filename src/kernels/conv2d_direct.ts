@@ -29,12 +29,13 @@ export function directConvFits(tiles: GemmTiles, outC: number, kH: number, kW: n
 
 /**
  * Whether this kernel computes a forward instead of im2col and the columns GEMM: where it fits, as `tuned` says
- * (the adapter's measured choice, conv_forms.ts), or else at stride 1. Measured against im2col and the GEMM on
- * both CPU adapters (bench/NOTES.md): the stride-1 3x3s ran faster on both (up to 1.4x on lavapipe, 2x on
- * SwiftShader), while the strided windows, which read an even and an odd window of each input row, ran slower
- * on lavapipe and 10-25% faster in Chromium's SwiftShader; so by default they take im2col, and the tuner
- * decides per adapter. The strided 1x1s (one window that steps by 2) ran up to 1.1x slower on lavapipe and
- * 1.4x on SwiftShader, so they are not offered.
+ * (the adapter's measured choice, conv_forms.ts), or else at stride 1 and in phase order (the stem). Measured
+ * against im2col and the GEMM on both CPU adapters (bench/NOTES.md): the stride-1 3x3s ran faster on both (up
+ * to 1.4x on lavapipe, 2x on SwiftShader), and so did the stem in phase order (1.2x and 1.6x); the strided 3x3s,
+ * which read an even and an odd window of each input row in each step, ran slower on lavapipe and 10-25% faster
+ * in Chromium's SwiftShader, so by default they take im2col, and the tuner decides per adapter. The strided
+ * 1x1s (one window that steps by 2) ran up to 1.1x slower on lavapipe and 1.4x on SwiftShader, so they are not
+ * offered.
  */
 export function usesDirectConv(
   tiles: GemmTiles,
@@ -45,7 +46,16 @@ export function usesDirectConv(
   pad: number,
   tuned?: boolean,
 ): boolean {
-  return directConvFits(tiles, outC, kH, kW, stride, pad) && (tuned ?? stride === 1);
+  return directConvFits(tiles, outC, kH, kW, stride, pad) && (tuned ?? (stride === 1 || addsByPhase({ stride, kW })));
+}
+
+/**
+ * Whether a conv's forward, in either form on the direct core, adds its products in phase order
+ * (shared/phase_order.wgsl): each tap row's even taps, then its odd ones.
+ */
+export function addsByPhase(g: Pick<ConvShapeConstants, 'stride' | 'kW'>): boolean {
+  // At least 3 taps per phase: the stem (4 and 3) ran 1.4-1.6x faster so; the strided 3x3s (2 and 1) slower.
+  return g.stride === 2 && g.kW >= 5;
 }
 
 /** y [N, CO, OH, OW] = epilogue(conv2d(x, w)), as conv2d.ts's conv2d. */
@@ -54,6 +64,7 @@ export function conv2dDirect(ctx: GpuContext, x: Tensor, w: Tensor, geometry: Co
   const outC = w.shape[0]!;
   const code = shader(
     constants({ AFFINE: epilogue.scale !== undefined, RESIDUAL: epilogue.residual !== undefined, RELU: epilogue.relu === true }),
+    constants({ PHASE_ORDER: addsByPhase(geometry) }),
     operandRounding(getGemmOperands(ctx)),
     convPrelude(geometry, batch),
     convEpilogue,

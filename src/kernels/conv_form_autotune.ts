@@ -61,7 +61,7 @@ export interface ConvFormTuneOptions {
 }
 
 /** Bump when a form's kernels or the choosing rule change, so old choices are not reused. */
-const TUNING_VERSION = 'conv-forms-v2';
+const TUNING_VERSION = 'conv-forms-v3';
 /**
  * The other form replaces a conv's default only when it takes less than this fraction of the default's time.
  * One run of a conv on a CPU adapter that shares its cores moves by 10-20%, and with 0.97 lavapipe's tuned

@@ -1,6 +1,7 @@
 // A conv's input as explicit columns ("im2col"), the B operand of its forward and weight gradient as plain
 // matrices:
-//   cols[(ci, ky, kx), (b, oy, ox)] = x[b, ci, oy * STRIDE + ky - PAD, ox * STRIDE + kx - PAD], 0 in the padding.
+//   cols[(ci, ky, kx), (b, oy, ox)] = x[b, ci, oy * STRIDE + ky - PAD, ox * STRIDE + kx - PAD], 0 in the padding,
+// with each tap row's kx in the forward's reduction order (shared/phase_order.wgsl; plain unless PHASE_ORDER).
 // The forward reads it as its B, [K, N]; the weight gradient as the transpose of its B, [N, K] (a pixel-major
 // copy measured no faster for it, on either CPU adapter).
 // For the direct GEMM core (shared/gemm_tile_direct.wgsl), which reads each B element once per 8 rows of the
@@ -26,7 +27,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   let ci = row / (KH * KW);
   let tap = row % (KH * KW);
   let ky = tap / KW;
-  let kx = tap % KW;
+  let kx = kxAtPosition(tap % KW);
   // i32: rows and columns in the padding are negative.
   let iy = i32(oy * STRIDE + ky) - i32(PAD);
   let inRow = iy >= 0 && iy < i32(IN_H);
