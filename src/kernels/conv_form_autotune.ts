@@ -50,7 +50,7 @@ export function isConvFormSetting(value: unknown): value is ConvFormSetting {
 export interface ConvFormTuneOptions {
   store?: TuningStore;
   /**
-   * Instead of measuring: 'defaults' (each wrapper's rule: direct at stride 1 and for the stem's input
+   * Instead of measuring: 'defaults' (each wrapper's rule: direct at stride 1 and for the stem, forward and input
    * gradient), or one form for every conv it fits (for comparing them: `wgcam bench --conv-forms`).
    */
   force?: Exclude<ConvFormSetting, 'auto'>;
