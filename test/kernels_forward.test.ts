@@ -105,12 +105,14 @@ describe('conv2d', () => {
     expect(directConvFits(DIRECT_TILES, 16, 9, 9, 2, 4)).toBe(false);
     expect(directConvFits(DIRECT_TILES, 16, 3, 3, 3, 1)).toBe(false);
   });
-  test.each(strided)('direct kernel at stride 2 (tuned) %o', async ({ x: xs, out, k, pad }) => {
+  // Both forms: for the 5- and 7-wide kernels the GEMM form's columns and weight loads take the phase order.
+  const stridedForms = strided.flatMap((c) => [true, false].map((direct) => ({ ...c, form: direct ? 'direct' : 'gemm' })));
+  test.each(stridedForms)('$form form at stride 2 (tuned) %o', async ({ x: xs, out, k, pad, form }) => {
     const ws: Shape4 = [out, xs[1], k, k];
     const x = random(size(xs));
     const w = random(size(ws));
     setPreferredTiles(ctx, DIRECT_TILES);
-    setDirectForm(ctx, 'forward', { inC: xs[1], outC: out, kH: k, kW: k, stride: 2, pad }, true);
+    setDirectForm(ctx, 'forward', { inC: xs[1], outC: out, kH: k, kW: k, stride: 2, pad }, form === 'direct');
     try {
       const got = await read(conv2d(ctx, gpu(x, xs), gpu(w, ws), { stride: 2, pad }));
       const want = ref.conv2dForward(x, xs, w, ws, null, { stride: 2, pad });
