@@ -81,9 +81,11 @@ export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, geom: ConvGeometry
   const geometry = { inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad };
   const tuned = chosenDirectForm(ctx, 'forward', { inC, outC, kH, kW, stride: geom.stride, pad: geom.pad });
   if (usesDirectConv(tiles, outC, kH, kW, geom.stride, geom.pad, tuned)) return conv2dDirect(ctx, x, w, geometry, epilogue);
-  // Columns only on the direct core, where both forms add in the direct kernel's order.
-  const phaseOrder = lowersToColumns(tiles, kH, kW, geom.pad, geom.stride) && addsByPhase(geometry);
-  const columns = lowersToColumns(tiles, kH, kW, geom.pad, geom.stride) ? im2col(ctx, x, geometry, phaseOrder) : undefined;
+  // Explicit columns (the direct core) take the direct kernel's reduction order, phase order for the stem, so
+  // that both forms agree bit for bit; the tiled cores' implicit GEMM, which has no direct form, keeps the plain one.
+  const readsColumns = lowersToColumns(tiles, kH, kW, geom.pad, geom.stride);
+  const phaseOrder = readsColumns && addsByPhase(geometry);
+  const columns = readsColumns ? im2col(ctx, x, geometry, phaseOrder) : undefined;
   const code = shader(
     constants({ AFFINE: affine, RESIDUAL: epilogue.residual !== undefined, RELU: epilogue.relu === true }),
     constants({ B_COLUMNS: columns !== undefined, PHASE_ORDER: phaseOrder }),
