@@ -1,9 +1,9 @@
 // Chooses, per adapter and per windowed conv, between the direct conv kernels and the GEMM forms (conv_forms.ts).
 // Only adapters whose GEMMs run on the direct core (the CPU adapters) have a choice to make: on the tiled cores
 // the direct kernels never run, so a GPU's path is never changed by this. The two CPU adapters disagree per
-// shape (the stem's forward, layer2's 3x3 input gradient; bench/NOTES.md), so each conv that both forms can
-// compute is timed on the adapter at hand, both forms alternated, and the winners are remembered per adapter, as
-// the GEMM tiles are (gemm_autotune.ts).
+// shape (the strided 3x3s' forwards, layer2's 3x3 input gradient; bench/README.md), so each conv that both forms
+// can compute is timed on the adapter at hand, both forms alternated, and the winners are remembered per
+// adapter, as the GEMM tiles are (gemm_autotune.ts).
 //
 // Each form's first run is checked against the other's: a direct kernel that miscompiles on some driver is
 // never chosen.
