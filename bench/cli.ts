@@ -76,7 +76,7 @@ export async function configFromFlags(flags: ParsedFlags): Promise<BenchConfig> 
   config.reductions = reductions;
   const convForms = String(flags['conv-forms'] ?? 'auto');
   if (!isConvFormSetting(convForms)) {
-    throw new WgcamError('BAD_ARGUMENT', `--conv-forms must be auto, defaults, direct or gemm, got "${convForms}"`);
+    throw new WgcamError('BAD_ARGUMENT', `--conv-forms must be one of ${CONV_FORM_SETTINGS.join(', ')}, got "${convForms}"`);
   }
   config.convForms = convForms;
   config.precision = parsePrecision(flags.precision);
