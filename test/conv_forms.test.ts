@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import type { GpuContext } from '../src/gpu/context.ts';
 import { autotuneConvForms, convFormTuningKey, describeConvFormTuning } from '../src/kernels/conv_form_autotune.ts';
-import { chosenDirectForm, clearConvForms, convFormKey } from '../src/kernels/conv_forms.ts';
+import { chosenDirectForm, clearConvForms, convFormKey, type ConvPass } from '../src/kernels/conv_forms.ts';
 import { DEFAULT_TILES, DIRECT_TILES, setPreferredTiles } from '../src/kernels/gemm_config.ts';
 import { windowedConvs, type WindowedConv } from '../src/model/architecture.ts';
 import { fileTuningStore } from '../src/node/tuning_store.ts';
@@ -29,18 +29,25 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-// Small convs: a strided 3x3 and a stem-like 7x7, which both forms compute in both passes, and one with 5 input
-// and 12 output channels, which neither direct kernel takes (channels not in fours, outputs not in eights).
+// Small convs: a strided 3x3, which both forms compute in all three passes; a stem-like 7x7, in the forward and
+// the input gradient (its 3 input channels are too few for the column-free weight gradient); and one with 5 input
+// and 12 output channels, which no direct kernel takes (channels not in fours, outputs not in eights).
 const CONVS: WindowedConv[] = [
   { name: 'a', inChannels: 8, outChannels: 16, kernel: 3, stride: 2, pad: 1, inSize: 20 },
   { name: 'b', inChannels: 3, outChannels: 8, kernel: 7, stride: 2, pad: 3, inSize: 24 },
   { name: 'c', inChannels: 5, outChannels: 12, kernel: 3, stride: 1, pad: 1, inSize: 10 },
 ];
 const shapeOf = (c: WindowedConv) => ({ inC: c.inChannels, outC: c.outChannels, kH: c.kernel, kW: c.kernel, stride: c.stride, pad: c.pad });
-const KEYS = CONVS.slice(0, 2).flatMap((c) => [convFormKey('forward', shapeOf(c)), convFormKey('inputGrad', shapeOf(c))]);
+// Every (pass, conv) with a choice, and its key.
+const CHOSEN: Array<[ConvPass, WindowedConv]> = [
+  ['forward', CONVS[0]!], ['inputGrad', CONVS[0]!], ['forward', CONVS[1]!], ['inputGrad', CONVS[1]!], ['weightGrad', CONVS[0]!],
+];
+const KEYS = CHOSEN.map(([pass, c]) => convFormKey(pass, shapeOf(c)));
+const PASSES = ['forward', 'inputGrad', 'weightGrad'] as const;
 // Without a recorded choice: im2col for the strided 3x3's forward, direct for the stem's (phase order); direct
-// for the stem's input gradient (3-4 taps per phase), columns for the strided 3x3's (1-2 taps).
-const DEFAULTS: Record<string, string> = { [KEYS[0]!]: 'gemm', [KEYS[1]!]: 'gemm', [KEYS[2]!]: 'direct', [KEYS[3]!]: 'direct' };
+// for the stem's input gradient (3-4 taps per phase), columns for the strided 3x3's (1-2 taps); im2col and the
+// GEMM for every weight gradient.
+const DEFAULTS: Record<string, string> = { [KEYS[0]!]: 'gemm', [KEYS[1]!]: 'gemm', [KEYS[2]!]: 'direct', [KEYS[3]!]: 'direct', [KEYS[4]!]: 'gemm' };
 
 test("ResNet50's windowed convs: the stem and two 3x3s per stage, at their input sizes", () => {
   expect(windowedConvs().map((c) => `${c.name} ${c.kernel}/${c.stride} ${c.inChannels}->${c.outChannels} at ${c.inSize}`)).toEqual([
@@ -69,7 +76,7 @@ test('on the direct core: measures both forms of each conv they share, applies t
   const measured = await autotuneConvForms(ctx, CONVS, { store, runs: 1, onProgress: (m, n) => progress.push([m, n]) });
   expect(measured.source).toBe('measured');
   expect(Object.keys(measured.choices).sort()).toEqual([...KEYS].sort());
-  expect(progress).toEqual([[0, 4], [1, 4], [2, 4], [3, 4], [4, 4]]);
+  expect(progress).toEqual([[0, 5], [1, 5], [2, 5], [3, 5], [4, 5], [5, 5]]);
   for (const key of KEYS) {
     const { direct, gemm } = measured.timings[key]!;
     expect(direct).toBeGreaterThan(0);
@@ -80,9 +87,11 @@ test('on the direct core: measures both forms of each conv they share, applies t
     const t = measured.timings[key]!;
     expect(measured.choices[key]).toBe(t[other] < 0.9 * t[fallback] ? other : fallback);
   }
-  const applied = (c: WindowedConv) => [chosenDirectForm(ctx, 'forward', shapeOf(c)), chosenDirectForm(ctx, 'inputGrad', shapeOf(c))];
-  expect(CONVS.slice(0, 2).flatMap(applied)).toEqual(KEYS.map((k) => measured.choices[k] === 'direct'));
-  expect(applied(CONVS[2]!)).toEqual([undefined, undefined]);
+  const applied = () => CHOSEN.map(([pass, c]) => chosenDirectForm(ctx, pass, shapeOf(c)));
+  expect(applied()).toEqual(KEYS.map((k) => measured.choices[k] === 'direct'));
+  // Nothing recorded where no direct kernel fits.
+  expect(PASSES.map((pass) => chosenDirectForm(ctx, pass, shapeOf(CONVS[2]!)))).toEqual([undefined, undefined, undefined]);
+  expect(chosenDirectForm(ctx, 'weightGrad', shapeOf(CONVS[1]!))).toBeUndefined();
   expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ [convFormTuningKey(ctx)]: JSON.stringify(measured.choices) });
   expect(describeConvFormTuning(measured)).toMatch(/^\d direct, \d gemm \(measured\); forward 3x3\/2 pad 1 8->16: (direct|gemm) \(direct [\d.]+ ms, gemm [\d.]+ ms\)/);
 
@@ -92,14 +101,14 @@ test('on the direct core: measures both forms of each conv they share, applies t
   const again = await autotuneConvForms(ctx, CONVS, { store, onProgress: (m, n) => progress.push([m, n]) });
   expect(again).toEqual({ source: 'cached', choices: measured.choices, timings: {} });
   expect(progress).toEqual([]);
-  expect(CONVS.slice(0, 2).flatMap(applied)).toEqual(KEYS.map((k) => measured.choices[k] === 'direct'));
+  expect(applied()).toEqual(KEYS.map((k) => measured.choices[k] === 'direct'));
 
   // A conv the store lacks is measured, and added to what it holds; a damaged entry is measured again.
   const stem = windowedConvs(32)[0]!;
   const more = await autotuneConvForms(ctx, [...CONVS, stem], { store, runs: 1 });
   expect(more.source).toBe('measured');
   expect(Object.keys(more.timings).sort()).toEqual([convFormKey('forward', shapeOf(stem)), convFormKey('inputGrad', shapeOf(stem))].sort());
-  expect(Object.keys(JSON.parse(JSON.parse(readFileSync(path, 'utf8'))[convFormTuningKey(ctx)]))).toHaveLength(6);
+  expect(Object.keys(JSON.parse(JSON.parse(readFileSync(path, 'utf8'))[convFormTuningKey(ctx)]))).toHaveLength(7);
   writeFileSync(path, JSON.stringify({ [convFormTuningKey(ctx)]: '{"forward 3x3/2 pad 1 8->16": "sideways"' }));
   expect((await autotuneConvForms(ctx, CONVS, { store, runs: 1 })).source).toBe('measured');
 });
@@ -110,7 +119,7 @@ test('forced: every conv both forms compute takes one form, or each its default,
   expect(direct).toEqual({ source: 'forced', choices: Object.fromEntries(KEYS.map((k) => [k, 'direct'])), timings: {} });
   expect(chosenDirectForm(ctx, 'forward', shapeOf(CONVS[0]!))).toBe(true);
   const gemm = await autotuneConvForms(ctx, CONVS, { force: 'gemm' });
-  expect(Object.values(gemm.choices)).toEqual(['gemm', 'gemm', 'gemm', 'gemm']);
+  expect(Object.values(gemm.choices)).toEqual(['gemm', 'gemm', 'gemm', 'gemm', 'gemm']);
   expect(chosenDirectForm(ctx, 'inputGrad', shapeOf(CONVS[1]!))).toBe(false);
   // Defaults: reported as the wrappers' rules, and nothing recorded, so those rules decide.
   const defaults = await autotuneConvForms(ctx, CONVS, { force: 'defaults' });

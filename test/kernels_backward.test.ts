@@ -180,6 +180,40 @@ describe('conv2d backward', () => {
     });
   }
 
+  // The weight gradient without columns (conv2d_backward_weight_direct.ts) runs only where an adapter's tuning
+  // chose it; channels in multiples of 8. Each case against the float64 reference and, bit for bit, against the
+  // GEMM form over the same K slices.
+  const WEIGHT_GRAD_DIRECT: ConvCase[] = [
+    { x: [2, 8, 9, 11], outC: 16, k: 3, stride: 1, pad: 1 }, // two images: slices that cross from one to the next
+    { x: [1, 16, 10, 7], outC: 8, k: 3, stride: 2, pad: 1 }, // strided, odd width
+    { x: [1, 8, 6, 6], outC: 8, k: 3, stride: 2, pad: 0 }, // the last row and column are under no tap
+    { x: [3, 8, 7, 5], outC: 8, k: 1, stride: 2, pad: 0 }, // downsample 1x1/2
+  ];
+  for (const c of WEIGHT_GRAD_DIRECT) {
+    test(`direct: weight gradient (tuned), one and 3 K slices, same bits as the GEMM form, ${convLabel(c)}`, async () => {
+      const s = convSetup(c);
+      const shape = { inC: c.x[1], outC: c.outC, kH: c.k, kW: c.k, stride: c.stride, pad: c.pad };
+      const dy = up(s.dy, s.dyShape);
+      const x = up(s.x, c.x);
+      const want = ref.conv2dBackwardWeight(s.dy, s.dyShape, s.x, c.x, s.wShape, s.geom);
+      setPreferredTiles(ctx, DIRECT_TILES);
+      try {
+        for (const splitK of [1, 3]) {
+          setDirectForm(ctx, 'weightGrad', shape, false);
+          const gemm = await get(conv2dBackwardWeight(ctx, dy, x, s.wShape, s.geom, { splitK }));
+          setDirectForm(ctx, 'weightGrad', shape, true);
+          const direct = await get(conv2dBackwardWeight(ctx, dy, x, s.wShape, s.geom, { splitK }));
+          expectClose(`dW (${splitK} slices)`, direct, want);
+          // Compared as numbers, not with toEqual, which would tell 0 from -0.
+          expect(direct.findIndex((v, i) => v !== gemm[i]), `${splitK} slices: first entry that differs`).toBe(-1);
+        }
+      } finally {
+        clearConvForms(ctx);
+        setPreferredTiles(ctx, DEFAULT_TILES);
+      }
+    });
+  }
+
   test('weight gradient: K slices are equal where K allows it, else rounded up with a shorter last one', () => {
     // The direct core (TILE_K 1): the stem's 12544 pixels in 16 slices rather than 24 uneven ones; layer1's
     // 3136 in 4 rather than 6.

@@ -1,9 +1,13 @@
 // Conv2d weight gradient (dL/dW from dL/dy and the forward input), an implicit GEMM on the shared tile core,
-// with the reduction split over workgroup z when there are too few output tiles to fill the GPU.
+// with the reduction split over workgroup z when there are too few output tiles to fill the GPU; or, where an
+// adapter's tuning chose it (conv_forms.ts), one GEMM per tap without columns (conv2d_backward_weight_direct.ts)
+// over the same slices.
 import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { convPrelude, convUniform, convOutputSize, lowersToColumns, type ConvGeometry } from './conv2d.ts';
 import source from './conv2d_backward_weight.wgsl?raw';
+import { conv2dWeightGradDirect, usesDirectWeightGrad } from './conv2d_backward_weight_direct.ts';
+import { chosenDirectForm } from './conv_forms.ts';
 import { chooseTiles, gemmGroups, gemmCore, type GemmTiles } from './gemm_config.ts';
 import { im2col } from './im2col.ts';
 import convInputWindow from './shared/conv_input_window.wgsl?raw';
@@ -75,7 +79,14 @@ export function conv2dBackwardWeight(
   const { sliceK, splits } = sliceReduction(k, wanted, tiles.tileK);
   const geometry = { inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad };
   const out = splits === 1 ? ctx.empty(wShape, 'f32', 'conv2d dw') : ctx.empty([splits, m, n], 'f32', 'conv2d dw slices');
-  const columns = lowersToColumns(tiles, kH, kW, geom.pad, geom.stride) ? im2col(ctx, x, geometry) : undefined;
+  const readsColumns = lowersToColumns(tiles, kH, kW, geom.pad, geom.stride);
+  const tuned = chosenDirectForm(ctx, 'weightGrad', { inC, outC, kH, kW, stride: geom.stride, pad: geom.pad });
+  if (usesDirectWeightGrad(tiles, inC, outC, readsColumns, tuned)) {
+    // The same K slices as the GEMM below, so that both forms give the same sums (the kernel's header).
+    conv2dWeightGradDirect(ctx, dy, x, out, geometry, sliceK, splits);
+    return splits === 1 ? out : reduceSlices(ctx, out, wShape);
+  }
+  const columns = readsColumns ? im2col(ctx, x, geometry) : undefined;
   const code = shader(
     constants({ B_COLUMNS: columns !== undefined, SLICED: splits > 1, OVERHANG: splits * sliceK > k }),
     gemmCore(tiles),
@@ -90,8 +101,12 @@ export function conv2dBackwardWeight(
     `conv2d dw ${kH}x${kW}/${geom.stride} ${inC}->${outC} ${inH}x${inW}${splits > 1 ? ` split ${splits}` : ''}`,
   );
   columns?.release();
-  if (splits === 1) return out;
-  const dw = splitKReduce(ctx, out, wShape);
-  out.release();
+  return splits === 1 ? out : reduceSlices(ctx, out, wShape);
+}
+
+/** dW from its K slices' partial sums, which are released. */
+function reduceSlices(ctx: GpuContext, partial: Tensor, wShape: readonly number[]): Tensor {
+  const dw = splitKReduce(ctx, partial, wShape);
+  partial.release();
   return dw;
 }

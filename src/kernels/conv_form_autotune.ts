@@ -1,9 +1,10 @@
-// Chooses, per adapter and per windowed conv, between the direct conv kernels and the GEMM forms (conv_forms.ts).
-// Only adapters whose GEMMs run on the direct core (the CPU adapters) have a choice to make: on the tiled cores
-// the direct kernels never run, so a GPU's path is never changed by this. The two CPU adapters disagree per
-// shape (the strided 3x3s' forwards, layer2's 3x3 input gradient; bench/README.md), so each conv that both forms
-// can compute is timed on the adapter at hand, both forms alternated, and the winners are remembered per
-// adapter, as the GEMM tiles are (gemm_autotune.ts).
+// Chooses, per adapter and per windowed conv, between the direct conv kernels and the GEMM forms (conv_forms.ts),
+// for each of its three passes. Only adapters whose GEMMs run on the direct core (the CPU adapters) have a choice
+// to make: on the tiled cores the direct kernels never run, so a GPU's path is never changed by this. The two CPU
+// adapters disagree per shape (the strided 3x3s' forwards, layer2's 3x3 input gradient, the stride-1 3x3s'
+// weight gradients; bench/README.md, bench/NOTES.md), so each conv that both forms can compute is timed on the
+// adapter at hand, both forms alternated, and the winners are remembered per adapter, as the GEMM tiles are
+// (gemm_autotune.ts).
 //
 // Each form's first run is checked against the other's: a direct kernel that miscompiles on some driver is
 // never chosen.
@@ -11,9 +12,11 @@ import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { relativeL2 } from '../metrics.ts';
 import type { WindowedConv } from '../model/architecture.ts';
-import { conv2d, convOutputSize } from './conv2d.ts';
+import { conv2d, convOutputSize, lowersToColumns } from './conv2d.ts';
 import { conv2dBackwardInput } from './conv2d_backward_input.ts';
 import { directInputGradFits, usesDirectInputGrad } from './conv2d_backward_input_direct.ts';
+import { conv2dBackwardWeight } from './conv2d_backward_weight.ts';
+import { directWeightGradFits } from './conv2d_backward_weight_direct.ts';
 import { directConvFits, usesDirectConv } from './conv2d_direct.ts';
 import { clearConvForms, convFormKey, setDirectForm, type ConvFormShape, type ConvPass } from './conv_forms.ts';
 import { adapterTuningKey, fastestRun, tuningRandom, type TuningStore } from './gemm_autotune.ts';
@@ -50,8 +53,9 @@ export function isConvFormSetting(value: unknown): value is ConvFormSetting {
 export interface ConvFormTuneOptions {
   store?: TuningStore;
   /**
-   * Instead of measuring: 'defaults' (each wrapper's rule: direct at stride 1 and for the stem, forward and input
-   * gradient), or one form for every conv it fits (for comparing them: `wgcam bench --conv-forms`).
+   * Instead of measuring: 'defaults' (each wrapper's rule: the forward and the input gradient direct at stride 1
+   * and for the stem, every weight gradient through im2col and the GEMM), or one form for every conv it fits (for
+   * comparing them: `wgcam bench --conv-forms`).
    */
   force?: Exclude<ConvFormSetting, 'auto'>;
   /** Timed runs per form, alternated (default 2; the fastest counts). */
@@ -112,6 +116,9 @@ function candidates(ctx: GpuContext, convs: readonly WindowedConv[]): Candidate[
     if (directInputGradFits(tiles, inC, k, stride)) {
       const defaultForm = usesDirectInputGrad(tiles, inC, k, stride) ? 'direct' : 'gemm';
       list.push({ key: convFormKey('inputGrad', shape), pass: 'inputGrad', shape, conv, defaultForm });
+    }
+    if (directWeightGradFits(tiles, inC, outC, lowersToColumns(tiles, k, k, pad, stride))) {
+      list.push({ key: convFormKey('weightGrad', shape), pass: 'weightGrad', shape, conv, defaultForm: 'gemm' });
     }
   }
   return list;
@@ -190,14 +197,20 @@ async function measure(
   const random = tuningRandom(7919 + inC * 31 + outC * 7 + kH + stride);
   const upload = (shape: number[], label: string) =>
     ctx.upload(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, random), shape, 'f32', label);
-  const w = upload([outC, inC, kH, kW], 'conv form tuning weight');
-  const input =
-    c.pass === 'forward'
-      ? upload([1, inC, size, size], 'conv form tuning input')
-      : upload([1, outC, outSize, outSize], 'conv form tuning dy');
+  const wShape = [outC, inC, kH, kW];
+  const xShape: [number, number, number, number] = [1, inC, size, size];
+  // Each pass's two operands: the forward's weight and input, the input gradient's weight and dy, the weight
+  // gradient's dy and input.
+  const first = upload(c.pass === 'weightGrad' ? [1, outC, outSize, outSize] : wShape, 'conv form tuning operand');
+  const second = upload(c.pass === 'inputGrad' ? [1, outC, outSize, outSize] : xShape, 'conv form tuning operand');
+  const passes: Record<ConvPass, () => Tensor> = {
+    forward: () => conv2d(ctx, second, first, geom),
+    inputGrad: () => conv2dBackwardInput(ctx, second, first, xShape, geom),
+    weightGrad: () => conv2dBackwardWeight(ctx, first, second, wShape, geom),
+  };
   const run = (form: ConvFormName): Tensor => {
     setDirectForm(ctx, c.pass, c.shape, form === 'direct');
-    return c.pass === 'forward' ? conv2d(ctx, input, w, geom) : conv2dBackwardInput(ctx, input, w, [1, inC, size, size], geom);
+    return passes[c.pass]();
   };
   try {
     // The first runs compile the pipelines and are the ones checked, one form against the other.
@@ -207,7 +220,8 @@ async function measure(
       outputs[form] = await ctx.read(y);
       y.release();
     }
-    // The forwards agree bit for bit by design (conv2d_direct.wgsl); the input gradients add in another order.
+    // The forwards and the weight gradients agree bit for bit by design (conv2d_direct.wgsl,
+    // conv2d_backward_weight_direct.wgsl); the input gradients add in another order.
     if (relativeL2(outputs.direct!, outputs.gemm!) > 1e-5) {
       rejected.push(c.key);
       return 'gemm';
@@ -220,7 +234,7 @@ async function measure(
     const other: ConvFormName = c.defaultForm === 'direct' ? 'gemm' : 'direct';
     return best[other] < CLEAR_WIN * best[c.defaultForm] ? other : c.defaultForm;
   } finally {
-    w.release();
-    input.release();
+    first.release();
+    second.release();
   }
 }

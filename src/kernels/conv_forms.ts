@@ -1,12 +1,13 @@
-// Per-context choices between the direct conv kernels (conv2d_direct.ts, conv2d_backward_input_direct.ts) and
-// the GEMM forms (im2col + GEMM for the forward, a columns GEMM + col2im for the input gradient), for the convs
-// that both can compute on the direct core. The two CPU adapters disagree on some of them (layer2's strided 3x3
-// forward: direct 1.2x faster in Chromium's SwiftShader, 1.1x slower on lavapipe; bench/README.md's runs), so
-// conv_form_autotune.ts measures them on the adapter at hand and records the winners here. Kernels read them
-// when they dispatch; a conv without a recorded choice takes its wrapper's default rule.
+// Per-context choices between the direct conv kernels (conv2d_direct.ts, conv2d_backward_input_direct.ts,
+// conv2d_backward_weight_direct.ts) and the GEMM forms (im2col + GEMM for the forward and the weight gradient, a
+// columns GEMM + col2im for the input gradient), for the convs that both can compute on the direct core. The two
+// CPU adapters disagree on some of them (layer2's strided 3x3 forward: direct 1.2x faster in Chromium's
+// SwiftShader, 1.1x slower on lavapipe; bench/README.md's runs), so conv_form_autotune.ts measures them on the
+// adapter at hand and records the winners here. Kernels read them when they dispatch; a conv without a recorded
+// choice takes its wrapper's default rule.
 
-/** The two passes whose form is chosen. */
-export type ConvPass = 'forward' | 'inputGrad';
+/** The passes whose form is chosen. */
+export type ConvPass = 'forward' | 'inputGrad' | 'weightGrad';
 
 /** What decides a form: the conv's kernel, stride, padding and channels (not the batch or the image size). */
 export interface ConvFormShape {

@@ -1,0 +1,57 @@
+// Conv2d weight gradient without columns or a GEMM core, for adapters whose GEMMs run on the direct core (see
+// conv2d_backward_weight_direct.wgsl).
+import type { GpuContext } from '../gpu/context.ts';
+import type { Tensor } from '../gpu/tensor.ts';
+import { convPrelude, convUniform, type ConvShapeConstants } from './conv2d.ts';
+import source from './conv2d_backward_weight_direct.wgsl?raw';
+import { getGemmOperands, operandRounding, type GemmTiles } from './gemm_config.ts';
+import { shader } from './wgsl.ts';
+
+/** Output channels and input channels per thread (one tap each). */
+const CHANNELS_PER_THREAD = 8;
+
+/**
+ * Whether this kernel can compute a weight gradient: GEMMs on the direct core, a conv that the GEMM form lowers
+ * to columns (a window, or a stride), and input and output channels in multiples of 8. The stem's 3 input
+ * channels do not fit: 5 of each thread's 8 would be idle.
+ */
+export function directWeightGradFits(tiles: GemmTiles, inC: number, outC: number, lowersToColumns: boolean): boolean {
+  return tiles.core === 'direct' && lowersToColumns && inC % CHANNELS_PER_THREAD === 0 && outC % CHANNELS_PER_THREAD === 0;
+}
+
+/**
+ * Whether this kernel computes the weight gradient instead of im2col and the GEMM: only where it fits and the
+ * adapter's tuning chose it (`tuned`, conv_forms.ts). Against the GEMM form (bench/NOTES.md) it took 0.73-0.84
+ * of its time on the stride-1 3x3s of layers 1-3 in SwiftShader, but on lavapipe only on layer1's (0.77), and
+ * 1.1-1.25x its time on layer4's 3x3s on both, so no conv takes it by default.
+ */
+export function usesDirectWeightGrad(tiles: GemmTiles, inC: number, outC: number, lowersToColumns: boolean, tuned?: boolean): boolean {
+  return directWeightGradFits(tiles, inC, outC, lowersToColumns) && tuned === true;
+}
+
+/**
+ * The weight gradient of y = conv2d(x, w) over K slices of `sliceK` pixels (conv2d_backward_weight.ts's
+ * sliceReduction), into `out`: dW [CO, CI, KH, KW] for one slice, else the slices' partial sums [slices, CO,
+ * CI * KH * KW] for split_k_reduce.
+ */
+export function conv2dWeightGradDirect(
+  ctx: GpuContext,
+  dy: Tensor,
+  x: Tensor,
+  out: Tensor,
+  geometry: ConvShapeConstants,
+  sliceK: number,
+  slices: number,
+): void {
+  const [batch, inC] = x.shape as [number, number, number, number];
+  const outC = dy.shape[1]!;
+  const tiles = Math.ceil(inC / (8 * CHANNELS_PER_THREAD)) * Math.ceil(outC / (8 * CHANNELS_PER_THREAD));
+  const workgroups = tiles * geometry.kH * geometry.kW * slices;
+  ctx.dispatch(
+    ctx.pipeline(shader(operandRounding(getGemmOperands(ctx)), convPrelude(geometry, batch), source), 'conv2d_backward_weight_direct'),
+    [ctx.uniform(convUniform(batch, inC, outC, geometry, sliceK)), dy, x, out],
+    [workgroups],
+    `conv2d dw ${geometry.kH}x${geometry.kW}/${geometry.stride} ${inC}->${outC} ${geometry.inH}x${geometry.inW}` +
+      (slices > 1 ? ` split ${slices}` : ''),
+  );
+}
