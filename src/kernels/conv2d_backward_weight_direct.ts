@@ -5,10 +5,11 @@ import type { Tensor } from '../gpu/tensor.ts';
 import { convPrelude, convUniform, type ConvShapeConstants } from './conv2d.ts';
 import source from './conv2d_backward_weight_direct.wgsl?raw';
 import { getGemmOperands, operandRounding, type GemmTiles } from './gemm_config.ts';
-import { shader } from './wgsl.ts';
+import { groups1d, shader } from './wgsl.ts';
 
 /** Output channels and input channels per thread (one tap each). */
 const CHANNELS_PER_THREAD = 8;
+const THREADS_PER_WORKGROUP = 64;
 
 /**
  * Whether this kernel can compute a weight gradient: GEMMs on the direct core, a conv that the GEMM form lowers
@@ -45,12 +46,11 @@ export function conv2dWeightGradDirect(
 ): void {
   const [batch, inC] = x.shape as [number, number, number, number];
   const outC = dy.shape[1]!;
-  const tiles = Math.ceil(inC / (8 * CHANNELS_PER_THREAD)) * Math.ceil(outC / (8 * CHANNELS_PER_THREAD));
-  const workgroups = tiles * geometry.kH * geometry.kW * slices;
+  const threads = (inC / CHANNELS_PER_THREAD) * (outC / CHANNELS_PER_THREAD) * geometry.kH * geometry.kW * slices;
   ctx.dispatch(
     ctx.pipeline(shader(operandRounding(getGemmOperands(ctx)), convPrelude(geometry, batch), source), 'conv2d_backward_weight_direct'),
     [ctx.uniform(convUniform(batch, inC, outC, geometry, sliceK)), dy, x, out],
-    [workgroups],
+    groups1d(threads, THREADS_PER_WORKGROUP),
     `conv2d dw ${geometry.kH}x${geometry.kW}/${geometry.stride} ${inC}->${outC} ${geometry.inH}x${geometry.inW}` +
       (slices > 1 ? ` split ${slices}` : ''),
   );

@@ -48,63 +48,61 @@ fn store8(slice: u32, co: u32, ci0: u32, tap: u32, lo: vec4f, hi: vec4f) {
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let t = flatWorkgroupId(wg, groups) * 64u + lid.x;
   let outArea = OUT_H * OUT_W;
   let pixels = p.batch * outArea;
   let slices = (pixels + p.sliceK - 1u) / p.sliceK;
   let inBlocks = p.inChannels / CHANNELS_PER_THREAD;
   let outBlocks = p.outChannels / CHANNELS_PER_THREAD;
-  // A workgroup takes 8 x 8 channel blocks (64 x 64 channels) of one tap and one K slice, so that it reads
-  // 64 planes of dy and 64 of x, as a 64 x 64 GEMM tile does.
-  let inTiles = (inBlocks + 7u) / 8u;
-  let outTiles = (outBlocks + 7u) / 8u;
-  let group = flatWorkgroupId(wg, groups);
-  let tile = group % (inTiles * outTiles);
-  let tap = (group / (inTiles * outTiles)) % (KH * KW);
-  let slice = group / (inTiles * outTiles * KH * KW);
-  let inBlock = 8u * (tile % inTiles) + lid.x % 8u;
-  let outBlock = 8u * (tile / inTiles) + lid.x / 8u;
-  if (slice >= slices || inBlock >= inBlocks || outBlock >= outBlocks) { return; }
-  let ci0 = CHANNELS_PER_THREAD * inBlock;
-  let co0 = CHANNELS_PER_THREAD * outBlock;
+  let perSlice = inBlocks * outBlocks * KH * KW;
+  if (t >= perSlice * slices) { return; }
+  // Neighbouring threads take neighbouring input-channel blocks (the same dy values), then output-channel
+  // blocks, then taps, then K slices.
+  let ci0 = CHANNELS_PER_THREAD * (t % inBlocks);
+  let co0 = CHANNELS_PER_THREAD * ((t / inBlocks) % outBlocks);
+  let tap = (t / (inBlocks * outBlocks)) % (KH * KW);
+  let slice = t / perSlice;
   let ky = tap / KW;
   let kx = tap % KW;
   let plane = IN_H * IN_W;
 
-  // The slice's pixels, one run of an output row at a time: the row's arithmetic once per run.
-  let last = min((slice + 1u) * p.sliceK, pixels);
+  // The slice's first pixel (b, oy, ox); the loop steps through the rest without dividing.
+  let first = slice * p.sliceK;
+  let last = min(first + p.sliceK, pixels);
+  var b = imageOf(first, outArea);
+  let firstPixel = pixelIn(first, outArea);
+  var oy = firstPixel / OUT_W;
+  var ox = firstPixel % OUT_W;
   var s = Sums();
-  for (var k = slice * p.sliceK; k < last;) {
-    let b = imageOf(k, outArea);
-    let pixel = pixelIn(k, outArea);
-    let oy = pixel / OUT_W;
-    let ox0 = pixel % OUT_W;
-    let runEnd = min(last, k + OUT_W - ox0);
+  for (var k = first; k < last; k++) {
     let iy = i32(STRIDE * oy + ky) - i32(PAD);
-    let rowInside = iy >= 0 && iy < i32(IN_H);
-    let inRow = ((b * p.inChannels + ci0) * IN_H + u32(clamp(iy, 0, i32(IN_H) - 1))) * IN_W;
-    let dyRow = (b * p.outChannels + co0) * outArea + oy * OUT_W;
-    for (var ox = ox0; ox < ox0 + runEnd - k; ox++) {
-      let ix = i32(STRIDE * ox + kx) - i32(PAD);
-      // Outside the image a clamped (valid) address is read and its values replaced by 0: no branch.
-      let inside = rowInside && ix >= 0 && ix < i32(IN_W);
-      let xi = inRow + u32(clamp(ix, 0, i32(IN_W) - 1));
-      let lo = inputs4(xi, inside);
-      let hi = inputs4(xi + 4u * plane, inside);
-      let di = dyRow + ox;
-      let d0 = operand(dy[di]); let d1 = operand(dy[di + outArea]);
-      let d2 = operand(dy[di + 2u * outArea]); let d3 = operand(dy[di + 3u * outArea]);
-      let d4 = operand(dy[di + 4u * outArea]); let d5 = operand(dy[di + 5u * outArea]);
-      let d6 = operand(dy[di + 6u * outArea]); let d7 = operand(dy[di + 7u * outArea]);
-      s.s0_0 = fma(vec4f(d0), lo, s.s0_0); s.s0_1 = fma(vec4f(d0), hi, s.s0_1);
-      s.s1_0 = fma(vec4f(d1), lo, s.s1_0); s.s1_1 = fma(vec4f(d1), hi, s.s1_1);
-      s.s2_0 = fma(vec4f(d2), lo, s.s2_0); s.s2_1 = fma(vec4f(d2), hi, s.s2_1);
-      s.s3_0 = fma(vec4f(d3), lo, s.s3_0); s.s3_1 = fma(vec4f(d3), hi, s.s3_1);
-      s.s4_0 = fma(vec4f(d4), lo, s.s4_0); s.s4_1 = fma(vec4f(d4), hi, s.s4_1);
-      s.s5_0 = fma(vec4f(d5), lo, s.s5_0); s.s5_1 = fma(vec4f(d5), hi, s.s5_1);
-      s.s6_0 = fma(vec4f(d6), lo, s.s6_0); s.s6_1 = fma(vec4f(d6), hi, s.s6_1);
-      s.s7_0 = fma(vec4f(d7), lo, s.s7_0); s.s7_1 = fma(vec4f(d7), hi, s.s7_1);
-    }
-    k = runEnd;
+    let ix = i32(STRIDE * ox + kx) - i32(PAD);
+    let inside = iy >= 0 && iy < i32(IN_H) && ix >= 0 && ix < i32(IN_W);
+    // Outside the image a clamped (valid) address is read and its values replaced by 0: no branch.
+    let xi = ((b * p.inChannels + ci0) * IN_H + u32(clamp(iy, 0, i32(IN_H) - 1))) * IN_W + u32(clamp(ix, 0, i32(IN_W) - 1));
+    let lo = inputs4(xi, inside);
+    let hi = inputs4(xi + 4u * plane, inside);
+    let di = (b * p.outChannels + co0) * outArea + oy * OUT_W + ox;
+    let d0 = operand(dy[di]); let d1 = operand(dy[di + outArea]);
+    let d2 = operand(dy[di + 2u * outArea]); let d3 = operand(dy[di + 3u * outArea]);
+    let d4 = operand(dy[di + 4u * outArea]); let d5 = operand(dy[di + 5u * outArea]);
+    let d6 = operand(dy[di + 6u * outArea]); let d7 = operand(dy[di + 7u * outArea]);
+    s.s0_0 = fma(vec4f(d0), lo, s.s0_0); s.s0_1 = fma(vec4f(d0), hi, s.s0_1);
+    s.s1_0 = fma(vec4f(d1), lo, s.s1_0); s.s1_1 = fma(vec4f(d1), hi, s.s1_1);
+    s.s2_0 = fma(vec4f(d2), lo, s.s2_0); s.s2_1 = fma(vec4f(d2), hi, s.s2_1);
+    s.s3_0 = fma(vec4f(d3), lo, s.s3_0); s.s3_1 = fma(vec4f(d3), hi, s.s3_1);
+    s.s4_0 = fma(vec4f(d4), lo, s.s4_0); s.s4_1 = fma(vec4f(d4), hi, s.s4_1);
+    s.s5_0 = fma(vec4f(d5), lo, s.s5_0); s.s5_1 = fma(vec4f(d5), hi, s.s5_1);
+    s.s6_0 = fma(vec4f(d6), lo, s.s6_0); s.s6_1 = fma(vec4f(d6), hi, s.s6_1);
+    s.s7_0 = fma(vec4f(d7), lo, s.s7_0); s.s7_1 = fma(vec4f(d7), hi, s.s7_1);
+    // The next pixel: the next column, else the next row, else the next image.
+    ox++;
+    let rowDone = ox == OUT_W;
+    ox = select(ox, 0u, rowDone);
+    oy = select(oy, oy + 1u, rowDone);
+    let imageDone = oy == OUT_H;
+    oy = select(oy, 0u, imageDone);
+    b = select(b, b + 1u, imageDone);
   }
 
   store8(slice, co0, ci0, tap, s.s0_0, s.s0_1); store8(slice, co0 + 1u, ci0, tap, s.s1_0, s.s1_1);
