@@ -22,9 +22,9 @@ export function directWeightGradFits(tiles: GemmTiles, inC: number, outC: number
 
 /**
  * Whether this kernel computes the weight gradient instead of im2col and the GEMM: only where it fits and the
- * adapter's tuning chose it (`tuned`, conv_forms.ts). Against the GEMM form (bench/NOTES.md) it took 0.73-0.84
- * of its time on the stride-1 3x3s of layers 1-3 in SwiftShader, but on lavapipe only on layer1's (0.77), and
- * 1.1-1.25x its time on layer4's 3x3s on both, so no conv takes it by default.
+ * adapter's tuning chose it (`tuned`, conv_forms.ts). Against the GEMM form (bench/NOTES.md) it took 0.81-0.87
+ * of its time on layer1's 3x3 on both CPU adapters, but from 0.86 to 1.16 on the others, by adapter and shape,
+ * so no conv takes it by default.
  */
 export function usesDirectWeightGrad(tiles: GemmTiles, inC: number, outC: number, lowersToColumns: boolean, tuned?: boolean): boolean {
   return directWeightGradFits(tiles, inC, outC, lowersToColumns) && tuned === true;

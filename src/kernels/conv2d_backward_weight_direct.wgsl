@@ -11,9 +11,9 @@
 // K slices (sliceK, from the wrapper), and each of its threads adds fma(dy, x, sum) over its slice's pixels in
 // order, from 0, as each thread does here; both then sum the slices with split_k_reduce. A pixel whose tap
 // falls outside the image adds fma(dy, 0, sum), as the GEMM form's zero column entry does (and past K its last
-// slice adds 0 x 0, which changes no sum). Which form runs (a
-// per-adapter choice, conv_forms.ts) then never changes a result. Operands are rounded as the GEMMs' are
-// (shared/f16_operand.wgsl). Input and output channels come in multiples of 8 (the wrapper's rule).
+// slice adds 0 x 0, which changes no sum). Which form runs (a per-adapter choice, conv_forms.ts) then never
+// changes a result. Operands are rounded as the GEMMs' are (shared/f16_operand.wgsl). Input and output channels
+// come in multiples of 8 (the wrapper's rule).
 
 const CHANNELS_PER_THREAD: u32 = 8u;
 
