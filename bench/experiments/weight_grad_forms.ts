@@ -1,6 +1,7 @@
-// The two weight-gradient forms on the direct core, for each ResNet50 conv the column-free one fits (channels in
-// multiples of 8): im2col + the split-K GEMM against one GEMM per tap (conv2d_backward_weight_direct.wgsl), both
-// with their split-K reduction, alternated, medians of RUNS (default 9) after a checked first run of each.
+// The two weight-gradient forms on the direct core, for each ResNet50 conv the column-free one fits (the 3x3s and
+// the strided 1x1s: channels in multiples of 8): im2col + the split-K GEMM against one GEMM per tap
+// (conv2d_backward_weight_direct.wgsl), both with their split-K reduction, alternated, medians of RUNS (default
+// 9) after a checked first run of each; ONLY (a substring of the conv names, e.g. layer1) limits the convs.
 //   node --import tsx/esm --loader ./bin/wgsl-loader.mjs bench/experiments/weight_grad_forms.ts
 import { conv2dBackwardWeight } from '../../src/kernels/conv2d_backward_weight.ts';
 import { setDirectForm } from '../../src/kernels/conv_forms.ts';
@@ -16,7 +17,8 @@ const rand = (n: number) => new Float32Array(n).map(() => Math.random() - 0.5);
 const downsamples = [[256, 512, 56], [512, 1024, 28], [1024, 2048, 14]].map(([inC, outC, size]) => ({
   name: `downsample ${inC}->${outC}`, inChannels: inC!, outChannels: outC!, kernel: 1, stride: 2, pad: 0, inSize: size!,
 }));
-for (const conv of [...windowedConvs().slice(1), ...downsamples]) {
+const fits = (c: { name: string; inChannels: number }) => c.inChannels % 8 === 0 && c.name.includes(process.env.ONLY ?? '');
+for (const conv of [...windowedConvs(), ...downsamples].filter(fits)) {
   const { inChannels: inC, outChannels: outC, kernel: k, stride, pad, inSize: size } = conv;
   const out = Math.floor((size + 2 * pad - k) / stride) + 1;
   const shape = { inC, outC, kH: k, kW: k, stride, pad };
