@@ -1,12 +1,12 @@
 // The conv form tuner (src/kernels/conv_form_autotune.ts): which convs it measures on each GEMM core, the rule
-// it applies to its timings, and what it remembers per adapter. That both forms compute the same convs is
-// kernels_forward's and kernels_backward's business (each form against the float64 reference).
+// it applies to its timings (also on scripted ones), and what it remembers per adapter. That both forms compute
+// the same convs is kernels_forward's and kernels_backward's business (each form against the float64 reference).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import type { GpuContext } from '../src/gpu/context.ts';
-import { autotuneConvForms, convFormTuningKey, describeConvFormTuning } from '../src/kernels/conv_form_autotune.ts';
+import { autotuneConvForms, convFormTuningKey, decideForm, describeConvFormTuning } from '../src/kernels/conv_form_autotune.ts';
 import { chosenDirectForm, clearConvForms, convFormKey, type ConvPass } from '../src/kernels/conv_forms.ts';
 import { DEFAULT_TILES, DIRECT_TILES, setPreferredTiles } from '../src/kernels/gemm_config.ts';
 import { windowedConvs, type WindowedConv } from '../src/model/architecture.ts';
@@ -125,6 +125,29 @@ test('forced: every conv both forms compute takes one form, or each its default,
   const defaults = await autotuneConvForms(ctx, CONVS, { force: 'defaults' });
   expect(defaults).toEqual({ source: 'defaults', choices: DEFAULTS, timings: {} });
   expect(chosenDirectForm(ctx, 'inputGrad', shapeOf(CONVS[1]!))).toBeUndefined();
+});
+
+test('a form replaces the default only when it wins by the margin in two sets of runs in a row', async () => {
+  // Scripted sets of (direct, gemm) times, handed out in order.
+  const scripted = (...sets: Array<[number, number]>) => {
+    const queue = [...sets];
+    const measureSet = async () => {
+      const [direct, gemm] = queue.shift() ?? [NaN, NaN];
+      return { direct, gemm };
+    };
+    return { measureSet, left: () => queue.length };
+  };
+  // No clear win in the first set: the default, without a second set.
+  let s = scripted([95, 100], [10, 100]);
+  expect(await decideForm('gemm', s.measureSet)).toEqual({ form: 'gemm', timings: { direct: 95, gemm: 100 } });
+  expect(s.left()).toBe(1);
+  // A clear win, confirmed: the other form, with the second set's times.
+  s = scripted([80, 100], [85, 100]);
+  expect(await decideForm('gemm', s.measureSet)).toEqual({ form: 'direct', timings: { direct: 85, gemm: 100 } });
+  // A clear win that the second set does not show: the default.
+  s = scripted([100, 80], [100, 95]);
+  expect(await decideForm('direct', s.measureSet)).toEqual({ form: 'direct', timings: { direct: 100, gemm: 95 } });
+  expect(s.left()).toBe(0);
 });
 
 test('the description lists each measured choice with both times, and a direct form rejected for its result', () => {

@@ -33,7 +33,7 @@ export interface ConvFormTuning {
   source: 'measured' | 'cached' | 'defaults' | 'forced' | 'not needed';
   /** Per pass and conv (convFormKey), the form it takes. */
   choices: Record<string, ConvFormName>;
-  /** Per choice measured now: milliseconds of each form's fastest run. */
+  /** Per choice measured now: milliseconds of each form's fastest run in the set of runs that decided. */
   timings: Record<string, Record<ConvFormName, number>>;
   /** Choices measured now whose direct form disagreed with the GEMM form, so the GEMM form was kept untimed. */
   rejected?: string[];
@@ -58,14 +58,17 @@ export interface ConvFormTuneOptions {
    * comparing them: `wgcam bench --conv-forms`).
    */
   force?: Exclude<ConvFormSetting, 'auto'>;
-  /** Timed runs per form, alternated (default 2; the fastest counts). */
+  /**
+   * Timed runs per form, alternated (default 2; the fastest counts). Where the other form beats the default by
+   * the margin, a second set of as many decides.
+   */
   runs?: number;
   /** Called before each conv is measured (not when the store had every choice): for a progress display. */
   onProgress?: (measured: number, toMeasure: number) => void;
 }
 
 /** Bump when a form's kernels or the choosing rule change, so old choices are not reused. */
-const TUNING_VERSION = 'conv-forms-v3';
+const TUNING_VERSION = 'conv-forms-v4';
 /**
  * The other form replaces a conv's default only when it takes less than this fraction of the default's time.
  * One run of a conv on a CPU adapter that shares its cores moves by 10-20%, and with 0.97 lavapipe's tuned
@@ -182,7 +185,26 @@ function parseChoices(text: string | undefined): Record<string, ConvFormName> {
   }
 }
 
-/** Time both forms of one candidate (alternated, after a checked first run each) and return the winner. */
+/**
+ * The form a conv takes, given its default and a way to time both forms (each form's time in one set of runs):
+ * the default, unless the other takes under CLEAR_WIN of its time in two sets in a row. A switch must show
+ * twice because on shared cores one set can favour either form by chance; the set that decided is returned.
+ */
+export async function decideForm(
+  defaultForm: ConvFormName,
+  measureSet: () => Promise<Record<ConvFormName, number>>,
+): Promise<{ form: ConvFormName; timings: Record<ConvFormName, number> }> {
+  const other: ConvFormName = defaultForm === 'direct' ? 'gemm' : 'direct';
+  const otherWins = (t: Record<ConvFormName, number>) => t[other] < CLEAR_WIN * t[defaultForm];
+  let timings = await measureSet();
+  if (otherWins(timings)) timings = await measureSet();
+  return { form: otherWins(timings) ? other : defaultForm, timings };
+}
+
+/**
+ * Time both forms of one candidate (alternated, after a checked first run each) and return the winner: the
+ * default, unless the other form wins clearly in two sets of runs (decideForm).
+ */
 async function measure(
   ctx: GpuContext,
   c: Candidate,
@@ -227,13 +249,17 @@ async function measure(
       rejected.push(c.key);
       return 'gemm';
     }
-    const best: Record<ConvFormName, number> = { direct: Infinity, gemm: Infinity };
-    for (let r = 0; r < runs; r++) {
-      for (const form of ['gemm', 'direct'] as const) best[form] = Math.min(best[form], await fastestRun(ctx, 1, () => run(form)));
-    }
-    timings[c.key] = best;
-    const other: ConvFormName = c.defaultForm === 'direct' ? 'gemm' : 'direct';
-    return best[other] < CLEAR_WIN * best[c.defaultForm] ? other : c.defaultForm;
+    // Each form's fastest of `runs` alternated runs.
+    const measureSet = async () => {
+      const best: Record<ConvFormName, number> = { direct: Infinity, gemm: Infinity };
+      for (let r = 0; r < runs; r++) {
+        for (const form of ['gemm', 'direct'] as const) best[form] = Math.min(best[form], await fastestRun(ctx, 1, () => run(form)));
+      }
+      return best;
+    };
+    const decided = await decideForm(c.defaultForm, measureSet);
+    timings[c.key] = decided.timings;
+    return decided.form;
   } finally {
     first.release();
     second.release();
