@@ -7,7 +7,8 @@ import { softmax } from './kernels/softmax.ts';
 import { autotuneGemm, memoryTuningStore, type AutotuneOptions, type GemmTuning, type TuningStore } from './kernels/gemm_autotune.ts';
 import type { ReductionStyle } from './kernels/launch.ts';
 import { autotuneReductions, type ReductionTuning } from './kernels/reduction_autotune.ts';
-import { autotuneConvForms, type ConvFormTuneOptions, type ConvFormTuning } from './kernels/conv_form_autotune.ts';
+import { autotuneConvForms, mergeConvFormTunings, type ConvFormTuneOptions, type ConvFormTuning } from './kernels/conv_form_autotune.ts';
+import { CONV_PASSES, type ConvPass } from './kernels/conv_forms.ts';
 import { setGemmOperands, type GemmOperands } from './kernels/gemm_config.ts';
 import { NUM_CLASSES, parameterNames, windowedConvs } from './model/architecture.ts';
 import labels from './model/imagenet_classes.json' with { type: 'json' };
@@ -79,20 +80,30 @@ export interface AdapterTuning {
 /**
  * Run the three per-adapter tuners on `ctx` (each from the store, by measuring, or as forced) and apply their
  * choices to it: the GEMM tiles, the reduction style and, after the tiles (which convs have a choice depends on
- * the GEMM core they chose), the form of each of ResNet50's windowed convs. Sessions run it before their first
- * job; `wgcam tune` runs it with a store that forgets, to measure afresh.
+ * the GEMM core they chose), the form of each of ResNet50's windowed convs in `convPasses` (default: all three
+ * passes). Sessions run it before their first job for the forward and the input gradient; `wgcam tune` runs it
+ * for all passes with a store that forgets, to measure afresh.
  */
-export async function tuneAdapter(ctx: GpuContext, options: TuningOptions): Promise<AdapterTuning> {
-  const { store, reductions, convForms, onConvFormProgress } = options;
+export async function tuneAdapter(ctx: GpuContext, options: TuningOptions, convPasses: readonly ConvPass[] = CONV_PASSES): Promise<AdapterTuning> {
+  const { store, reductions } = options;
   const gemm = await autotuneGemm(ctx, options);
   const reductionTuning = await autotuneReductions(ctx, { store, ...(reductions ? { force: reductions } : {}) });
-  const convFormTuning = await autotuneConvForms(ctx, windowedConvs(), {
-    store,
+  return { gemm, reductions: reductionTuning, convForms: await tuneConvForms(ctx, options, convPasses) };
+}
+
+/** The conv form tuner on `ctx` for `passes`, with the session's tuning options. */
+function tuneConvForms(ctx: GpuContext, options: TuningOptions, passes: readonly ConvPass[]): Promise<ConvFormTuning> {
+  const { store, convForms, onConvFormProgress } = options;
+  return autotuneConvForms(ctx, windowedConvs(), {
+    passes,
+    ...(store ? { store } : {}),
     ...(convForms ? { force: convForms } : {}),
     ...(onConvFormProgress ? { onProgress: onConvFormProgress } : {}),
   });
-  return { gemm, reductions: reductionTuning, convForms: convFormTuning };
 }
+
+/** The conv passes a session's first job tunes; the weight gradients' wait for a job that needs them. */
+const FIRST_CONV_PASSES: readonly ConvPass[] = ['forward', 'inputGrad'];
 
 export interface SessionOptions {
   /**
@@ -116,6 +127,8 @@ export class Wgcam {
   recoveries = 0;
   /** The tuners' choices for the current device (null until the first call, or `tune()`, makes them). */
   private tuning: AdapterTuning | null = null;
+  /** Whether `tuning` holds the weight gradients' conv forms too (chosen for the first job that needs them). */
+  private weightGradsTuned = false;
   /** Where the tuners keep their choices when the options give no store: for this session's devices only. */
   private readonly sessionStore: TuningStore = memoryTuningStore();
 
@@ -158,10 +171,29 @@ export class Wgcam {
 
   private async tuneIfNeeded(): Promise<GemmTuning | null> {
     if (this.tuningOptions === false) return null;
-    // Without a store of the caller's, the session's own: a device that replaces a lost one on the same adapter
-    // reuses the choices, so it computes as its predecessor did and spends no time measuring again.
-    this.tuning ??= await tuneAdapter(this.currentCtx, { ...this.tuningOptions, store: this.tuningOptions.store ?? this.sessionStore });
+    this.tuning ??= await tuneAdapter(this.currentCtx, this.storedTuningOptions(this.tuningOptions), FIRST_CONV_PASSES);
     return this.tuning.gemm;
+  }
+
+  /**
+   * Choose the weight gradients' conv forms, once per device, before the first job that computes parameter
+   * gradients: Grad-CAM and classification never run a weight gradient, so they need not wait for their timing
+   * (a third of the conv form tuner's time).
+   */
+  private async tuneWeightGradsIfNeeded(): Promise<void> {
+    const tuning = this.tuning;
+    if (this.tuningOptions === false || tuning === null || this.weightGradsTuned) return;
+    const weightGrads = await tuneConvForms(this.currentCtx, this.storedTuningOptions(this.tuningOptions), ['weightGrad']);
+    this.tuning = { ...tuning, convForms: mergeConvFormTunings(tuning.convForms, weightGrads) };
+    this.weightGradsTuned = true;
+  }
+
+  /**
+   * Without a store of the caller's, the session's own: a device that replaces a lost one on the same adapter
+   * reuses the choices, so it computes as its predecessor did and spends no time measuring again.
+   */
+  private storedTuningOptions(options: TuningOptions): TuningOptions {
+    return { ...options, store: options.store ?? this.sessionStore };
   }
 
   /** How reductions run on the current device (tree or serial), once `tune()` or the first call chose it. */
@@ -169,7 +201,10 @@ export class Wgcam {
     return this.tuning?.reductions ?? null;
   }
 
-  /** Which windowed convs take the direct kernels on the current device, once `tune()` or the first call chose. */
+  /**
+   * Which windowed convs take the direct kernels on the current device, once `tune()` or the first call chose
+   * (for the weight gradients, once a job asked for parameter gradients).
+   */
   get convForms(): ConvFormTuning | null {
     return this.tuning?.convForms ?? null;
   }
@@ -192,7 +227,7 @@ export class Wgcam {
    * logits[n, target_n]. Several layers are averaged as pytorch-grad-cam does.
    */
   gradcam(input: Input, options: GradCamOptions): Promise<GradCamResult> {
-    return this.job(input, (t) => this.gradcamNow(t, options));
+    return this.job(input, (t) => this.gradcamNow(t, options), options.params);
   }
 
   /**
@@ -200,16 +235,17 @@ export class Wgcam {
    * requested gradients. `applySgd` then updates the parameters.
    */
   trainStep(input: Input, labels: readonly number[], options: TrainStepOptions = {}): Promise<TrainStepResult> {
-    return this.job(input, (t) => this.trainStepNow(t, labels, options));
+    return this.job(input, (t) => this.trainStepNow(t, labels, options), options.params);
   }
 
   /**
    * Queue a job; before it runs, replace a lost device (new context, weights re-uploaded from the host copies).
    * A host input is uploaded for the job and freed after; a GPU input stays the caller's.
    */
-  private job<T>(input: Input, run: (t: Tensor) => Promise<T>): Promise<T> {
+  private job<T>(input: Input, run: (t: Tensor) => Promise<T>, params: readonly string[] = []): Promise<T> {
     return this.enqueue(async () => {
       await this.tuneIfNeeded();
+      if (params.length > 0) await this.tuneWeightGradsIfNeeded();
       if (!isHostTensor(input)) return run(input);
       const t = this.ctx.upload(input.data, input.shape, 'f32', 'input');
       try {
@@ -238,6 +274,7 @@ export class Wgcam {
     this.currentCtx = ctx;
     this.currentModel = ResNet50.load(ctx, this.weights);
     this.tuning = null; // a new device takes the choices again, from the store (the session's own by default)
+    this.weightGradsTuned = false;
     this.recoveries++;
   }
 

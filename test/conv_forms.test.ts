@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import type { GpuContext } from '../src/gpu/context.ts';
-import { autotuneConvForms, convFormTuningKey, decideForm, describeConvFormTuning } from '../src/kernels/conv_form_autotune.ts';
+import { autotuneConvForms, convFormTuningKey, decideForm, describeConvFormTuning, mergeConvFormTunings } from '../src/kernels/conv_form_autotune.ts';
 import { chosenDirectForm, clearConvForms, convFormKey, type ConvPass } from '../src/kernels/conv_forms.ts';
 import { DEFAULT_TILES, DIRECT_TILES, setPreferredTiles } from '../src/kernels/gemm_config.ts';
 import { windowedConvs, type WindowedConv } from '../src/model/architecture.ts';
@@ -125,6 +125,22 @@ test('forced: every conv both forms compute takes one form, or each its default,
   const defaults = await autotuneConvForms(ctx, CONVS, { force: 'defaults' });
   expect(defaults).toEqual({ source: 'defaults', choices: DEFAULTS, timings: {} });
   expect(chosenDirectForm(ctx, 'inputGrad', shapeOf(CONVS[1]!))).toBeUndefined();
+});
+
+test('passes: only the passes asked for are chosen; the others keep their recorded choices', async () => {
+  setPreferredTiles(ctx, DIRECT_TILES);
+  await autotuneConvForms(ctx, CONVS, { force: 'direct' });
+  const weightGrads = await autotuneConvForms(ctx, CONVS, { force: 'gemm', passes: ['weightGrad'] });
+  const weightGradKeys = KEYS.filter((k) => k.startsWith('weightGrad '));
+  expect(weightGrads).toEqual({ source: 'forced', choices: Object.fromEntries(weightGradKeys.map((k) => [k, 'gemm'])), timings: {} });
+  expect(CHOSEN.map(([pass, c]) => chosenDirectForm(ctx, pass, shapeOf(c)))).toEqual(CHOSEN.map(([pass]) => pass !== 'weightGrad'));
+  // Merged for reports: every choice, and the busier source.
+  const rest = await autotuneConvForms(ctx, CONVS, { force: 'direct', passes: ['forward', 'inputGrad'] });
+  const merged = mergeConvFormTunings(rest, { ...weightGrads, source: 'measured', rejected: ['x'] });
+  expect(merged.source).toBe('measured');
+  expect(Object.keys(merged.choices).sort()).toEqual([...KEYS].sort());
+  expect(merged.rejected).toEqual(['x']);
+  expect(mergeConvFormTunings(rest, { source: 'not needed', choices: {}, timings: {} })).toEqual(rest);
 });
 
 test('a form replaces the default only when it wins by the margin in two sets of runs in a row', async () => {

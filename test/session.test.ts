@@ -78,6 +78,25 @@ test('device loss: the call in flight rejects with DEVICE_LOST, the next call re
   expect(relL2(after.logits.data, before.logits.data)).toBeLessThan(1e-6);
 });
 
+test("the weight gradients' conv forms are chosen for the first job that computes parameter gradients", async () => {
+  // Forced tiles (the direct core, where every windowed conv has a form to choose) and forms (each kernel's
+  // default rule): nothing is timed, and the kernels are those the tests above compiled.
+  const forced = Wgcam.fromContext(await createNodeGpuContext(), weights, undefined, { tuning: { force: 'direct-fit', convForms: 'defaults' } });
+  try {
+    const passes = () => [...new Set(Object.keys(forced.convForms?.choices ?? {}).map((k) => k.split(' ')[0]))].sort();
+    const input = smallInput(9);
+    await forced.gradcam(input, { layers: ['layer4'] });
+    expect(passes()).toEqual(['forward', 'inputGrad']);
+    await forced.trainStep(input, [3], { params: [] });
+    expect(passes()).toEqual(['forward', 'inputGrad']);
+    await forced.trainStep(input, [3], { params: ['layer1.0.conv2.weight'] });
+    expect(passes()).toEqual(['forward', 'inputGrad', 'weightGrad']);
+    expect(forced.convForms?.source).toBe('defaults');
+  } finally {
+    forced.destroy();
+  }
+});
+
 test('bad requests are typed errors', async () => {
   const input = smallInput(5);
   const code = async (p: Promise<unknown>) => p.then(() => 'ok', (e) => (e instanceof WgcamError ? e.code : String(e)));

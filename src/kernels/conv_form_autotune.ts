@@ -18,7 +18,7 @@ import { directInputGradFits, usesDirectInputGrad } from './conv2d_backward_inpu
 import { conv2dBackwardWeight } from './conv2d_backward_weight.ts';
 import { directWeightGradFits } from './conv2d_backward_weight_direct.ts';
 import { directConvFits, usesDirectConv } from './conv2d_direct.ts';
-import { clearConvForms, convFormKey, setDirectForm, type ConvFormShape, type ConvPass } from './conv_forms.ts';
+import { CONV_PASSES, clearConvForms, convFormKey, setDirectForm, type ConvFormShape, type ConvPass } from './conv_forms.ts';
 import { adapterTuningKey, fastestRun, tuningRandom, type TuningStore } from './gemm_autotune.ts';
 import { DEFAULT_TILES, getPreferredTiles } from './gemm_config.ts';
 
@@ -65,6 +65,11 @@ export interface ConvFormTuneOptions {
   runs?: number;
   /** Called before each conv is measured (not when the store had every choice): for a progress display. */
   onProgress?: (measured: number, toMeasure: number) => void;
+  /**
+   * The passes whose forms are chosen (default: all three); the recorded choices of the others stay. A session
+   * chooses the weight gradients' only when a job first asks for parameter gradients (Grad-CAM does not).
+   */
+  passes?: readonly ConvPass[];
 }
 
 /** Bump when a form's kernels or the choosing rule change, so old choices are not reused. */
@@ -137,8 +142,9 @@ export async function autotuneConvForms(
   convs: readonly WindowedConv[],
   options: ConvFormTuneOptions = {},
 ): Promise<ConvFormTuning> {
-  clearConvForms(ctx);
-  const list = candidates(ctx, convs);
+  const passes = options.passes ?? CONV_PASSES;
+  clearConvForms(ctx, passes);
+  const list = candidates(ctx, convs).filter((c) => passes.includes(c.pass));
   if (list.length === 0) return { source: 'not needed', choices: {}, timings: {} };
   const { force } = options;
   if (force !== undefined) {
@@ -171,6 +177,19 @@ export async function autotuneConvForms(
   const measured = toMeasure > 0;
   if (measured) await options.store?.set(key, JSON.stringify({ ...cached, ...choices })).catch(() => undefined);
   return { source: measured ? 'measured' : 'cached', choices, timings, ...(rejected.length > 0 ? { rejected } : {}) };
+}
+
+/** Two tunings of one context for different passes, as one (for reports): every choice, the busier source. */
+export function mergeConvFormTunings(a: ConvFormTuning, b: ConvFormTuning): ConvFormTuning {
+  const order: ConvFormTuning['source'][] = ['measured', 'cached', 'forced', 'defaults', 'not needed'];
+  const source = order.find((s) => a.source === s || b.source === s)!;
+  const rejected = [...(a.rejected ?? []), ...(b.rejected ?? [])];
+  return {
+    source,
+    choices: { ...a.choices, ...b.choices },
+    timings: { ...a.timings, ...b.timings },
+    ...(rejected.length > 0 ? { rejected } : {}),
+  };
 }
 
 function parseChoices(text: string | undefined): Record<string, ConvFormName> {

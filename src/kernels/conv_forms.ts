@@ -7,7 +7,8 @@
 // choice takes its wrapper's default rule.
 
 /** The passes whose form is chosen. */
-export type ConvPass = 'forward' | 'inputGrad' | 'weightGrad';
+export const CONV_PASSES = ['forward', 'inputGrad', 'weightGrad'] as const;
+export type ConvPass = (typeof CONV_PASSES)[number];
 
 /** What decides a form: the conv's kernel, stride, padding and channels (not the batch or the image size). */
 export interface ConvFormShape {
@@ -33,9 +34,17 @@ export function setDirectForm(ctx: object, pass: ConvPass, shape: ConvFormShape,
   choices.set(convFormKey(pass, shape), direct);
 }
 
-/** Forget every recorded choice of `ctx`: each conv takes its wrapper's default rule again. */
-export function clearConvForms(ctx: object): void {
-  directChoices.delete(ctx);
+/**
+ * Forget the recorded choices of `ctx` for `passes` (default: every pass): those convs take their wrappers'
+ * default rules again.
+ */
+export function clearConvForms(ctx: object, passes?: readonly ConvPass[]): void {
+  const choices = directChoices.get(ctx);
+  if (!choices || passes === undefined) {
+    directChoices.delete(ctx);
+    return;
+  }
+  for (const key of [...choices.keys()]) if (passes.some((pass) => key.startsWith(`${pass} `))) choices.delete(key);
 }
 
 /** The recorded choice (true: direct), or undefined when none was recorded for this pass and conv. */
