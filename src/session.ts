@@ -178,7 +178,7 @@ export class Wgcam {
   /**
    * Choose the weight gradients' conv forms, once per device, before the first job that computes parameter
    * gradients: Grad-CAM and classification never run a weight gradient, so they need not wait for their timing
-   * (a third of the conv form tuner's time).
+   * (a quarter to a third of the conv form tuner's time on the CPU adapters, bench/NOTES.md).
    */
   private async tuneWeightGradsIfNeeded(): Promise<void> {
     const tuning = this.tuning;
