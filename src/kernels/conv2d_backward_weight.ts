@@ -79,14 +79,13 @@ export function conv2dBackwardWeight(
   const { sliceK, splits } = sliceReduction(k, wanted, tiles.tileK);
   const geometry = { inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad };
   const out = splits === 1 ? ctx.empty(wShape, 'f32', 'conv2d dw') : ctx.empty([splits, m, n], 'f32', 'conv2d dw slices');
-  const readsColumns = lowersToColumns(tiles, kH, kW, geom.pad, geom.stride);
   const tuned = chosenDirectForm(ctx, 'weightGrad', { inC, outC, kH, kW, stride: geom.stride, pad: geom.pad });
-  if (usesDirectWeightGrad(tiles, inC, outC, readsColumns, tuned)) {
+  if (usesDirectWeightGrad(tiles, inC, outC, kH, kW, geom.stride, geom.pad, tuned)) {
     // The same K slices as the GEMM below, so that both forms give the same sums (the kernel's header).
     conv2dWeightGradDirect(ctx, dy, x, out, geometry, sliceK, splits);
     return splits === 1 ? out : reduceSlices(ctx, out, wShape);
   }
-  const columns = readsColumns ? im2col(ctx, x, geometry) : undefined;
+  const columns = lowersToColumns(tiles, kH, kW, geom.pad, geom.stride) ? im2col(ctx, x, geometry) : undefined;
   const code = shader(
     constants({ B_COLUMNS: columns !== undefined, SLICED: splits > 1, OVERHANG: splits * sliceK > k }),
     gemmCore(tiles),

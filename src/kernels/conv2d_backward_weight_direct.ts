@@ -2,7 +2,7 @@
 // conv2d_backward_weight_direct.wgsl).
 import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
-import { convPrelude, convUniform, type ConvShapeConstants } from './conv2d.ts';
+import { convPrelude, convUniform, lowersToColumns, type ConvShapeConstants } from './conv2d.ts';
 import source from './conv2d_backward_weight_direct.wgsl?raw';
 import { getGemmOperands, operandRounding, type GemmTiles } from './gemm_config.ts';
 import { groups1d, shader } from './wgsl.ts';
@@ -12,12 +12,13 @@ const CHANNELS_PER_THREAD = 8;
 const THREADS_PER_WORKGROUP = 64;
 
 /**
- * Whether this kernel can compute a weight gradient: GEMMs on the direct core, a conv that the GEMM form lowers
- * to columns (a window, or a stride), and input and output channels in multiples of 8. The stem's 3 input
- * channels do not fit: 5 of each thread's 8 would be idle.
+ * Whether this kernel can compute a weight gradient: a conv whose GEMM form reads explicit columns (on the direct
+ * core: a window, or a stride; `lowersToColumns`), with input and output channels in multiples of 8. The stem's
+ * 3 input channels do not fit: 5 of each thread's 8 would be idle.
  */
-export function directWeightGradFits(tiles: GemmTiles, inC: number, outC: number, lowersToColumns: boolean): boolean {
-  return tiles.core === 'direct' && lowersToColumns && inC % CHANNELS_PER_THREAD === 0 && outC % CHANNELS_PER_THREAD === 0;
+export function directWeightGradFits(tiles: GemmTiles, inC: number, outC: number, kH: number, kW: number, stride: number, pad: number): boolean {
+  const channelsFit = inC % CHANNELS_PER_THREAD === 0 && outC % CHANNELS_PER_THREAD === 0;
+  return lowersToColumns(tiles, kH, kW, pad, stride) && channelsFit;
 }
 
 /**
@@ -26,8 +27,17 @@ export function directWeightGradFits(tiles: GemmTiles, inC: number, outC: number
  * of its time on layer1's 3x3 on both CPU adapters, but from 0.86 to 1.16 on the others, by adapter and shape,
  * so no conv takes it by default.
  */
-export function usesDirectWeightGrad(tiles: GemmTiles, inC: number, outC: number, lowersToColumns: boolean, tuned?: boolean): boolean {
-  return directWeightGradFits(tiles, inC, outC, lowersToColumns) && tuned === true;
+export function usesDirectWeightGrad(
+  tiles: GemmTiles,
+  inC: number,
+  outC: number,
+  kH: number,
+  kW: number,
+  stride: number,
+  pad: number,
+  tuned?: boolean,
+): boolean {
+  return directWeightGradFits(tiles, inC, outC, kH, kW, stride, pad) && tuned === true;
 }
 
 /**

@@ -12,7 +12,7 @@ import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { relativeL2 } from '../metrics.ts';
 import type { WindowedConv } from '../model/architecture.ts';
-import { conv2d, convOutputSize, lowersToColumns } from './conv2d.ts';
+import { conv2d, convOutputSize } from './conv2d.ts';
 import { conv2dBackwardInput } from './conv2d_backward_input.ts';
 import { directInputGradFits, usesDirectInputGrad } from './conv2d_backward_input_direct.ts';
 import { conv2dBackwardWeight } from './conv2d_backward_weight.ts';
@@ -125,7 +125,7 @@ function candidates(ctx: GpuContext, convs: readonly WindowedConv[]): Candidate[
       const defaultForm = usesDirectInputGrad(tiles, inC, k, stride) ? 'direct' : 'gemm';
       list.push({ key: convFormKey('inputGrad', shape), pass: 'inputGrad', shape, conv, defaultForm });
     }
-    if (directWeightGradFits(tiles, inC, outC, lowersToColumns(tiles, k, k, pad, stride))) {
+    if (directWeightGradFits(tiles, inC, outC, k, k, stride, pad)) {
       list.push({ key: convFormKey('weightGrad', shape), pass: 'weightGrad', shape, conv, defaultForm: 'gemm' });
     }
   }
