@@ -125,10 +125,11 @@ export class Wgcam {
   private queue: Promise<unknown> = Promise.resolve();
   /** Device recoveries so far (a lost device is replaced on the next call). */
   recoveries = 0;
-  /** The tuners' choices for the current device (null until the first call, or `tune()`, makes them). */
-  private tuning: AdapterTuning | null = null;
-  /** Whether `tuning` holds the weight gradients' conv forms too (chosen for the first job that needs them). */
-  private weightGradsTuned = false;
+  /**
+   * The tuners' choices for the current device (null until the first call, or `tune()`, makes them), and whether
+   * they hold the weight gradients' conv forms too (chosen for the first job that needs them).
+   */
+  private tuning: (AdapterTuning & { weightGradsTuned: boolean }) | null = null;
   /** Where the tuners keep their choices when the options give no store: for this session's devices only. */
   private readonly sessionStore: TuningStore = memoryTuningStore();
 
@@ -171,7 +172,10 @@ export class Wgcam {
 
   private async tuneIfNeeded(): Promise<GemmTuning | null> {
     if (this.tuningOptions === false) return null;
-    this.tuning ??= await tuneAdapter(this.currentCtx, this.storedTuningOptions(this.tuningOptions), FIRST_CONV_PASSES);
+    if (this.tuning === null) {
+      const tuning = await tuneAdapter(this.currentCtx, this.storedTuningOptions(this.tuningOptions), FIRST_CONV_PASSES);
+      this.tuning = { ...tuning, weightGradsTuned: false };
+    }
     return this.tuning.gemm;
   }
 
@@ -182,10 +186,9 @@ export class Wgcam {
    */
   private async tuneWeightGradsIfNeeded(): Promise<void> {
     const tuning = this.tuning;
-    if (this.tuningOptions === false || tuning === null || this.weightGradsTuned) return;
+    if (this.tuningOptions === false || tuning === null || tuning.weightGradsTuned) return;
     const weightGrads = await tuneConvForms(this.currentCtx, this.storedTuningOptions(this.tuningOptions), ['weightGrad']);
-    this.tuning = { ...tuning, convForms: mergeConvFormTunings(tuning.convForms, weightGrads) };
-    this.weightGradsTuned = true;
+    this.tuning = { ...tuning, convForms: mergeConvFormTunings(tuning.convForms, weightGrads), weightGradsTuned: true };
   }
 
   /**
@@ -274,7 +277,6 @@ export class Wgcam {
     this.currentCtx = ctx;
     this.currentModel = ResNet50.load(ctx, this.weights);
     this.tuning = null; // a new device takes the choices again, from the store (the session's own by default)
-    this.weightGradsTuned = false;
     this.recoveries++;
   }
 
