@@ -88,7 +88,7 @@ export function markdownReport(r: BenchResult, options: { command?: string; char
     `- surface: ${r.surface}${r.user_agent ? ` (${r.user_agent})` : ''}`,
     `- adapter: ${r.adapter.description} (vendor ${r.adapter.vendor || '?'}, architecture ${r.adapter.architecture || '?'}): ${r.adapter.note}`,
     `- batch ${r.batch}, ${r.size}x${r.size}; ${r.runs} timed runs per kernel, ${r.e2e_runs} per end-to-end task; weights ${r.weights}${r.quick ? '; `--quick`' : ''}`,
-    `- kernel timing: ${r.timing === 'gpu' ? 'GPU timestamp-query, median' : '`timing: "cpu"`: CPU time around `queue.onSubmittedWorkDone`, median'}; end to end: wall clock, median after one warm-up`,
+    `- kernel timing: ${r.timing === 'gpu' ? 'GPU timestamp-query, median' : '`timing: "cpu"`: CPU time around `queue.onSubmittedWorkDone`, median'}; end to end: wall clock, median after an untimed warm-up (the first call, then calls for 1 s)`,
     `- GEMM tiles of every conv and linear kernel: ${describeTiles(r)}`,
     `- Per-workgroup reductions (batchnorm statistics and gradients, the global average pool, the CAM's min and max): ${describeReductions(r)}`,
     `- Direct conv kernels or GEMM forms, per windowed conv: ${describeConvForms(r)}`,

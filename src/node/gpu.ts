@@ -3,6 +3,16 @@
 import { create, globals } from 'webgpu';
 import { createGpuContext, type GpuContext, type GpuContextOptions } from '../gpu/context.ts';
 
+/**
+ * Dawn's switches for a tool that measures itself and runs on the machine's own GPU, not a web page:
+ * - timestamp_quantization off: Dawn rounds timestamps down to 2^16 ns (65.5 us) against timing attacks, which
+ *   turns every kernel time on a GPU, and the tuners' choices, into a multiple of 65.5 us.
+ * - vulkan_enable_f16_on_nvidia: Dawn hides shader-f16 on NVIDIA's Vulkan driver because of conformance failures
+ *   (crbug.com/42251215). wgcam compiles f16 shaders only for `precision: 'f16'`, which a user asks for, and
+ *   test/precision_f16.test.ts checks that path exactly against a CPU f16 rounding (it passed on an H200).
+ */
+export const DAWN_OPTIONS = ['disable-dawn-features=timestamp_quantization', 'enable-dawn-features=vulkan_enable_f16_on_nvidia'];
+
 // Dawn's instance must stay reachable while GPU work runs: if it is garbage-collected, pending work dies.
 let dawn: GPU | null = null;
 
@@ -10,7 +20,7 @@ export function nodeGpu(): GPU {
   if (!dawn) {
     // GPUBufferUsage, GPUMapMode and friends are globals in browsers; Dawn hands them over separately.
     Object.assign(globalThis, globals);
-    dawn = create([]) as GPU;
+    dawn = create(DAWN_OPTIONS) as GPU;
   }
   return dawn;
 }
