@@ -1,8 +1,8 @@
 // Backward kernels (and the train-mode batchnorm forward) against the float64 CPU reference of
 // test/reference/ops.ts, on small odd shapes: strides 1 and 2, paddings 0/1/3, kernels 1/3/7, batches 1 and 3,
 // channel counts that cross the 64-wide GEMM tiles, input sizes whose last row gets no gradient.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import type { GpuContext } from '../src/gpu/context.ts';
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
+import { GpuContext } from '../src/gpu/context.ts';
 import type { Tensor } from '../src/gpu/tensor.ts';
 import { batchnormEval, foldBatchnorm } from '../src/kernels/batchnorm.ts';
 import { batchnormEvalBackward, batchnormScaleBackward } from '../src/kernels/batchnorm_backward.ts';
@@ -11,7 +11,8 @@ import { channelReduce } from '../src/kernels/channel_reduce.ts';
 import { reductionThreads } from '../src/kernels/launch.ts';
 import { conv2dBackwardInput, inputGradForm } from '../src/kernels/conv2d_backward_input.ts';
 import { clearConvForms, setDirectForm } from '../src/kernels/conv_forms.ts';
-import { chooseSplitK, conv2dBackwardWeight, sliceReduction } from '../src/kernels/conv2d_backward_weight.ts';
+import { conv2dBackwardWeight } from '../src/kernels/conv2d_backward_weight.ts';
+import { chooseSplitK, sliceReduction } from '../src/kernels/split_k.ts';
 import { DEFAULT_TILES, DIRECT_TILES, setPreferredTiles, type GemmTiles } from '../src/kernels/gemm_config.ts';
 import { globalAvgPoolBackward } from '../src/kernels/global_avgpool_backward.ts';
 import { linearBackward } from '../src/kernels/linear_backward.ts';
@@ -141,6 +142,27 @@ describe('conv2d backward', () => {
         for (let i = 0; i < n * ch; i++) for (let xx = 0; xx < w; xx++) expect(dx[(i * h + h - 1) * w + xx]).toBe(0);
       }
     }));
+
+    // Split-K of the phase GEMM at stride 1 (GPUs take it where the output tiles are few: `gpuSplitK`); the
+    // other forms have no slices and ignore it.
+    if (c.stride === 1) {
+      test(`${core}: input gradient in 3 K slices, ${convLabel(c)}`, onCore(async () => {
+        const s = convSetup(c);
+        const labels: string[] = [];
+        const dispatch = vi.spyOn(ctx, 'dispatch').mockImplementation(function (this: GpuContext, ...args) {
+          labels.push(args[3]);
+          return GpuContext.prototype.dispatch.apply(this, args);
+        });
+        try {
+          const dx = await get(conv2dBackwardInput(ctx, up(s.dy, s.dyShape), up(s.wt, s.wShape), c.x, s.geom, { splitK: 3 }));
+          expectClose('dx', dx, ref.conv2dBackwardInput(s.dy, s.dyShape, s.wt, s.wShape, c.x, s.geom));
+        } finally {
+          dispatch.mockRestore();
+        }
+        const sliced = inputGradForm(tiles, c.x[1], c.k, c.k, c) === 'phases';
+        expect(labels.filter((l) => /^conv2d dx .* split [23]$/.test(l)), labels.join('; ')).toHaveLength(sliced ? 1 : 0);
+      }));
+    }
 
     test(`${core}: weight gradient, split-K off and on, ${convLabel(c)}`, onCore(async () => {
       const s = convSetup(c);

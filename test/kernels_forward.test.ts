@@ -1,8 +1,8 @@
 // Forward kernels against the float64 CPU reference (test/reference/ops.ts) on small odd shapes: strides 1 and
 // 2, paddings, kernels 1/3/7, batch > 1, channel counts that cross the 64-wide GEMM tiles, and the fused
 // conv epilogue (batchnorm affine, residual, ReLU).
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import type { GpuContext } from '../src/gpu/context.ts';
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
+import { GpuContext } from '../src/gpu/context.ts';
 import type { Tensor } from '../src/gpu/tensor.ts';
 import { add } from '../src/kernels/add.ts';
 import { batchnormEval, foldBatchnorm } from '../src/kernels/batchnorm.ts';
@@ -10,6 +10,7 @@ import { conv2d } from '../src/kernels/conv2d.ts';
 import { directConvFits, usesDirectConv } from '../src/kernels/conv2d_direct.ts';
 import { clearConvForms, setDirectForm } from '../src/kernels/conv_forms.ts';
 import { DEFAULT_TILES, DIRECT_TILES, setPreferredTiles } from '../src/kernels/gemm_config.ts';
+import { gpuSplitK } from '../src/kernels/split_k.ts';
 import { globalAvgPool } from '../src/kernels/global_avgpool.ts';
 import { linear } from '../src/kernels/linear.ts';
 import { maxPool } from '../src/kernels/maxpool.ts';
@@ -150,6 +151,59 @@ describe('conv2d', () => {
       clearConvForms(ctx);
       setPreferredTiles(ctx, DEFAULT_TILES);
     }
+  });
+
+  // Split-K (what GPUs get where the output tiles are few, `gpuSplitK`): the slices' partial sums, added by
+  // conv2d_split_k_sum.wgsl, then the epilogue, against the float64 reference. 16 input channels give 144 = 3 x 48
+  // reduction steps (exact slices); 7 give 63, whose last slice overhangs K. The 7x7/2 reads phase-ordered
+  // columns on the direct core, the 1x1 reads x itself.
+  const splitCases = [DEFAULT_TILES, DIRECT_TILES].flatMap((tiles) =>
+    [
+      { xs: [2, 16, 6, 5] as Shape4, out: 24, k: 3, stride: 1, pad: 1 },
+      { xs: [1, 7, 8, 9] as Shape4, out: 16, k: 3, stride: 2, pad: 1 },
+      { xs: [1, 3, 15, 13] as Shape4, out: 8, k: 7, stride: 2, pad: 3 },
+      { xs: [3, 40, 4, 3] as Shape4, out: 9, k: 1, stride: 1, pad: 0 },
+    ].map((c) => ({ core: tiles.core, tiles, ...c })),
+  );
+  test.each(splitCases)('split-K forward with batchnorm + residual + ReLU %o', async ({ tiles, xs, out, k, stride, pad }) => {
+    const ws: Shape4 = [out, xs[1], k, k];
+    const x = random(size(xs));
+    const w = random(size(ws));
+    const gamma = random(out);
+    const beta = random(out);
+    const mean = random(out);
+    const variance = Float32Array.from(ref.randn(out, rng), (v) => 0.5 + v * v);
+    const { scale, shift } = foldBatchnorm(gamma, beta, mean, variance);
+    const conv = ref.conv2dForward(x, xs, w, ws, null, { stride, pad });
+    const residual = random(conv.y.length);
+    const want = ref.reluForward(ref.addForward(ref.batchnormEvalForward(conv.y, conv.shape, gamma, beta, mean, variance), residual));
+    setPreferredTiles(ctx, tiles);
+    setDirectForm(ctx, 'forward', { inC: xs[1], outC: out, kH: k, kW: k, stride, pad }, false); // the GEMM form: the direct kernel has no slices
+    const labels: string[] = [];
+    const dispatch = vi.spyOn(ctx, 'dispatch').mockImplementation(function (this: GpuContext, ...args) {
+      labels.push(args[3]);
+      return GpuContext.prototype.dispatch.apply(this, args);
+    });
+    try {
+      const epilogue = { scale: gpu(scale, [out]), shift: gpu(shift, [out]), residual: gpu(residual, conv.shape), relu: true };
+      const y = conv2d(ctx, gpu(x, xs), gpu(w, ws), { stride, pad }, epilogue, { splitK: 3 });
+      expect(labels.filter((l) => / split [23]$/.test(l)), labels.join('; ')).toHaveLength(1);
+      expect(labels.filter((l) => l.startsWith('conv2d split-k sum'))).toHaveLength(1);
+      expect(relL2(await read(y), want)).toBeLessThan(TOL);
+    } finally {
+      dispatch.mockRestore();
+      clearConvForms(ctx);
+      setPreferredTiles(ctx, DEFAULT_TILES);
+    }
+  });
+
+  test('split-K: layer4 at batch 1 is cut on GPUs, never on CPU adapters', () => {
+    const onAdapter = (software: boolean) => ({ adapter: { software } }) as unknown as GpuContext;
+    // 512 channels x 49 pixels is 8 tiles of 64x64; K = 4608 = 9 slices of 512.
+    expect(gpuSplitK(onAdapter(false), DEFAULT_TILES, 512, 49, 4608)).toBe(9);
+    expect(gpuSplitK(onAdapter(true), DEFAULT_TILES, 512, 49, 4608)).toBe(1);
+    // layer1's 3x3: 64 channels x 3136 pixels is 49 tiles over K = 576, too short to cut.
+    expect(gpuSplitK(onAdapter(false), DEFAULT_TILES, 64, 3136, 576)).toBe(1);
   });
 
   // 24 output channels: on the direct core, the direct kernel's epilogue.

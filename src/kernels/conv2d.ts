@@ -5,11 +5,14 @@ import source from './conv2d.wgsl?raw';
 import convParams from './shared/conv_params.wgsl?raw';
 import convEpilogue from './shared/conv_epilogue.wgsl?raw';
 import convInputWindow from './shared/conv_input_window.wgsl?raw';
+import splitKSource from './shared/split_k.wgsl?raw';
 import phaseOrderSource from './shared/phase_order.wgsl?raw';
+import { conv2dSplitKSum } from './conv2d_split_k_sum.ts';
 import { chooseTiles, gemmGroups, gemmCore, type GemmTiles } from './gemm_config.ts';
 import { addsByPhase, conv2dDirect, usesDirectConv } from './conv2d_direct.ts';
 import { chosenDirectForm } from './conv_forms.ts';
 import { im2col } from './im2col.ts';
+import { gpuSplitK, sliceReduction } from './split_k.ts';
 import { constants, params, shader } from './wgsl.ts';
 
 export interface ConvGeometry {
@@ -48,7 +51,7 @@ export function convPrelude(g: ConvShapeConstants, batch: number): string {
   ].join('\n');
 }
 
-/** The conv kernels' uniform: the `Conv` struct of conv_params.wgsl (`sliceK`: the weight gradient's split-K). */
+/** The conv kernels' uniform: the `Conv` struct of conv_params.wgsl (`sliceK`: the K slice length of split-K). */
 export function convUniform(batch: number, inC: number, outC: number, g: ConvShapeConstants, sliceK = 0): ArrayBuffer {
   return params([batch, inC, g.inH, g.inW, outC, g.outH, g.outW, g.kH, g.kW, g.stride, g.pad, sliceK]);
 }
@@ -68,7 +71,12 @@ export function convOutputSize(size: number, kernel: number, stride: number, pad
   return Math.floor((size + 2 * pad - kernel) / stride) + 1;
 }
 
-export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, geom: ConvGeometry, epilogue: ConvEpilogue = {}): Tensor {
+export interface ConvForwardOptions {
+  /** Number of K slices of the GEMM form; 1 disables split-K. Default: `gpuSplitK`. */
+  splitK?: number;
+}
+
+export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, geom: ConvGeometry, epilogue: ConvEpilogue = {}, options: ConvForwardOptions = {}): Tensor {
   const [batch, inC, inH, inW] = x.shape as [number, number, number, number];
   const [outC, wInC, kH, kW] = w.shape as [number, number, number, number];
   if (wInC !== inC) throw new Error(`conv2d: input has ${inC} channels, weight expects ${wInC}`);
@@ -77,7 +85,9 @@ export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, geom: ConvGeometry
   if (outH < 1 || outW < 1) throw new Error(`conv2d: input ${inH}x${inW} is too small for a ${kH}x${kW} kernel`);
   const affine = epilogue.scale !== undefined;
   if (affine !== (epilogue.shift !== undefined)) throw new Error('conv2d: scale and shift go together');
-  const tiles = chooseTiles(ctx, outC, batch * outH * outW, inC * kH * kW);
+  const pixels = batch * outH * outW;
+  const k = inC * kH * kW;
+  const tiles = chooseTiles(ctx, outC, pixels, k);
   const geometry = { inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad };
   const tuned = chosenDirectForm(ctx, 'forward', { inC, outC, kH, kW, stride: geom.stride, pad: geom.pad });
   if (usesDirectConv(tiles, outC, kH, kW, geom.stride, geom.pad, tuned)) return conv2dDirect(ctx, x, w, geometry, epilogue);
@@ -86,32 +96,40 @@ export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, geom: ConvGeometry
   const readsColumns = lowersToColumns(tiles, kH, kW, geom.pad, geom.stride);
   const phaseOrder = readsColumns && addsByPhase(geometry);
   const columns = readsColumns ? im2col(ctx, x, geometry, phaseOrder) : undefined;
+  const wanted = Math.max(1, Math.min(options.splitK ?? gpuSplitK(ctx, tiles, outC, pixels, k), k));
+  const { sliceK, splits } = sliceReduction(k, wanted, tiles.tileK);
+  const sliced = splits > 1;
+  // Sliced, the GEMM writes raw partial sums: the epilogue comes after they are added (conv2dSplitKSum).
   const code = shader(
-    constants({ AFFINE: affine, RESIDUAL: epilogue.residual !== undefined, RELU: epilogue.relu === true }),
-    constants({ B_COLUMNS: columns !== undefined, PHASE_ORDER: phaseOrder }),
+    constants({ AFFINE: affine && !sliced, RESIDUAL: epilogue.residual !== undefined && !sliced, RELU: epilogue.relu === true && !sliced }),
+    constants({ B_COLUMNS: columns !== undefined, PHASE_ORDER: phaseOrder, SLICED: sliced, OVERHANG: splits * sliceK > k }),
     phaseOrderSource,
     gemmCore(tiles),
     convPrelude(geometry, batch),
     convEpilogue,
     convInputWindow,
+    splitKSource,
     source,
   );
-  const y = ctx.empty([batch, outC, outH, outW], 'f32', 'conv2d');
+  const y = sliced ? ctx.empty([splits, batch, outC, outH, outW], 'f32', 'conv2d slices') : ctx.empty([batch, outC, outH, outW], 'f32', 'conv2d');
   const dummy = ctx.dummy;
   ctx.dispatch(
     ctx.pipeline(code, 'conv2d'),
     [
-      ctx.uniform(convUniform(batch, inC, outC, geometry)),
+      ctx.uniform(convUniform(batch, inC, outC, geometry, sliceK)),
       columns ?? x,
       w,
-      epilogue.scale ?? dummy,
-      epilogue.shift ?? dummy,
-      epilogue.residual ?? dummy,
+      sliced ? dummy : (epilogue.scale ?? dummy),
+      sliced ? dummy : (epilogue.shift ?? dummy),
+      sliced ? dummy : (epilogue.residual ?? dummy),
       y,
     ],
-    gemmGroups(tiles, outC, batch * outH * outW),
-    `conv2d ${kH}x${kW}/${geom.stride} ${inC}->${outC} ${inH}x${inW}`,
+    gemmGroups(tiles, outC, pixels, splits),
+    `conv2d ${kH}x${kW}/${geom.stride} ${inC}->${outC} ${inH}x${inW}${sliced ? ` split ${splits}` : ''}`,
   );
   columns?.release();
-  return y;
+  if (!sliced) return y;
+  const summed = conv2dSplitKSum(ctx, y, inC, geometry, sliceK, epilogue);
+  y.release();
+  return summed;
 }

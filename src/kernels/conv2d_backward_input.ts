@@ -3,11 +3,14 @@ import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { convPrelude, convUniform, convOutputSize, type ConvGeometry } from './conv2d.ts';
 import source from './conv2d_backward_input.wgsl?raw';
+import splitKSource from './shared/split_k.wgsl?raw';
 import { col2im } from './col2im.ts';
 import { columnsGemmTiles, conv2dInputGradColumns } from './conv2d_backward_input_columns.ts';
 import { conv2dInputGradDirect, usesDirectInputGrad } from './conv2d_backward_input_direct.ts';
 import { chosenDirectForm } from './conv_forms.ts';
 import { THIN_TILES, chooseTiles, gemmGroups, gemmCore, type GemmTiles } from './gemm_config.ts';
+import { gpuSplitK, sliceReduction } from './split_k.ts';
+import { splitKReduce } from './split_k_reduce.ts';
 import { constants, shader } from './wgsl.ts';
 
 /** The constants of one stride phase of the input gradient (see conv2d_backward_input.wgsl). */
@@ -89,6 +92,7 @@ export function conv2dBackwardInput(
   w: Tensor,
   inputShape: readonly [number, number, number, number],
   geom: ConvGeometry,
+  options: { /** K slices of the 'phases' form at stride 1; 1 disables split-K. Default: `gpuSplitK`. */ splitK?: number } = {},
 ): Tensor {
   const [batch, inC, inH, inW] = inputShape;
   const [outC, wInC, kH, kW] = w.shape as [number, number, number, number];
@@ -112,17 +116,40 @@ export function conv2dBackwardInput(
     cols.release();
     return dx;
   }
-  const dx = ctx.empty(inputShape, 'f32', 'conv2d dx');
   const prelude = convPrelude(geometry, batch);
+  if (geom.stride === 1) {
+    // One phase, the whole input: split-K applies (conv2d_backward_input.wgsl).
+    const [phase] = stridePhases(inH, inW, kH, kW, geom) as [StridePhase];
+    const n = batch * inH * inW;
+    const k = outC * kH * kW;
+    const tiles = chooseTiles(ctx, inC, n, k);
+    const wanted = Math.max(1, Math.min(options.splitK ?? gpuSplitK(ctx, tiles, inC, n, k), k));
+    const { sliceK, splits } = sliceReduction(k, wanted, tiles.tileK);
+    const sliced = splits > 1;
+    const out = sliced ? ctx.empty([splits, ...inputShape], 'f32', 'conv2d dx slices') : ctx.empty(inputShape, 'f32', 'conv2d dx');
+    ctx.dispatch(
+      ctx.pipeline(shader(gemmCore(tiles), prelude, constants(phase), constants({ SLICED: sliced, OVERHANG: splits * sliceK > k }), splitKSource, source), 'conv2d_backward_input'),
+      [ctx.uniform(convUniform(batch, inC, outC, geometry, sliceK)), dy, w, out],
+      gemmGroups(tiles, inC, n, splits),
+      `conv2d dx ${kH}x${kW}/${geom.stride} ${outC}->${inC} ${inH}x${inW}${sliced ? ` split ${splits}` : ''}`,
+    );
+    if (!sliced) return out;
+    const dx = splitKReduce(ctx, out, inputShape);
+    out.release();
+    return dx;
+  }
+  // Strided: one GEMM per stride phase, each writing its own pixels of dx.
+  const dx = ctx.empty(inputShape, 'f32', 'conv2d dx');
+  const stridedFlags = constants({ SLICED: false, OVERHANG: false });
   for (const phase of stridePhases(inH, inW, kH, kW, geom)) {
     const n = batch * phase.PHASE_H * phase.PHASE_W;
     if (n === 0) continue; // an input smaller than the stride has no pixel in this phase
     const tiles = chooseTiles(ctx, inC, n, outC * phase.TAPS_Y * phase.TAPS_X);
     ctx.dispatch(
-      ctx.pipeline(shader(gemmCore(tiles), prelude, constants(phase), source), 'conv2d_backward_input'),
+      ctx.pipeline(shader(gemmCore(tiles), prelude, constants(phase), stridedFlags, splitKSource, source), 'conv2d_backward_input'),
       [ctx.uniform(convUniform(batch, inC, outC, geometry)), dy, w, dx],
       gemmGroups(tiles, inC, n),
-      `conv2d dx ${kH}x${kW}/${geom.stride} ${outC}->${inC} ${inH}x${inW}${geom.stride > 1 ? ` phase ${phase.PHASE_Y},${phase.PHASE_X}` : ''}`,
+      `conv2d dx ${kH}x${kW}/${geom.stride} ${outC}->${inC} ${inH}x${inW} phase ${phase.PHASE_Y},${phase.PHASE_X}`,
     );
   }
   return dx;

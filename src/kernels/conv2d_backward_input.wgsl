@@ -9,6 +9,10 @@
 //   reduction k = (output channel, ty, tx) with ky = TAP0_Y + s*ty, and then oy = qy + DY_OFF_Y - ty.
 // Input rows and columns that no window reached (PyTorch floors the output size) get no term, hence 0.
 // Phase constants from the wrapper: PHASE_Y/X, PHASE_H/W (the phase's pixel grid), TAPS_Y/X, TAP0_Y/X, DY_OFF_Y/X.
+// With SLICED (split-K, stride 1 only: one phase, the whole input), workgroup z takes a K slice
+// (shared/split_k.wgsl) and writes its partial sums to slice z of `dx`, then a [splits, N, C, H, W] buffer
+// that split_k_reduce adds up: layer4's 1x1 input gradients have 512 channels by 49 pixels, 8 output tiles,
+// over a K of 2048.
 
 // Tile load order (see the GEMM core): A = W[co, m, tap] is contiguous along m for a 1x1 kernel; otherwise the
 // taps of one output channel, along k, are the nearer neighbours. B = dy along the pixels n.
@@ -30,10 +34,12 @@ const DY_PIXEL_FOR_PIXEL: bool =
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
 fn gemmDims() -> vec3u {
-  return vec3u(p.inChannels, p.batch * PHASE_H * PHASE_W, p.outChannels * TAPS_Y * TAPS_X);
+  return vec3u(p.inChannels, p.batch * PHASE_H * PHASE_W, select(p.outChannels * TAPS_Y * TAPS_X, p.sliceK, SLICED));
 }
 
-fn loadA(m: u32, k: u32) -> f32 {
+fn loadA(m: u32, step: u32) -> f32 {
+  let k = reductionStep(step);
+  if (!inReduction(k, p.outChannels * TAPS_Y * TAPS_X)) { return 0.0; }
   // k = (co, ty, tx), so W[co, m, ky, kx].
   let co = k / TAPS_PER_CHANNEL;
   let t = k % TAPS_PER_CHANNEL;
@@ -42,7 +48,9 @@ fn loadA(m: u32, k: u32) -> f32 {
   return w[((co * p.inChannels + m) * KH + ky) * KW + kx];
 }
 
-fn loadB(k: u32, n: u32) -> f32 {
+fn loadB(step: u32, n: u32) -> f32 {
+  let k = reductionStep(step);
+  if (!inReduction(k, p.outChannels * TAPS_Y * TAPS_X)) { return 0.0; }
   let co = k / TAPS_PER_CHANNEL;
   let t = k % TAPS_PER_CHANNEL;
   let phaseArea = PHASE_H * PHASE_W;
@@ -62,9 +70,10 @@ fn storeC(m: u32, n: u32, acc: f32) {
   let phaseArea = PHASE_H * PHASE_W;
   let b = imageOf(n, phaseArea);
   let q = pixelIn(n, phaseArea);
-  // A 1x1 kernel at stride 1 without padding has one phase, the whole input: q is the input pixel.
-  if (STRIDE == 1u && KH * KW == 1u && PAD == 0u) { dx[(b * p.inChannels + m) * IN_H * IN_W + q] = acc; return; }
-  let iy = PHASE_Y + STRIDE * (q / PHASE_W);
-  let ix = PHASE_X + STRIDE * (q % PHASE_W);
-  dx[((b * p.inChannels + m) * IN_H + iy) * IN_W + ix] = acc;
+  // At stride 1 the one phase is the whole input: q is the input pixel.
+  var pixel = q;
+  if (STRIDE != 1u) { pixel = (PHASE_Y + STRIDE * (q / PHASE_W)) * IN_W + PHASE_X + STRIDE * (q % PHASE_W); }
+  // Sliced, slice z holds images z * batch to z * batch + batch - 1 of a [splits * N, C, H, W] buffer.
+  let image = select(b, gemmBatch * p.batch + b, SLICED);
+  dx[(image * p.inChannels + m) * IN_H * IN_W + pixel] = acc;
 }

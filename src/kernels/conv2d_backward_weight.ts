@@ -11,46 +11,14 @@ import { chosenDirectForm } from './conv_forms.ts';
 import { chooseTiles, gemmGroups, gemmCore, type GemmTiles } from './gemm_config.ts';
 import { im2col } from './im2col.ts';
 import convInputWindow from './shared/conv_input_window.wgsl?raw';
+import splitKSource from './shared/split_k.wgsl?raw';
+import { chooseSplitK, sliceReduction } from './split_k.ts';
 import { splitKReduce } from './split_k_reduce.ts';
 import { constants, shader } from './wgsl.ts';
 
 export interface WeightGradOptions {
   /** Number of K slices; 1 disables split-K. Default: chosen by `chooseSplitK`. */
   splitK?: number;
-}
-
-/** Workgroups worth having in flight before splitting K stops paying for its partial buffer. */
-const SPLIT_TARGET_GROUPS = 256;
-/** Shortest K slice: below it a workgroup spends more on the epilogue and the reduction than on the product. */
-const MIN_SLICE_K = 512;
-const MAX_SPLITS = 64;
-
-/** Slices for a GEMM of M x N x K: more only while the output tiles alone leave the GPU idle and K is long. */
-export function chooseSplitK(tiles: GemmTiles, m: number, n: number, k: number): number {
-  const [gx, gy] = gemmGroups(tiles, m, n);
-  const byOccupancy = Math.floor(SPLIT_TARGET_GROUPS / (gx * gy));
-  const byLength = Math.floor(k / MIN_SLICE_K);
-  return Math.max(1, Math.min(byOccupancy, byLength, MAX_SPLITS));
-}
-
-/**
- * K slices of whole K tiles (`tileK` steps each), about `wanted` of them: the same number of tiles in each
- * where K allows at least half the wanted slices that way, else the rounded-up share and a shorter last slice
- * (rounding may leave fewer slices than wanted). Slices that tile K exactly spare the loaders their bounds test,
- * which on the direct core is a compare in every one of its 16 loads per step (1.5x the stem's time on
- * SwiftShader). One slice is K itself: the GEMM core handles a partial last K tile.
- */
-export function sliceReduction(k: number, wanted: number, tileK: number): { sliceK: number; splits: number } {
-  if (wanted <= 1) return { sliceK: k, splits: 1 };
-  if (k % tileK === 0) {
-    const tilesInK = k / tileK;
-    let exact = Math.min(wanted, tilesInK);
-    while (tilesInK % exact !== 0) exact--;
-    if (exact > 1 && 2 * exact >= wanted) return { sliceK: k / exact, splits: exact };
-  }
-  const sliceK = Math.ceil(Math.ceil(k / wanted) / tileK) * tileK;
-  const splits = Math.ceil(k / sliceK);
-  return splits === 1 ? { sliceK: k, splits: 1 } : { sliceK, splits };
 }
 
 /** dW [CO, CI, KH, KW] of y = conv2d(x, w) given dy [N, CO, OH, OW] and x [N, CI, H, W]. */
@@ -91,6 +59,7 @@ export function conv2dBackwardWeight(
     gemmCore(tiles),
     convPrelude(geometry, batch),
     convInputWindow,
+    splitKSource,
     source,
   );
   ctx.dispatch(

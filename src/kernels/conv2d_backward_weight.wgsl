@@ -22,32 +22,22 @@ const B_K_CONTIGUOUS: bool = true;
 @group(0) @binding(2) var<storage, read> x: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dw: array<f32>;
 
-// The pixel (b, oy, ox) of the whole reduction at step k of this workgroup's slice, and whether it exists.
-fn pixelAt(k: u32) -> u32 {
-  if (SLICED) { return gemmBatch * p.sliceK + k; }
-  return k;
-}
-
-fn isPixel(kk: u32) -> bool {
-  return !OVERHANG || kk < p.batch * OUT_H * OUT_W;
-}
-
 fn gemmDims() -> vec3u {
   return vec3u(p.outChannels, p.inChannels * KH * KW, p.sliceK);
 }
 
 fn loadA(m: u32, k: u32) -> f32 {
   let outArea = OUT_H * OUT_W;
-  let kk = pixelAt(k);
-  if (!isPixel(kk)) { return 0.0; }
+  let kk = reductionStep(k); // the pixel (b, oy, ox)
+  if (!inReduction(kk, p.batch * OUT_H * OUT_W)) { return 0.0; }
   return dy[(imageOf(kk, outArea) * p.outChannels + m) * outArea + pixelIn(kk, outArea)];
 }
 
 fn loadB(k: u32, n: u32) -> f32 {
   let kArea = KH * KW;
   let outArea = OUT_H * OUT_W;
-  let kk = pixelAt(k);
-  if (!isPixel(kk)) { return 0.0; }
+  let kk = reductionStep(k); // the pixel (b, oy, ox)
+  if (!inReduction(kk, p.batch * OUT_H * OUT_W)) { return 0.0; }
   // With B_COLUMNS, `x` holds the input's columns (im2col.wgsl): row n, pixel kk.
   if (B_COLUMNS) { return x[n * p.batch * outArea + kk]; }
   return inputWindow(imageOf(kk, outArea), n / kArea, pixelIn(kk, outArea), n % kArea);

@@ -8,7 +8,7 @@ struct Conv {
   batch: u32, inChannels: u32, inH: u32, inW: u32,
   outChannels: u32, outH: u32, outW: u32, kH: u32,
   kW: u32, stride: u32, pad: u32,
-  /** Weight gradient only: the K slice length of split-K. */
+  /** The K slice length of split-K (forward and weight gradient). */
   sliceK: u32,
 }
 
