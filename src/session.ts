@@ -284,10 +284,9 @@ export class Wgcam {
     const { logits, captured } = this.model.forward(input, { capture: options.capture ?? [] });
     const probs = softmax(this.ctx, logits);
     try {
-      const logitsHost = await readHost(logits);
-      const probsHost = await readHost(probs);
-      const activations = new Map<string, HostTensor>();
-      for (const [path, t] of captured) activations.set(path, await readHost(t));
+      const paths = [...captured.keys()];
+      const [logitsHost, probsHost, ...acts] = (await readHostAll(this.ctx, [logits, probs, ...captured.values()])) as [HostTensor, HostTensor, ...HostTensor[]];
+      const activations = new Map(paths.map((path, i) => [path, acts[i]!]));
       return { logits: logitsHost, probabilities: probsHost, top: topK(logitsHost, probsHost, options.topK ?? 5), activations };
     } finally {
       logits.release();
@@ -335,31 +334,31 @@ export class Wgcam {
         pictureBytes = new Uint8Array(batch * height * width * 3);
         pictures.forEach((p, n) => pictureBytes!.set(p!, n * height * width * 3));
       }
-      const perLayer = new Map<string, CamLayerResult>();
-      const maps: Tensor[] = [];
-      for (const layer of layers) {
+      // Every layer's CAM, then everything read back at once (one round trip, `readMany`).
+      const perLayerTensors = layers.map((layer) => {
         const act = captured.get(layer)!;
         const grad = grads.paths.get(layer)!;
         const cam = gradCamFromActivations(ctx, act, grad, [height, width]);
         held.push(cam.weights, cam.raw, cam.map);
-        maps.push(cam.map);
-        perLayer.set(layer, {
-          act: await readHost(act),
-          grad: await readHost(grad),
-          weights: await readHost(cam.weights),
-          raw: await readHost(cam.raw),
-          map: await readHost(cam.map),
-          overlay: pictureBytes ? await renderOverlay(ctx, cam.map, pictureBytes, lut, alpha) : null,
-        });
-      }
+        return [act, grad, cam.weights, cam.raw, cam.map] as const;
+      });
+      const maps = perLayerTensors.map((t) => t[4]);
       const combined = layers.length === 1 ? maps[0]! : averageCamMaps(ctx, maps);
       if (layers.length > 1) held.push(combined);
-      const map = await readHost(combined);
+      const paramNames = [...grads.params.keys()];
+      const host = await readHostAll(ctx, [...perLayerTensors.flat(), combined, ...grads.params.values(), ...(grads.input ? [grads.input] : [])]);
+      const next = () => host.shift()!;
+      const perLayer = new Map<string, CamLayerResult>();
+      for (const [i, layer] of layers.entries()) {
+        const [act, grad, weights, raw, map] = [next(), next(), next(), next(), next()];
+        const overlay = pictureBytes ? await renderOverlay(ctx, perLayerTensors[i]![4], pictureBytes, lut, alpha) : null;
+        perLayer.set(layer, { act, grad, weights, raw, map, overlay });
+      }
+      const map = next();
       let overlay: Uint8Array | null = null;
       if (pictureBytes) overlay = layers.length === 1 ? perLayer.get(layers[0]!)!.overlay : await renderOverlay(ctx, combined, pictureBytes, lut, alpha);
-      const paramGrads = new Map<string, HostTensor>();
-      for (const [name, g] of grads.params) paramGrads.set(name, await readHost(g));
-      const inputGrad = grads.input ? await readHost(grads.input) : null;
+      const paramGrads = new Map(paramNames.map((name) => [name, next()]));
+      const inputGrad = grads.input ? next() : null;
       return { logits: logitsHost, targets, layers: perLayer, map, overlay, inputGrad, paramGrads, forwardMs, totalMs: performance.now() - started };
     } finally {
       tape.dispose();
@@ -382,21 +381,22 @@ export class Wgcam {
       const grads = tape.backward(logits, dlogits);
       for (const g of grads.params.values()) held.push(g);
       if (grads.input) held.push(grads.input);
-      const runningStats = new Map<string, HostTensor>();
+      // Everything read back at once (one round trip, `readMany`).
+      const statNames: string[] = [];
+      const stats: Tensor[] = [];
       for (const name of options.runningStats ?? []) {
         const bn = this.model.batchnorm(name);
-        runningStats.set(`${name}.running_mean`, await readHost(bn.runningMean));
-        runningStats.set(`${name}.running_var`, await readHost(bn.runningVar));
+        statNames.push(`${name}.running_mean`, `${name}.running_var`);
+        stats.push(bn.runningMean, bn.runningVar);
       }
-      const paramGrads = new Map<string, HostTensor>();
-      for (const [name, g] of grads.params) paramGrads.set(name, await readHost(g));
-      return {
-        logits: await readHost(logits),
-        loss: (await readHost(loss)).data[0]!,
-        inputGrad: grads.input ? await readHost(grads.input) : null,
-        paramGrads,
-        runningStats,
-      };
+      const paramNames = [...grads.params.keys()];
+      const host = await readHostAll(ctx, [logits, loss, ...stats, ...grads.params.values(), ...(grads.input ? [grads.input] : [])]);
+      const next = () => host.shift()!;
+      const logitsHost = next();
+      const lossHost = next();
+      const runningStats = new Map(statNames.map((name) => [name, next()]));
+      const paramGrads = new Map(paramNames.map((name) => [name, next()]));
+      return { logits: logitsHost, loss: lossHost.data[0]!, inputGrad: grads.input ? next() : null, paramGrads, runningStats };
     } finally {
       tape.dispose();
       for (const t of held) t.release();
@@ -507,6 +507,12 @@ function isHostTensor(x: Input): x is HostTensor {
 
 export async function readHost(t: Tensor): Promise<HostTensor> {
   return { shape: [...t.shape], data: await t.read() };
+}
+
+/** Several tensors read back in one round trip (GpuContext.readMany), in order. */
+export async function readHostAll(ctx: GpuContext, ts: readonly Tensor[]): Promise<HostTensor[]> {
+  const data = await ctx.readMany(ts);
+  return ts.map((t, i) => ({ shape: [...t.shape], data: data[i]! }));
 }
 
 /** Top-K classes per row, ties broken by the lower index (as torch.topk on CPU does in practice). */

@@ -306,3 +306,17 @@ test('softmax over 1000 classes, stable for large logits', async () => {
 function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return ref.relL2(a, b);
 }
+
+test('readMany gives what read gives, tensor by tensor, through one staging buffer', async () => {
+  const shapes = [[3], [2, 5, 7], [1], [64, 33]];
+  const tensors = shapes.map((s) => gpu(random(size(s)), s));
+  const one = await Promise.all(tensors.map((t) => ctx.read(t)));
+  const createBuffer = vi.spyOn(ctx.device, 'createBuffer');
+  try {
+    const many = await ctx.readMany(tensors);
+    expect(many.map((a) => Array.from(a))).toEqual(one.map((a) => Array.from(a)));
+    expect(createBuffer.mock.calls.filter(([d]) => (d.usage & GPUBufferUsage.MAP_READ) !== 0)).toHaveLength(1);
+  } finally {
+    createBuffer.mockRestore();
+  }
+});
