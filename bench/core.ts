@@ -391,7 +391,7 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
           warmRuns++;
         }
         (e2e.warmup_runs ??= {})[task] = warmRuns;
-        log(`e2e ${task}: warm-up ${fmtMs(e2e.warmup_ms[task]!)} ms` + (warmRuns > 1 ? `, then ${warmRuns - 1} more untimed calls` : ''));
+        log(`e2e ${task}: warm-up ${fmtMs(e2e.warmup_ms[task]!)} ms` + (warmRuns > 1 ? `, then ${warmRuns - 1} more untimed call${warmRuns > 2 ? 's' : ''}` : ''));
         const times: number[] = [];
         for (let r = 0; r < config.e2eRuns; r++) {
           const t1 = performance.now();
