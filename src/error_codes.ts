@@ -162,7 +162,7 @@ export const ERROR_CODES: Record<string, ErrorCodeInfo> = {
   },
   NO_SHADER_F16: {
     what: 'f16 precision was asked for, but this adapter does not offer WebGPU\'s `shader-f16` feature.',
-    fix: 'Use `--precision f32` (the default), or an adapter with `shader-f16` (most GPUs, and lavapipe; not SwiftShader).',
+    fix: 'Use `--precision f32` (the default), or an adapter with `shader-f16` (most GPUs, and lavapipe; not SwiftShader; NVIDIA in Chrome only with `--enable-dawn-features=vulkan_enable_f16_on_nvidia`).',
   },
 
   // ---- browser app ----
