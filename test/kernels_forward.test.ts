@@ -320,3 +320,21 @@ test('readMany gives what read gives, tensor by tensor, through one staging buff
     createBuffer.mockRestore();
   }
 });
+
+test('kernel timestamps are not quantised (Dawn rounds them down to 2^16 ns unless told not to)', async (context) => {
+  // Without DAWN_OPTIONS' timestamp_quantization switch every interval is a multiple of 65536 ns: on a GPU,
+  // where kernels take microseconds, that made every kernel time and tuning choice a step of 65.5 us.
+  if (!ctx.hasTimestamps) context.skip(); // lavapipe, where the suite runs, has timestamp-query
+  expect(ctx.setProfiling(true)).toBe(true);
+  const times: number[] = [];
+  try {
+    const x = gpu(random(64 * 1024), [64, 1024]);
+    for (let i = 0; i < 8; i++) held.push(relu(ctx, x));
+    times.push(...(await ctx.collectTimings()).map((t) => Math.round(t.ms * 1e6)));
+  } finally {
+    ctx.setProfiling(false);
+  }
+  expect(times).toHaveLength(8);
+  // One in 65536 intervals is such a multiple by chance; all 8, never.
+  expect(times.filter((ns) => ns % 65536 !== 0).length, times.join(', ')).toBeGreaterThan(0);
+});
