@@ -3,6 +3,7 @@
 import { GEMM_CANDIDATES } from '../src/kernels/gemm_autotune.ts';
 import { isReductionStyle } from '../src/kernels/launch.ts';
 import { CONV_FORM_SETTINGS, isConvFormSetting } from '../src/kernels/conv_form_autotune.ts';
+import { isSplitKSetting } from '../src/kernels/split_k.ts';
 import { WgcamError } from '../src/errors.ts';
 import { parsePrecision } from '../src/session.ts';
 import type { FlagSpec, ParsedFlags } from '../src/cli/args.ts';
@@ -27,6 +28,7 @@ export const BENCH_FLAGS: Record<string, FlagSpec> = {
   reductions: { kind: 'string', value: 'auto|tree|serial', help: 'per-channel reductions: auto (measured), tree (workgroup memory) or serial (one thread each)', default: 'auto' },
   'conv-forms': { kind: 'string', value: CONV_FORM_SETTINGS.join('|'), help: 'windowed convs on CPU adapters: auto (measured per conv), defaults (each kernel\'s rule), direct kernels or GEMM forms', default: 'auto' },
   precision: { kind: 'string', value: 'f32|f16', help: 'GEMM operands of every conv and linear kernel: f32, or f16 (needs shader-f16)', default: 'f32' },
+  'split-k': { kind: 'string', value: 'auto|off', help: 'forward and input-gradient split-K on hardware adapters: auto (K slices where the output tiles are few) or off, to compare (software adapters never split them)', default: 'auto' },
   timing: { kind: 'string', value: 'auto|cpu', help: 'cpu: time kernels on the CPU around onSubmittedWorkDone even with timestamp-query', default: 'auto' },
   verbose: { kind: 'boolean', help: 'print every kernel as it is timed, and stacks on errors' },
 };
@@ -80,6 +82,9 @@ export async function configFromFlags(flags: ParsedFlags): Promise<BenchConfig> 
   }
   config.convForms = convForms;
   config.precision = parsePrecision(flags.precision);
+  const splitK = String(flags['split-k'] ?? 'auto');
+  if (!isSplitKSetting(splitK)) throw new WgcamError('BAD_ARGUMENT', `--split-k must be auto or off, got "${splitK}"`);
+  config.splitK = splitK;
   const filter = list(flags.filter);
   if (filter.length > 0) config.filter = filter;
   return config;

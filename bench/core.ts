@@ -9,6 +9,7 @@ import type { ReductionStyle } from '../src/kernels/launch.ts';
 import { autotuneReductions, describeReductionTuning, type ReductionTuning } from '../src/kernels/reduction_autotune.ts';
 import { autotuneConvForms, describeConvFormTuning, type ConvFormSetting, type ConvFormTuning } from '../src/kernels/conv_form_autotune.ts';
 import type { GemmOperands } from '../src/kernels/gemm_config.ts';
+import { setSplitK, type SplitKSetting } from '../src/kernels/split_k.ts';
 import { Wgcam, applyPrecision, type HostTensor } from '../src/session.ts';
 import { median, rates } from './accounting.ts';
 import { bandwidthCase, gemmCase, layerCases, randomData, type KernelCase, type KernelKind, type Pass } from './kernels.ts';
@@ -48,6 +49,8 @@ export interface BenchConfig {
   convForms?: ConvFormSetting;
   /** GEMM operands of every conv and linear kernel (f16 needs shader-f16). */
   precision: GemmOperands;
+  /** The forward's and input gradient's split-K on hardware adapters (split_k.ts): the rule, or off to compare. */
+  splitK?: SplitKSetting;
   /** Only the cases whose name contains one of these (for a developer looking at one kernel). */
   filter?: readonly string[];
   /** Skip the per-layer cases (roofline and end-to-end only). */
@@ -161,6 +164,8 @@ export interface BenchResult {
   conv_forms?: ConvFormTuning;
   /** GEMM operands of every conv and linear kernel (absent in results from before the f16 path: f32). */
   precision?: GemmOperands;
+  /** The forward's and input gradient's split-K setting (absent in results from before it: none on software adapters, and auto had not been written). */
+  split_k?: SplitKSetting;
   peers: Record<string, PeerResult>;
   notes: string[];
   wall_s: number;
@@ -310,6 +315,8 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
   // pool, the CAM's min and max).
   const reductions = await autotuneReductions(ctx, config.reductions && config.reductions !== 'auto' ? { force: config.reductions } : {});
   log(`reductions: ${describeReductionTuning(reductions)}`);
+  // Before the conv forms are timed, so that they are chosen under the same slicing as the cases below.
+  setSplitK(ctx, config.splitK ?? 'auto');
   // Also measured afresh, after the tiles (only convs on the direct core have a choice): the direct conv kernels
   // or the GEMM forms, per windowed conv of the network. The per-layer cases and the tasks below run with these.
   const formsStarted = performance.now();
@@ -430,6 +437,7 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
     reductions,
     conv_forms: convForms,
     precision: config.precision,
+    split_k: config.splitK ?? 'auto',
     peers: {},
     notes,
     wall_s: (performance.now() - started) / 1000,

@@ -93,6 +93,7 @@ export function markdownReport(r: BenchResult, options: { command?: string; char
     `- Per-workgroup reductions (batchnorm statistics and gradients, the global average pool, the CAM's min and max): ${describeReductions(r)}`,
     `- Direct conv kernels or GEMM forms, per windowed conv: ${describeConvForms(r)}`,
     `- GEMM operands: ${r.precision ?? 'f32'} (products and sums in f32)`,
+    `- split-K of the forward and input gradient: ${r.split_k ?? 'not recorded'}${r.adapter.software ? ' (a software adapter: never split)' : ''}`,
     `- whole run: ${r.wall_s.toFixed(0)} s`,
     '',
     '## End to end',

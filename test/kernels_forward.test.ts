@@ -10,7 +10,7 @@ import { conv2d } from '../src/kernels/conv2d.ts';
 import { directConvFits, usesDirectConv } from '../src/kernels/conv2d_direct.ts';
 import { clearConvForms, setDirectForm } from '../src/kernels/conv_forms.ts';
 import { DEFAULT_TILES, DIRECT_TILES, setPreferredTiles } from '../src/kernels/gemm_config.ts';
-import { gpuSplitK } from '../src/kernels/split_k.ts';
+import { gpuSplitK, setSplitK } from '../src/kernels/split_k.ts';
 import { globalAvgPool } from '../src/kernels/global_avgpool.ts';
 import { linear } from '../src/kernels/linear.ts';
 import { maxPool } from '../src/kernels/maxpool.ts';
@@ -204,6 +204,10 @@ describe('conv2d', () => {
     expect(gpuSplitK(onAdapter(true), DEFAULT_TILES, 512, 49, 4608)).toBe(1);
     // layer1's 3x3: 64 channels x 3136 pixels is 49 tiles over K = 576, too short to cut.
     expect(gpuSplitK(onAdapter(false), DEFAULT_TILES, 64, 3136, 576)).toBe(1);
+    // `wgcam bench --split-k off`, to compare on a GPU.
+    const off = onAdapter(false);
+    setSplitK(off, 'off');
+    expect(gpuSplitK(off, DEFAULT_TILES, 512, 49, 4608)).toBe(1);
   });
 
   // 24 output channels: on the direct core, the direct kernel's epilogue.

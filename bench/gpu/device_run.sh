@@ -5,6 +5,8 @@
 #   info       the adapter Dawn picked (a software one stops the run: its figures would say nothing of the GPU)
 #   bench-f32  the full `wgcam bench`: every kernel at ResNet50 shapes, the GEMM roofline, forward, Grad-CAM,
 #              input gradient and train step
+#   bench-nosplit  the conv forwards, input gradients and tasks again without split-K (`--split-k off`): the
+#              comparison for split-K, in the same lease
 #   vitest-kernels  the kernel, model and f16 tests against the PyTorch fixtures and float64 references (also
 #              writes test/artifacts/f16-accuracy.md, the f16 path against the f32 fixtures on this adapter)
 #   bench-f16  the same bench with f16 GEMM operands
@@ -66,11 +68,13 @@ fi
 
 if [ -n "$quick" ]; then
   stage bench-f32 300 node bin/wgcam.mjs bench --quick --filter relu --e2e forward --json "$work/r/gpu-f32.json" --report "$work/r/gpu-f32.md" --chart "$work/r/gpu-f32.svg" --verbose
+  stage bench-nosplit 300 node bin/wgcam.mjs bench --quick --split-k off --filter "conv fwd 1x1" --e2e none --json "$work/r/gpu-nosplit.json" --report "$work/r/gpu-nosplit.md"
   stage vitest-kernels 300 node node_modules/vitest/vitest.mjs run test/gemm_tiles.test.ts --reporter=default
   stage bench-f16 300 node bin/wgcam.mjs bench --quick --precision f16 --filter relu --e2e none --json "$work/r/gpu-f16.json" --report "$work/r/gpu-f16.md"
 else
   # 15 runs: on a GPU each costs milliseconds, and the medians of 3 moved with the clocks.
   stage bench-f32 150 node bin/wgcam.mjs bench --runs 15 --json "$work/r/gpu-f32.json" --report "$work/r/gpu-f32.md" --chart "$work/r/gpu-f32.svg" --verbose
+  stage bench-nosplit 90 node bin/wgcam.mjs bench --runs 15 --split-k off --filter "conv fwd,conv dx" --e2e forward,gradcam,input_grad --json "$work/r/gpu-nosplit.json" --report "$work/r/gpu-nosplit.md" --verbose
   # The suite in two parts, the kernels and the model against the fixtures first.
   stage vitest-kernels 130 node node_modules/vitest/vitest.mjs run kernels_forward kernels_backward model gradcam_gpu precision_f16 gemm_tiles conv_forms --reporter=default
   [ -f test/artifacts/f16-accuracy.md ] && cp test/artifacts/f16-accuracy.md "$work/r/" && pack
@@ -80,7 +84,7 @@ fi
 pack
 echo "---- info"; cat "$work/r/info.log"
 for v in vitest-kernels vitest-rest; do [ -f "$work/r/$v.log" ] && { echo "---- $v"; grep -E "FAIL|Test Files|Tests  " "$work/r/$v.log" | tail -n 12; }; done
-for r in gpu-f32 gpu-f16; do
+for r in gpu-f32 gpu-nosplit gpu-f16; do
   [ -f "$work/r/$r.json" ] && node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     const e = r.e2e || {};

@@ -46,5 +46,18 @@ export function sliceReduction(k: number, wanted: number, tileK: number): { slic
  * would be pure cost, and one slice keeps the forward's GEMM form bit for bit equal to its direct form.
  */
 export function gpuSplitK(ctx: GpuContext, tiles: GemmTiles, m: number, n: number, k: number): number {
-  return ctx.adapter.software ? 1 : chooseSplitK(tiles, m, n, k);
+  return ctx.adapter.software || splitKSettings.get(ctx) === 'off' ? 1 : chooseSplitK(tiles, m, n, k);
+}
+
+/** `gpuSplitK`'s rule ('auto'), or one slice everywhere ('off'), to compare on a GPU: `wgcam bench --split-k`. */
+export type SplitKSetting = 'auto' | 'off';
+
+const splitKSettings = new WeakMap<object, SplitKSetting>();
+
+export function setSplitK(ctx: object, setting: SplitKSetting): void {
+  splitKSettings.set(ctx, setting);
+}
+
+export function isSplitKSetting(value: unknown): value is SplitKSetting {
+  return value === 'auto' || value === 'off';
 }
