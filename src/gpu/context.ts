@@ -170,38 +170,8 @@ export class GpuContext {
    * took 240-410 ms, most of it waiting (bench/NOTES.md).
    */
   async readMany(ts: readonly Tensor[]): Promise<Float32Array[]> {
-    const out: Float32Array[] = [];
-    const limit = this.device.limits.maxBufferSize;
-    let start = 0;
-    while (start < ts.length) {
-      // A group that fits one staging buffer; a tensor is never larger than a buffer.
-      let bytes = 0;
-      let end = start;
-      while (end < ts.length && (end === start || bytes + ts[end]!.byteLength <= limit)) bytes += ts[end++]!.byteLength;
-      const group = ts.slice(start, end);
-      const staging = this.device.createBuffer({ size: Math.max(4, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' });
-      try {
-        const encoder = this.commandEncoder();
-        let offset = 0;
-        for (const t of group) {
-          if (t.byteLength % 4 !== 0) throw new Error(`readMany: ${t.byteLength} bytes is not whole f32 values`);
-          if (t.byteLength > 0) encoder.copyBufferToBuffer(t.buffer, 0, staging, offset, t.byteLength);
-          offset += t.byteLength;
-        }
-        this.flush();
-        await this.mapOrThrow(staging);
-        const all = staging.getMappedRange();
-        offset = 0;
-        for (const t of group) {
-          out.push(new Float32Array(all.slice(offset, offset + t.byteLength)));
-          offset += t.byteLength;
-        }
-      } finally {
-        staging.destroy();
-      }
-      start = end;
-    }
-    return out;
+    for (const t of ts) if (t.byteLength % 4 !== 0) throw new Error(`readMany: ${t.byteLength} bytes is not whole f32 values`);
+    return (await this.readRanges(ts)).map((bytes) => new Float32Array(bytes));
   }
 
   async readU32(t: Tensor): Promise<Uint32Array> {
@@ -209,19 +179,47 @@ export class GpuContext {
   }
 
   async readBytes(buffer: GPUBuffer, byteLength: number): Promise<ArrayBuffer> {
-    const staging = this.device.createBuffer({
-      size: Math.ceil(byteLength / 4) * 4,
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-      label: 'readback',
-    });
-    try {
-      this.commandEncoder().copyBufferToBuffer(buffer, 0, staging, 0, staging.size);
-      this.flush();
-      await this.mapOrThrow(staging);
-      return staging.getMappedRange().slice(0, byteLength);
-    } finally {
-      staging.destroy();
+    return (await this.readRanges([{ buffer, byteLength }]))[0]!;
+  }
+
+  /**
+   * The first `byteLength` bytes of each buffer, through staging buffers of at most `maxBufferSize`: one submit
+   * and one map per staging buffer. Copies are whole 4-byte words (WebGPU's rule), so a buffer holds at least
+   * its byte length rounded up to 4, as the pool's do.
+   */
+  private async readRanges(sources: readonly { buffer: GPUBuffer; byteLength: number }[]): Promise<ArrayBuffer[]> {
+    const out: ArrayBuffer[] = [];
+    const words = (bytes: number) => Math.ceil(bytes / 4) * 4;
+    const limit = this.device.limits.maxBufferSize;
+    let start = 0;
+    while (start < sources.length) {
+      // A group that fits one staging buffer; one source is never larger than a buffer.
+      let bytes = 0;
+      let end = start;
+      while (end < sources.length && (end === start || bytes + words(sources[end]!.byteLength) <= limit)) bytes += words(sources[end++]!.byteLength);
+      const group = sources.slice(start, end);
+      const staging = this.device.createBuffer({ size: Math.max(4, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' });
+      try {
+        const encoder = this.commandEncoder();
+        let offset = 0;
+        for (const { buffer, byteLength } of group) {
+          if (byteLength > 0) encoder.copyBufferToBuffer(buffer, 0, staging, offset, words(byteLength));
+          offset += words(byteLength);
+        }
+        this.flush();
+        await this.mapOrThrow(staging);
+        const all = staging.getMappedRange();
+        offset = 0;
+        for (const { byteLength } of group) {
+          out.push(all.slice(offset, offset + byteLength));
+          offset += words(byteLength);
+        }
+      } finally {
+        staging.destroy();
+      }
+      start = end;
     }
+    return out;
   }
 
   private async mapOrThrow(staging: GPUBuffer): Promise<void> {
