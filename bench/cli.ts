@@ -26,7 +26,7 @@ export const BENCH_FLAGS: Record<string, FlagSpec> = {
   e2e: { kind: 'string', value: 'T,T', help: 'end-to-end tasks: forward,gradcam,input_grad,train_step or none', default: 'forward,gradcam,input_grad,train_step' },
   tiles: { kind: 'string', value: 'auto|NAME', help: `GEMM tiles for every conv and linear kernel: auto (measured) or ${Object.keys(GEMM_CANDIDATES).join(', ')}`, default: 'auto' },
   reductions: { kind: 'string', value: 'auto|tree|serial', help: 'per-channel reductions: auto (measured), tree (workgroup memory) or serial (one thread each)', default: 'auto' },
-  'conv-forms': { kind: 'string', value: CONV_FORM_SETTINGS.join('|'), help: 'windowed convs on CPU adapters: auto (measured per conv), defaults (each kernel\'s rule), direct kernels or GEMM forms', default: 'auto' },
+  'conv-forms': { kind: 'string', value: CONV_FORM_SETTINGS.join('|'), help: 'windowed convs on the direct GEMM core (CPU adapters, some GPUs): auto (measured per conv), defaults (each kernel\'s rule), direct kernels or GEMM forms', default: 'auto' },
   precision: { kind: 'string', value: 'f32|f16', help: 'GEMM operands of every conv and linear kernel: f32, or f16 (needs shader-f16)', default: 'f32' },
   'split-k': { kind: 'string', value: 'auto|off', help: 'forward and input-gradient split-K on hardware adapters: auto (K slices where the output tiles are few) or off, to compare (software adapters never split them)', default: 'auto' },
   timing: { kind: 'string', value: 'auto|cpu', help: 'cpu: time kernels on the CPU around onSubmittedWorkDone even with timestamp-query', default: 'auto' },

@@ -1,6 +1,7 @@
 // Chooses, per adapter and per windowed conv, between the direct conv kernels and the GEMM forms (conv_forms.ts),
-// for each of its three passes. Only adapters whose GEMMs run on the direct core (the CPU adapters) have a choice
-// to make: on the tiled cores the direct kernels never run, so a GPU's path is never changed by this. The two CPU
+// for each of its three passes. Only adapters whose GEMMs run on the direct core (the CPU adapters, and an H200
+// under Dawn, whose GEMM tuner chose it too) have a choice to make: on the tiled cores the direct kernels never
+// run, so there this changes nothing. The two CPU
 // adapters disagree per shape (the strided 3x3s' forwards, layer2's 3x3 input gradient, the stride-1 3x3s'
 // weight gradients; bench/README.md, bench/NOTES.md), so each conv that both forms can compute is timed on the
 // adapter at hand, both forms alternated, and the winners are remembered per adapter, as the GEMM tiles are
@@ -73,7 +74,7 @@ export interface ConvFormTuneOptions {
 }
 
 /** Bump when a form's kernels or the choosing rule change, so old choices are not reused. */
-const TUNING_VERSION = 'conv-forms-v4';
+const TUNING_VERSION = 'conv-forms-v5';
 /**
  * The other form replaces a conv's default only when it takes less than this fraction of the default's time.
  * One run of a conv on a CPU adapter that shares its cores moves by 10-20%, and with 0.97 lavapipe's tuned
