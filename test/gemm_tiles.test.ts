@@ -4,13 +4,14 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import type { GpuContext } from '../src/gpu/context.ts';
 import type { Tensor } from '../src/gpu/tensor.ts';
 import { gemm } from '../src/kernels/gemm.ts';
 import { GEMM_CANDIDATES, autotuneGemm, chooseCandidate, tuningKey } from '../src/kernels/gemm_autotune.ts';
 import { DEFAULT_TILES, DIRECT_THIN_TILES, THIN_TILES, chooseTiles, fitTiles, getPreferredTiles, resolveTiles, setPreferredTiles } from '../src/kernels/gemm_config.ts';
 import { getReductionStyle, setReductionStyle } from '../src/kernels/launch.ts';
+import { fastestRun, formatRunMs } from '../src/kernels/run_timing.ts';
 import { autotuneReductions, reductionTuningKey } from '../src/kernels/reduction_autotune.ts';
 import { createNodeGpuContext } from '../src/node/gpu.ts';
 import { fileTuningStore } from '../src/node/tuning_store.ts';
@@ -197,5 +198,69 @@ describe('autotuner', () => {
     const t = await autotuneGemm(ctx, { store, shapes: [[64, 96, 32]], runs: 1 });
     expect(t.source).toBe('measured');
     expect(values.get(tuningKey(ctx))).toBe(t.choice);
+  });
+});
+
+describe('run timing (the tuners\' clock), on a simulated adapter', () => {
+  // An adapter whose every wait costs `fixedMs` (the submit and the round trip) and whose every run costs `runMs`
+  // of GPU time; performance.now() follows it exactly, so the test is independent of this machine's load.
+  function simulatedAdapter(fixedMs: (wait: number) => number, runMs: number) {
+    let now = 0;
+    let pending = 0;
+    let live = 0;
+    let mostLive = 0;
+    let waits = 0;
+    const clock = {
+      sync: async () => {
+        now += fixedMs(waits++) + pending * runMs;
+        pending = 0;
+      },
+    };
+    const run = () => {
+      pending++;
+      mostLive = Math.max(mostLive, ++live);
+      return { release: () => void live-- } as unknown as Tensor;
+    };
+    const spy = vi.spyOn(performance, 'now').mockImplementation(() => now);
+    return { clock, run, restore: () => spy.mockRestore(), mostLive: () => mostLive };
+  }
+
+  test('a GPU-short run is timed in batches, and the fixed cost of each wait is taken off', async () => {
+    // The H200's tuning put 0.4 ms of wall clock on a product whose kernel takes about 0.03 ms.
+    const gpu = simulatedAdapter(() => 0.4, 0.03);
+    try {
+      const ms = await fastestRun(gpu.clock, 3, gpu.run);
+      expect(ms).toBeCloseTo(0.03, 6);
+      // Each run's output is released before the next run is made (the pool hands the same buffer back).
+      expect(gpu.mostLive()).toBe(1);
+    } finally {
+      gpu.restore();
+    }
+  });
+
+  test('a run of milliseconds (the CPU adapters) is one run per wait, the fastest of them', async () => {
+    // A busy neighbour slows the first two waits: the fastest run is the one that measures the candidate.
+    const cpu = simulatedAdapter((wait) => (wait < 2 ? 9 : 0.2), 7);
+    try {
+      expect(await fastestRun(cpu.clock, 3, cpu.run)).toBeCloseTo(7.2, 6);
+    } finally {
+      cpu.restore();
+    }
+  });
+
+  test('when noise leaves the batch no slower than the single run, the batch mean is the estimate', async () => {
+    // The single runs' waits cost 1 ms, the batch's 0.1 ms: a slope would be negative.
+    const noisy = simulatedAdapter((wait) => (wait < 2 ? 1 : 0.1), 0.001);
+    try {
+      // Single runs 1.001 ms; a batch of 10 takes 0.11 ms, 0.011 ms a run.
+      expect(await fastestRun(noisy.clock, 2, noisy.run)).toBeCloseTo(0.011, 6);
+    } finally {
+      noisy.restore();
+    }
+  });
+
+  test('reports keep three decimals below a millisecond, so GPU timings do not all read 0.0 ms', () => {
+    expect(formatRunMs(0.0312)).toBe('0.031 ms');
+    expect(formatRunMs(22.44)).toBe('22.4 ms');
   });
 });

@@ -20,8 +20,9 @@ import { conv2dBackwardWeight } from './conv2d_backward_weight.ts';
 import { directWeightGradFits } from './conv2d_backward_weight_direct.ts';
 import { directConvFits, usesDirectConv } from './conv2d_direct.ts';
 import { CONV_PASSES, clearConvForms, convFormKey, setDirectForm, type ConvFormShape, type ConvPass } from './conv_forms.ts';
-import { adapterTuningKey, fastestRun, tuningRandom, type TuningStore } from './gemm_autotune.ts';
+import { adapterTuningKey, tuningRandom, type TuningStore } from './gemm_autotune.ts';
 import { DEFAULT_TILES, getPreferredTiles } from './gemm_config.ts';
+import { fastestRun, formatRunMs } from './run_timing.ts';
 
 /** The direct kernel, or the GEMM form it replaces (im2col + GEMM forward; columns GEMM + col2im input gradient). */
 export type ConvFormName = 'direct' | 'gemm';
@@ -73,8 +74,8 @@ export interface ConvFormTuneOptions {
   passes?: readonly ConvPass[];
 }
 
-/** Bump when a form's kernels or the choosing rule change, so old choices are not reused. */
-const TUNING_VERSION = 'conv-forms-v5';
+/** Bump when a form's kernels, the choosing rule or the clock (run_timing.ts) change, so old choices are not reused. */
+const TUNING_VERSION = 'conv-forms-v6';
 /**
  * The other form replaces a conv's default only when it takes less than this fraction of the default's time.
  * One run of a conv on a CPU adapter that shares its cores moves by 10-20%, and with 0.97 lavapipe's tuned
@@ -96,7 +97,7 @@ export function describeConvFormTuning(t: ConvFormTuning, separator = '; '): str
   const count = (f: ConvFormName) => forms.filter((x) => x === f).length;
   const head = forms.length === 0 ? `none (${t.source})` : `${count('direct')} direct, ${count('gemm')} gemm (${t.source})`;
   const times = Object.entries(t.timings).map(
-    ([key, ms]) => `${key}: ${t.choices[key]} (direct ${ms.direct.toFixed(1)} ms, gemm ${ms.gemm.toFixed(1)} ms)`,
+    ([key, ms]) => `${key}: ${t.choices[key]} (direct ${formatRunMs(ms.direct)}, gemm ${formatRunMs(ms.gemm)})`,
   );
   const rejected = (t.rejected ?? []).map((key) => `${key}: gemm (the direct form's result differed: not used)`);
   return [head, ...times, ...rejected].join(separator);

@@ -5,9 +5,9 @@
 // Each candidate runs one plain GEMM; its result is checked against a float64 CPU product before it is timed,
 // so a tile shape that miscompiles on some driver can never be chosen.
 import type { GpuContext } from '../gpu/context.ts';
-import type { Tensor } from '../gpu/tensor.ts';
 import { relativeL2 } from '../metrics.ts';
 import { gemm } from './gemm.ts';
+import { fastestRun, formatRunMs } from './run_timing.ts';
 import {
   DEFAULT_TILES,
   DIRECT_FIT_TILES,
@@ -77,7 +77,7 @@ const HOPELESS = 2;
 /** `vec4-64x64 (measured: vec4-64x64 22.4 ms, vec4-128x128 26.2 ms, ...)`: for logs and reports. */
 export function describeGemmTuning(t: GemmTuning): string {
   const times = [
-    ...Object.entries(t.timings).map(([name, ms]) => `${name} ${ms.toFixed(1)} ms`),
+    ...Object.entries(t.timings).map(([name, ms]) => `${name} ${formatRunMs(ms)}`),
     ...(t.dropped ?? []).map((name) => `${name} dropped`),
   ].join(', ');
   return `${t.choice} (${t.source}${times ? `: ${times}` : ''})`;
@@ -85,8 +85,8 @@ export function describeGemmTuning(t: GemmTuning): string {
 
 const DEFAULT_TUNING_SHAPES = [[128, 784, 256], [256, 196, 512], [512, 49, 1024]] as const;
 
-/** Bump when the candidates, the cores or the choosing rule change, so old choices are not reused. */
-const TUNING_VERSION = 'gemm-tiles-v6';
+/** Bump when the candidates, the cores, the choosing rule or the clock (run_timing.ts) change, so old choices are not reused. */
+const TUNING_VERSION = 'gemm-tiles-v7';
 
 export function tuningKey(ctx: GpuContext): string {
   return adapterTuningKey(TUNING_VERSION, ctx);
@@ -102,21 +102,6 @@ export function adapterTuningKey(version: string, ctx: GpuContext): string {
 export function tuningRandom(seed: number): () => number {
   let state = seed;
   return () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32) - 0.5;
-}
-
-/**
- * Milliseconds of the fastest of `runs` runs of `run`, each waited for. The fastest: on a CPU adapter sharing
- * its cores, slower runs measure the other work, not the variant.
- */
-export async function fastestRun(ctx: GpuContext, runs: number, run: () => Tensor): Promise<number> {
-  let fastest = Infinity;
-  for (let r = 0; r < runs; r++) {
-    const start = performance.now();
-    run().release();
-    await ctx.sync();
-    fastest = Math.min(fastest, performance.now() - start);
-  }
-  return fastest;
 }
 
 export interface AutotuneOptions {

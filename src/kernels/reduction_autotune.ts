@@ -5,7 +5,8 @@
 import type { GpuContext } from '../gpu/context.ts';
 import { relativeL2 } from '../metrics.ts';
 import { channelSum } from './channel_reduce.ts';
-import { adapterTuningKey, fastestRun, tuningRandom, type TuningStore } from './gemm_autotune.ts';
+import { adapterTuningKey, tuningRandom, type TuningStore } from './gemm_autotune.ts';
+import { fastestRun, formatRunMs } from './run_timing.ts';
 import { isReductionStyle, setReductionStyle, type ReductionStyle } from './launch.ts';
 
 export interface ReductionTuning {
@@ -15,8 +16,8 @@ export interface ReductionTuning {
   timings: Partial<Record<ReductionStyle, number>>;
 }
 
-/** Bump when either style's kernels change enough to invalidate old measurements. */
-const TUNING_VERSION = 'reductions-v1';
+/** Bump when either style's kernels or the clock (run_timing.ts) change enough to invalidate old measurements. */
+const TUNING_VERSION = 'reductions-v2';
 /** The serial form replaces the tree (the GPU's choice) only when it takes less than this fraction of its time. */
 const CLEAR_WIN = 0.9;
 /**
@@ -32,7 +33,7 @@ export function reductionTuningKey(ctx: GpuContext): string {
 
 /** `serial (measured: tree 80.1 ms, serial 27.3 ms)`: for logs and reports. */
 export function describeReductionTuning(t: ReductionTuning): string {
-  const times = Object.entries(t.timings).map(([style, ms]) => `${style} ${ms.toFixed(1)} ms`).join(', ');
+  const times = Object.entries(t.timings).map(([style, ms]) => `${style} ${formatRunMs(ms)}`).join(', ');
   return `${t.choice} (${t.source}${times ? `: ${times}` : ''})`;
 }
 
