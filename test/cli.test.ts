@@ -55,7 +55,12 @@ test('tune measures every per-adapter choice afresh, prints it, and replaces wha
   const stored = JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
   expect(stored['other-adapter']).toBe('vec4-64x64');
   const keys = Object.keys(stored);
-  for (const tuner of ['gemm-tiles-', 'reductions-', 'conv-forms-']) expect(keys.some((k) => k.startsWith(tuner)), tuner).toBe(true);
+  // Conv forms are a choice only where the GEMM tuner chose the direct core; on lavapipe, sharing its cores with
+  // the other test files, the tuner sometimes chooses a vec4 core, and then conv forms have nothing to store.
+  const convFormsNeeded = !r.stdout.includes('\nconv forms: none (not needed)');
+  const tuners = ['gemm-tiles-', 'reductions-', ...(convFormsNeeded ? ['conv-forms-'] : [])];
+  for (const tuner of tuners) expect(keys.some((k) => k.startsWith(tuner)), tuner).toBe(true);
+  expect(keys.some((k) => k.startsWith('conv-forms-')), 'conv-forms- stored only when measured').toBe(convFormsNeeded);
   rmSync(cache, { recursive: true, force: true });
 });
 
