@@ -5,13 +5,15 @@
 // 64x64 with 8x8 threads by default, 8x256 with 1x32 for thin problems.
 //
 // Why this shape, and why written out by hand:
-// - Tiles live in workgroup memory as vec4 (four rows of A, or four columns of B, per element), so each step
-//   of k costs a thread four vec4 reads for sixteen vec4 FMAs: 64 multiply-adds per 16 floats read.
+// - Tiles live in workgroup memory as vec4 (four rows of A, or four columns of B, per element;
+//   gemm_tile_fill.wgsl holds them and fills them), so each step of k costs a thread four vec4 reads for sixteen
+//   vec4 FMAs: 64 multiply-adds per 16 floats read.
 // - The accumulators are named variables, not an indexed array. CPU adapters (SwiftShader, lavapipe) keep a
 //   private array in memory when its indices are not constant after their own optimisation, and then every FMA
 //   becomes a load and a store; named variables stay in registers on every adapter. On SwiftShader this alone
 //   is a 4-8x difference (bench/NOTES.md).
-// - The default tile uses 8 KiB of workgroup memory and 64 threads, within every adapter's default limits.
+// - The default tile uses 8.5 KiB of workgroup memory (8 KiB and a vec4 of padding per row) and 64 threads,
+//   within every adapter's default limits.
 // - The tiles hold OPERAND values: f32, or f16 when the wrapper asks for f16 operands (`enable f16;`, shader-f16).
 //   Products and sums stay f32 either way (each vec4 is widened as it leaves the tile), as in mixed-precision
 //   GEMMs: f16 halves the tiles' workgroup memory and the bandwidth of the inner loop's reads, and costs one
@@ -24,8 +26,6 @@ const TILE_M: u32 = 8u * THREADS_M;
 const TILE_N: u32 = 8u * THREADS_N;
 const THREADS: u32 = THREADS_M * THREADS_N;
 
-var<workgroup> tileA: array<array<vec4<OPERAND>, TILE_M / 4u>, TILE_K>; // [k][m / 4], component m % 4
-var<workgroup> tileB: array<array<vec4<OPERAND>, TILE_N / 4u>, TILE_K>; // [k][n / 4], component n % 4
 var<private> gemmBatch: u32;
 
 @compute @workgroup_size(THREADS_N, THREADS_M, 1)
@@ -33,8 +33,6 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
         @builtin(local_invocation_index) li: u32) {
   gemmBatch = wg.z;
   let dims = gemmDims();
-  let M = dims.x;
-  let N = dims.y;
   let K = dims.z;
   let m0 = wg.y * TILE_M;
   let n0 = wg.x * TILE_N;
@@ -45,24 +43,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   var acc6_0 = vec4f(0.0); var acc6_1 = vec4f(0.0); var acc7_0 = vec4f(0.0); var acc7_1 = vec4f(0.0);
 
   for (var k0 = 0u; k0 < K; k0 += TILE_K) {
-    // Consecutive threads load neighbours in memory (coalesced on a GPU, whole cache lines on a CPU): k of A, or
-    // m where the kernel's A is contiguous along m; n of B, or k where its B is contiguous along k.
-    for (var i = li; i < TILE_M * TILE_K; i += THREADS) {
-      var m = i / TILE_K;
-      var k = i % TILE_K;
-      if (A_M_CONTIGUOUS) { m = i % TILE_M; k = i / TILE_M; }
-      var v = 0.0;
-      if (m0 + m < M && k0 + k < K) { v = loadA(m0 + m, k0 + k); }
-      tileA[k][m / 4u][m % 4u] = OPERAND(v);
-    }
-    for (var i = li; i < TILE_K * TILE_N; i += THREADS) {
-      var k = i / TILE_N;
-      var n = i % TILE_N;
-      if (B_K_CONTIGUOUS) { k = i % TILE_K; n = i / TILE_K; }
-      var v = 0.0;
-      if (n0 + n < N && k0 + k < K) { v = loadB(k0 + k, n0 + n); }
-      tileB[k][n / 4u][n % 4u] = OPERAND(v);
-    }
+    fillTiles(m0, n0, k0, li, dims);
     workgroupBarrier();
     for (var k = 0u; k < TILE_K; k++) {
       let b0 = vec4f(tileB[k][lid.x]);
