@@ -71,8 +71,15 @@ const CLEAR_WIN = 0.95;
 /**
  * A candidate whose fastest run on a shape takes more than this multiple of the best time so far on that shape
  * is not measured further: on SwiftShader the scalar core would otherwise take 3 of the tuner's 4 seconds.
+ * Not 2: lavapipe's runs of one kernel on these 2 shared cores come in two modes about 2x apart (7-9 or 17-19
+ * ms), so at 2 the best candidate was at times dropped after one unlucky shape (bench/NOTES.md).
  */
-const HOPELESS = 2;
+const HOPELESS = 3;
+/**
+ * Timed runs per candidate and shape. With 3 (and HOPELESS 2), 4 of 15 tunings on lavapipe chose `direct-fit`,
+ * on which its forward runs 1.6x faster than on `vec4-fit`; with 5 (and 3), 15 of 17 did (bench/NOTES.md).
+ */
+const DEFAULT_RUNS = 5;
 
 /** `vec4-64x64 (measured: vec4-64x64 22.4 ms, vec4-128x128 26.2 ms, ...)`: for logs and reports. */
 export function describeGemmTuning(t: GemmTuning): string {
@@ -86,7 +93,7 @@ export function describeGemmTuning(t: GemmTuning): string {
 const DEFAULT_TUNING_SHAPES = [[128, 784, 256], [256, 196, 512], [512, 49, 1024]] as const;
 
 /** Bump when the candidates, the cores, the choosing rule or the clock (run_timing.ts) change, so old choices are not reused. */
-const TUNING_VERSION = 'gemm-tiles-v7';
+const TUNING_VERSION = 'gemm-tiles-v8';
 
 export function tuningKey(ctx: GpuContext): string {
   return adapterTuningKey(TUNING_VERSION, ctx);
@@ -115,7 +122,7 @@ export interface AutotuneOptions {
    * tiles save work (196 and 49 columns), and they have too few columns for wide tiles to pay anywhere.
    */
   shapes?: ReadonlyArray<readonly [number, number, number]>;
-  /** Timed runs per candidate and shape (default 3; the fastest counts). */
+  /** Timed runs per candidate and shape (default DEFAULT_RUNS, 5; the fastest counts). */
   runs?: number;
 }
 
@@ -133,7 +140,7 @@ export async function autotuneGemm(ctx: GpuContext, options: AutotuneOptions = {
     setPreferredTiles(ctx, GEMM_CANDIDATES[cached]);
     return { choice: cached, source: 'cached', timings: {} };
   }
-  const { timings, dropped } = await measureCandidates(ctx, options.shapes ?? DEFAULT_TUNING_SHAPES, options.runs ?? 3);
+  const { timings, dropped } = await measureCandidates(ctx, options.shapes ?? DEFAULT_TUNING_SHAPES, options.runs ?? DEFAULT_RUNS);
   const choice = chooseCandidate(timings);
   setPreferredTiles(ctx, GEMM_CANDIDATES[choice]!);
   await options.store?.set(key, choice).catch(() => undefined); // a read-only cache only costs a re-measure
