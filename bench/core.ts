@@ -259,6 +259,8 @@ export interface RunOptions {
   surface: 'node' | 'browser';
   log?: Log;
   userAgent?: string;
+  /** The surface's own notes for the report (Node: how it waits for Dawn). */
+  notes?: string[];
 }
 
 export interface RunOutput {
@@ -295,7 +297,7 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
   const log = options.log ?? (() => {});
   const source: TimingSource = config.timing === 'cpu' || !ctx.hasTimestamps ? 'cpu' : 'gpu';
   const adapter = describeAdapterInfo(ctx);
-  const notes: string[] = [];
+  const notes: string[] = [...(options.notes ?? [])];
   if (adapter.software) notes.push(`${SOFTWARE_NOTE} (${adapter.description})`);
   if (source === 'cpu') {
     notes.push(

@@ -64,6 +64,19 @@ test('tune measures every per-adapter choice afresh, prints it, and replaces wha
   rmSync(cache, { recursive: true, force: true });
 });
 
+test('info names the adapter and how this process waits for it; WGCAM_DAWN_WAIT is obeyed, a bad value refused in one line', async () => {
+  const auto = await wgcam('info');
+  expect(auto.code, auto.stderr).toBe(0);
+  // A software adapter is paced by default, a GPU spins.
+  const software = /software adapter/.test(auto.stdout);
+  expect(auto.stdout).toMatch(new RegExp(`^adapter: .*\nDawn waits: ${software ? 'paced' : 'spinning'} `));
+  const spin = await wgcamWithEnv({ WGCAM_DAWN_WAIT: 'spin' }, 'info');
+  expect(spin.stdout).toMatch(/\nDawn waits: spinning /);
+  const bad = await wgcamWithEnv({ WGCAM_DAWN_WAIT: 'sleep' }, 'info');
+  expect(bad.code).not.toBe(0);
+  expect(ourStderr(bad.stderr)).toEqual(['wgcam: error [BAD_ARGUMENT]: WGCAM_DAWN_WAIT=sleep is not a way to wait: use one of auto, spin, paced']);
+});
+
 test('WGCAM_GEMM_TILES, WGCAM_REDUCTIONS and WGCAM_CONV_FORMS force the per-adapter choices; other values are refused', () => {
   expect(nodeTuningOptions({})).not.toHaveProperty('force');
   expect(nodeTuningOptions({})).not.toHaveProperty('reductions');

@@ -91,8 +91,9 @@ const info: Command = {
   flags: { verbose: COMMON.verbose! },
   async run(_flags: ParsedFlags) {
     const { createNodeGpuContext } = await import('../node/gpu.ts');
+    const { describeDawnWait } = await import('../node/dawn_pacing.ts');
     const ctx = await createNodeGpuContext();
-    process.stdout.write(`${describeAdapter(ctx)}\n`);
+    process.stdout.write(`${describeAdapter(ctx)}\n${describeDawnWait()}\n`);
     ctx.destroy();
     return 0;
   },

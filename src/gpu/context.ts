@@ -86,6 +86,7 @@ export class GpuContext {
   /** The compute pass that dispatches share while not profiling; closed by a copy or a submit. */
   private openPass: GPUComputePassEncoder | null = null;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly destroyHooks: Array<() => void> = [];
   /** Uniform parameters of the commands not yet submitted (uploaded at submit, dropped after it). */
   private readonly uniforms: UniformArena;
   private profiling: boolean;
@@ -377,7 +378,13 @@ export class GpuContext {
 
   // ---- lifetime ------------------------------------------------------------------------------------------
 
+  /** Run `release` when the context is destroyed: a surface's state that lives as long as the context. */
+  onDestroy(release: () => void): void {
+    this.destroyHooks.push(release);
+  }
+
   destroy(): void {
+    for (const release of this.destroyHooks.splice(0)) release();
     this.encoder = null;
     this.openPass = null;
     this.uniforms.release();

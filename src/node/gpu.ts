@@ -1,7 +1,9 @@
 // Node entry to WebGPU: Dawn from the `webgpu` package. It only supplies the `GPU` object; everything else is
 // the same code the browser runs.
 import { create, globals } from 'webgpu';
+import { WgcamError } from '../errors.ts';
 import { createGpuContext, type GpuContext, type GpuContextOptions } from '../gpu/context.ts';
+import { DAWN_WAIT_SETTINGS, isDawnWaitSetting, paceDawnTicks, pacesDawnTicks, type DawnWaitSetting } from './dawn_pacing.ts';
 
 /**
  * Dawn's switches for a tool that measures itself and runs on the machine's own GPU, not a web page:
@@ -25,6 +27,27 @@ export function nodeGpu(): GPU {
   return dawn;
 }
 
-export function createNodeGpuContext(options: GpuContextOptions = {}): Promise<GpuContext> {
-  return createGpuContext(nodeGpu(), options);
+export interface NodeGpuContextOptions extends GpuContextOptions {
+  /**
+   * How waits for the GPU use the JS thread (dawn_pacing.ts): 'auto' (default; WGCAM_DAWN_WAIT overrides it)
+   * paces Dawn's ticks on software adapters, whose threads need every core, and lets them spin on a GPU.
+   */
+  dawnWait?: DawnWaitSetting;
+}
+
+/** WGCAM_DAWN_WAIT: auto (unset or empty), spin or paced; anything else is refused. */
+export function dawnWaitFromEnv(env: Record<string, string | undefined> = process.env): DawnWaitSetting {
+  const value = env.WGCAM_DAWN_WAIT;
+  if (value === undefined || value === '') return 'auto';
+  if (!isDawnWaitSetting(value)) {
+    throw new WgcamError('BAD_ARGUMENT', `WGCAM_DAWN_WAIT=${value} is not a way to wait: use one of ${DAWN_WAIT_SETTINGS.join(', ')}`);
+  }
+  return value;
+}
+
+export async function createNodeGpuContext(options: NodeGpuContextOptions = {}): Promise<GpuContext> {
+  const wait = options.dawnWait ?? dawnWaitFromEnv();
+  const ctx = await createGpuContext(nodeGpu(), options);
+  if (pacesDawnTicks(wait, ctx.adapter.software)) ctx.onDestroy(paceDawnTicks());
+  return ctx;
 }
