@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import type { GpuContext } from '../src/gpu/context.ts';
 import type { Tensor } from '../src/gpu/tensor.ts';
 import { gemm } from '../src/kernels/gemm.ts';
-import { GEMM_CANDIDATES, autotuneGemm, chooseCandidate, tuningKey } from '../src/kernels/gemm_autotune.ts';
+import { GEMM_CANDIDATES, HARDWARE_PRIOR, SOFTWARE_PRIOR, autotuneGemm, chooseCandidate, tuningKey, tuningPrior } from '../src/kernels/gemm_autotune.ts';
 import { DEFAULT_TILES, DIRECT_THIN_TILES, THIN_TILES, chooseTiles, fitTiles, getPreferredTiles, resolveTiles, setPreferredTiles } from '../src/kernels/gemm_config.ts';
 import { getReductionStyle, setReductionStyle } from '../src/kernels/launch.ts';
 import { fastestRun, formatRunMs } from '../src/kernels/run_timing.ts';
@@ -84,7 +84,8 @@ describe('autotuner', () => {
     // Every candidate is timed, or dropped for being far behind; the default is never behind itself.
     expect([...Object.keys(measured.timings), ...(measured.dropped ?? [])].sort()).toEqual(Object.keys(GEMM_CANDIDATES).sort());
     expect(measured.timings['vec4-64x64']).toBeGreaterThan(0);
-    expect(measured.choice).toBe(chooseCandidate(measured.timings));
+    expect(measured.choice).toBe(chooseCandidate(measured.timings, tuningPrior(ctx)));
+    expect(tuningPrior(ctx)).toBe(ctx.adapter.software ? SOFTWARE_PRIOR : HARDWARE_PRIOR);
     expect(chooseTiles(ctx, 256, 256, 256)).toEqual(resolveTiles(GEMM_CANDIDATES[measured.choice]!, 256, 256, 256));
     // Few rows keep the thin tiles whatever was chosen, on the chosen core's side of workgroup memory.
     expect(chooseTiles(ctx, 3, 4096, 64)).toBe(GEMM_CANDIDATES[measured.choice]!.core === 'direct' ? DIRECT_THIN_TILES : THIN_TILES);
@@ -94,7 +95,7 @@ describe('autotuner', () => {
     expect(again).toEqual({ choice: measured.choice, source: 'cached', timings: {} });
   });
 
-  test('the fastest candidate, unless the default or its fitted sibling is within 5% of it', () => {
+  test('the fastest candidate, unless a GPU’s prior or the winner’s fitted sibling is within 5% of it', () => {
     expect(chooseCandidate({ 'vec4-64x64': 100, 'vec4-fit': 80, 'direct-64x64': 50, 'direct-fit': 60 })).toBe('direct-64x64');
     // direct-64x64 is under 5% ahead of its fitted sibling: the sibling, which pads no outputs on the network.
     expect(chooseCandidate({ 'vec4-64x64': 100, 'vec4-fit': 80, 'direct-64x64': 24.9, 'direct-fit': 26.0 })).toBe('direct-fit');
@@ -108,6 +109,25 @@ describe('autotuner', () => {
     expect(chooseCandidate({ 'vec4-64x64': 100, 'vec4-128x128': 60, 'vec4-fit': 62 })).toBe('vec4-fit');
     expect(chooseCandidate({ 'vec4-64x64': 100, 'direct-64x64': 50 })).toBe('direct-64x64');
     expect(() => chooseCandidate({})).toThrow(/no candidate/);
+  });
+
+  test('a CPU adapter’s prior is the fitted direct core, which a candidate must beat by 25%; a GPU’s is untouched', () => {
+    expect(SOFTWARE_PRIOR.choice).toBe('direct-fit');
+    expect(HARDWARE_PRIOR.choice).toBe('vec4-64x64');
+    // Timings of three tunings on lavapipe that chose a vec4 core under the tiled prior (bench/NOTES.md).
+    const lavapipe: Array<Record<string, number>> = [
+      { 'vec4-64x64': 35.2, 'vec4-128x128': 34.2, 'vec4-fit': 36.0, 'direct-64x64': 38.3, 'direct-fit': 33.8 },
+      { 'vec4-64x64': 39.4, 'vec4-128x128': 47.2, 'vec4-fit': 44.4, 'direct-64x64': 43.4, 'direct-fit': 37.8 },
+      { 'vec4-64x64': 40.6, 'vec4-128x128': 37.1, 'vec4-fit': 36.7, 'direct-64x64': 44.9, 'direct-fit': 38.9, 'scalar-64x64': 78.6 },
+    ];
+    expect(lavapipe.map((t) => chooseCandidate(t, HARDWARE_PRIOR))).toEqual(['vec4-64x64', 'vec4-64x64', 'vec4-fit']);
+    expect(lavapipe.map((t) => chooseCandidate(t, SOFTWARE_PRIOR))).toEqual(['direct-fit', 'direct-fit', 'direct-fit']);
+    // Beaten by more than 25%, it gives way; dropped or failed, it decides nothing.
+    expect(chooseCandidate({ 'vec4-64x64': 29, 'vec4-fit': 31, 'direct-fit': 40 }, SOFTWARE_PRIOR)).toBe('vec4-64x64');
+    expect(chooseCandidate({ 'vec4-64x64': 31, 'direct-fit': 40 }, SOFTWARE_PRIOR)).toBe('direct-fit');
+    expect(chooseCandidate({ 'vec4-64x64': 36, 'vec4-fit': 35 }, SOFTWARE_PRIOR)).toBe('vec4-fit');
+    // The sibling rule still applies to a winner that displaced the prior.
+    expect(chooseCandidate({ 'vec4-64x64': 29, 'vec4-fit': 29.5, 'direct-fit': 40 }, SOFTWARE_PRIOR)).toBe('vec4-fit');
   });
 
   test('reductions: measures both styles, applies the clear winner, remembers it per adapter, and reuses it', async () => {

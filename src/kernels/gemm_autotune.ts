@@ -60,13 +60,40 @@ export interface GemmTuning {
   dropped?: string[];
 }
 
-const DEFAULT_CHOICE = 'vec4-64x64';
 /**
- * A candidate replaces the default only when it takes less than this fraction of the default's time. 0.9 kept
- * `vec4-fit` out on SwiftShader at 0.91x on these GEMMs, although it ran the network's convs 10-20% faster there
- * (bench/NOTES.md); the tuning GEMMs understate it, since a plain GEMM's loads are cheaper than a conv's. Within
- * 5%, either choice costs little.
+ * The choice a measured candidate must clearly beat, per kind of adapter: the one the whole network runs
+ * fastest on, which three plain products only approximate. Within `clearWin` of the prior's time, the prior is
+ * the better bet.
  */
+export interface TuningPrior {
+  /** A key of GEMM_CANDIDATES. */
+  choice: string;
+  /** A candidate displaces the prior only when it takes less than this fraction of the prior's time. */
+  clearWin: number;
+}
+
+/**
+ * GPUs: the tiled core, tuned on the whole network. 0.9 kept `vec4-fit` out on SwiftShader at 0.91x on these
+ * GEMMs, although it ran the network's convs 10-20% faster there (bench/NOTES.md); the tuning GEMMs understate
+ * it, since a plain GEMM's loads are cheaper than a conv's. Within 5%, either choice costs little.
+ */
+export const HARDWARE_PRIOR: TuningPrior = { choice: 'vec4-64x64', clearWin: 0.95 };
+
+/**
+ * CPU adapters: the direct core, fitted. Whole forwards on it run 1.2-1.6x faster than on `vec4-fit` on lavapipe
+ * (alternated wall clocks, and 1.35x in its convs' profiled GPU time) and 1.5x faster on SwiftShader, but the
+ * tuning products show it at 0.9-1.05x. With the tiled prior and 0.95, 3 of 10 tunings on lavapipe chose a vec4
+ * core: twice the prior itself, within 5% of `direct-fit`, once `vec4-fit` at 0.94x (bench/NOTES.md). A
+ * candidate must now beat `direct-fit` by more than the products understate it.
+ */
+export const SOFTWARE_PRIOR: TuningPrior = { choice: 'direct-fit', clearWin: 0.75 };
+
+/** The prior for this adapter: a CPU's never decides a GPU's choice. */
+export function tuningPrior(ctx: GpuContext): TuningPrior {
+  return ctx.adapter.software ? SOFTWARE_PRIOR : HARDWARE_PRIOR;
+}
+
+/** A winner's fitted sibling must be beaten by this margin (see chooseCandidate). */
 const CLEAR_WIN = 0.95;
 /**
  * A candidate whose fastest run on a shape takes more than this multiple of the best time so far on that shape
@@ -93,7 +120,7 @@ export function describeGemmTuning(t: GemmTuning): string {
 const DEFAULT_TUNING_SHAPES = [[128, 784, 256], [256, 196, 512], [512, 49, 1024]] as const;
 
 /** Bump when the candidates, the cores, the choosing rule or the clock (run_timing.ts) change, so old choices are not reused. */
-const TUNING_VERSION = 'gemm-tiles-v8';
+const TUNING_VERSION = 'gemm-tiles-v9';
 
 export function tuningKey(ctx: GpuContext): string {
   return adapterTuningKey(TUNING_VERSION, ctx);
@@ -141,7 +168,7 @@ export async function autotuneGemm(ctx: GpuContext, options: AutotuneOptions = {
     return { choice: cached, source: 'cached', timings: {} };
   }
   const { timings, dropped } = await measureCandidates(ctx, options.shapes ?? DEFAULT_TUNING_SHAPES, options.runs ?? DEFAULT_RUNS);
-  const choice = chooseCandidate(timings);
+  const choice = chooseCandidate(timings, tuningPrior(ctx));
   setPreferredTiles(ctx, GEMM_CANDIDATES[choice]!);
   await options.store?.set(key, choice).catch(() => undefined); // a read-only cache only costs a re-measure
   return { choice, source: 'measured', timings, ...(dropped.length > 0 ? { dropped } : {}) };
@@ -149,19 +176,20 @@ export async function autotuneGemm(ctx: GpuContext, options: AutotuneOptions = {
 
 /**
  * The candidate to use, from the tuner's timings: the fastest, with two priors that a candidate must beat
- * clearly (take under CLEAR_WIN of their time) to displace, since within timing noise they are the better bet:
- * - the default, tuned on the whole network rather than three products (it wins any tie it is in);
- * - a winner's fitted sibling (the same core with `fit`): fitted tiles compute no padded outputs on layer3's
- *   196 and layer4's 49 pixels, which these plain products understate. On lavapipe the tuner once picked
- *   `direct-64x64` at 24.9 ms against `direct-fit`'s 26.0, and the network's convs then took 3740 ms against
- *   3397 on `direct-fit` (bench/NOTES.md).
+ * clearly to displace, since within timing noise they are the better bet:
+ * - the adapter's prior (HARDWARE_PRIOR or SOFTWARE_PRIOR), the whole network's choice rather than three
+ *   products' (it wins any tie it is in);
+ * - a winner's fitted sibling (the same core with `fit`; under CLEAR_WIN): fitted tiles compute no padded
+ *   outputs on layer3's 196 and layer4's 49 pixels, which these plain products understate. On lavapipe the
+ *   tuner once picked `direct-64x64` at 24.9 ms against `direct-fit`'s 26.0, and the network's convs then took
+ *   3740 ms against 3397 on `direct-fit` (bench/NOTES.md).
  */
-export function chooseCandidate(timings: Record<string, number>): string {
+export function chooseCandidate(timings: Record<string, number>, prior: TuningPrior = HARDWARE_PRIOR): string {
   const ranked = Object.entries(timings).sort((x, y) => x[1] - y[1]);
   if (ranked.length === 0) throw new Error('GEMM autotuner: no candidate produced a correct product');
   const [fastest, fastestTime] = ranked[0]!;
-  const defaultTime = timings[DEFAULT_CHOICE];
-  if (fastest === DEFAULT_CHOICE || (defaultTime !== undefined && fastestTime > CLEAR_WIN * defaultTime)) return DEFAULT_CHOICE;
+  const priorTime = timings[prior.choice];
+  if (fastest === prior.choice || (priorTime !== undefined && fastestTime > prior.clearWin * priorTime)) return prior.choice;
   const tiles = GEMM_CANDIDATES[fastest];
   if (tiles === undefined || tiles.fit) return fastest;
   const sibling = Object.entries(GEMM_CANDIDATES).find(([, t]) => t.fit === true && t.core === tiles.core)?.[0];
