@@ -65,13 +65,18 @@ test('tune measures every per-adapter choice afresh, prints it, and replaces wha
 });
 
 test('info names the adapter and how this process waits for it; WGCAM_DAWN_WAIT is obeyed, a bad value refused in one line', async () => {
-  const auto = await wgcam('info');
+  const auto = await wgcamWithEnv({ LP_NUM_THREADS: '' }, 'info'); // as a user's shell has it, not this worker's
   expect(auto.code, auto.stderr).toBe(0);
   // A software adapter is paced by default, a GPU spins.
   const software = /software adapter/.test(auto.stdout);
   expect(auto.stdout).toMatch(new RegExp(`^adapter: .*\nDawn waits: ${software ? 'paced' : 'spinning'} `));
   const spin = await wgcamWithEnv({ WGCAM_DAWN_WAIT: 'spin' }, 'info');
   expect(spin.stdout).toMatch(/\nDawn waits: spinning /);
+  // On lavapipe, its thread count: two per core unless LP_NUM_THREADS says otherwise.
+  if (/llvmpipe/.test(auto.stdout)) {
+    expect(auto.stdout).toMatch(/\nlavapipe threads: \d+ \(two per core/);
+    expect((await wgcamWithEnv({ LP_NUM_THREADS: '3' }, 'info')).stdout).toMatch(/\nlavapipe threads: 3 \(LP_NUM_THREADS\)/);
+  }
   const bad = await wgcamWithEnv({ WGCAM_DAWN_WAIT: 'sleep' }, 'info');
   expect(bad.code).not.toBe(0);
   expect(ourStderr(bad.stderr)).toEqual(['wgcam: error [BAD_ARGUMENT]: WGCAM_DAWN_WAIT=sleep is not a way to wait: use one of auto, spin, paced']);

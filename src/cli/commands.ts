@@ -90,10 +90,10 @@ const info: Command = {
   summary: 'print the WebGPU adapter wgcam would use',
   flags: { verbose: COMMON.verbose! },
   async run(_flags: ParsedFlags) {
-    const { createNodeGpuContext } = await import('../node/gpu.ts');
+    const { createNodeGpuContext, runtimeNotes } = await import('../node/gpu.ts');
     const { describeDawnWait } = await import('../node/dawn_pacing.ts');
     const ctx = await createNodeGpuContext();
-    process.stdout.write(`${describeAdapter(ctx)}\n${describeDawnWait()}\n`);
+    process.stdout.write(`${describeAdapter(ctx)}\n${[describeDawnWait(), ...runtimeNotes(ctx)].join('\n')}\n`);
     ctx.destroy();
     return 0;
   },

@@ -4,6 +4,7 @@ import { create, globals } from 'webgpu';
 import { WgcamError } from '../errors.ts';
 import { createGpuContext, type GpuContext, type GpuContextOptions } from '../gpu/context.ts';
 import { DAWN_WAIT_SETTINGS, isDawnWaitSetting, paceDawnTicks, pacesDawnTicks, type DawnWaitSetting } from './dawn_pacing.ts';
+import { describeLavapipeThreads, oversubscribeLavapipe } from './lavapipe_threads.ts';
 
 /**
  * Dawn's switches for a tool that measures itself and runs on the machine's own GPU, not a web page:
@@ -17,11 +18,20 @@ export const DAWN_OPTIONS = ['disable-dawn-features=timestamp_quantization', 'en
 
 // Dawn's instance must stay reachable while GPU work runs: if it is garbage-collected, pending work dies.
 let dawn: GPU | null = null;
+/** LP_NUM_THREADS as Dawn's drivers saw it (lavapipe_threads.ts); null before the first nodeGpu(). */
+let lavapipeThreadsInForce: ReturnType<typeof oversubscribeLavapipe> | null = null;
+
+/** What else about Node's runtime shapes this context's timings, one line each (lavapipe's thread count). */
+export function runtimeNotes(ctx: GpuContext): string[] {
+  const lavapipe = /llvmpipe|lavapipe/i.test(ctx.adapter.description);
+  return lavapipe && lavapipeThreadsInForce ? [describeLavapipeThreads(lavapipeThreadsInForce)] : [];
+}
 
 export function nodeGpu(): GPU {
   if (!dawn) {
     // GPUBufferUsage, GPUMapMode and friends are globals in browsers; Dawn hands them over separately.
     Object.assign(globalThis, globals);
+    lavapipeThreadsInForce = oversubscribeLavapipe();
     dawn = create(DAWN_OPTIONS) as GPU;
   }
   return dawn;
