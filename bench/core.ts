@@ -259,7 +259,7 @@ export interface RunOptions {
   surface: 'node' | 'browser';
   log?: Log;
   userAgent?: string;
-  /** The surface's own notes for the report (Node: how it waits for Dawn). */
+  /** The surface's own notes for the report (Node: how it waits for Dawn, lavapipe's threads). */
   notes?: string[];
 }
 

@@ -26,14 +26,13 @@ const compiled = gemm(ctx, a, b, tiles);
 await ctx.read(compiled);
 compiled.release();
 
-// Count the binding's ticks through whichever setImmediate is installed.
+// Count the binding's ticks, then hand each call to the setImmediate the run installed (Node's, or the paced one).
 let ticks = 0;
-const installed = globalThis.setImmediate;
+let current = globalThis.setImmediate;
 const counting = function (this: unknown, callback: (...args: unknown[]) => void, ...args: unknown[]) {
   if (isDawnTick(callback)) ticks++;
-  return Reflect.apply(globalThis.setImmediate === counting ? current : installed, this, [callback, ...args]);
+  return Reflect.apply(current, this, [callback, ...args]);
 };
-let current = installed;
 
 async function run(paced: boolean): Promise<string> {
   const release = paced ? paceDawnTicks() : () => {};

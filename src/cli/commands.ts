@@ -91,9 +91,8 @@ const info: Command = {
   flags: { verbose: COMMON.verbose! },
   async run(_flags: ParsedFlags) {
     const { createNodeGpuContext, runtimeNotes } = await import('../node/gpu.ts');
-    const { describeDawnWait } = await import('../node/dawn_pacing.ts');
     const ctx = await createNodeGpuContext();
-    process.stdout.write(`${describeAdapter(ctx)}\n${[describeDawnWait(), ...runtimeNotes(ctx)].join('\n')}\n`);
+    process.stdout.write(`${[describeAdapter(ctx), ...runtimeNotes(ctx)].join('\n')}\n`);
     ctx.destroy();
     return 0;
   },

@@ -5,8 +5,8 @@
 // turning by calling `globalThis.setImmediate` with a native tick function, and again from each tick: the JS
 // thread runs at 100% of a core for as long as the GPU works. On a GPU that core is idle anyway. On lavapipe
 // or SwiftShader the "GPU" is a pool of worker threads, one per core, and the spin takes one core of them: on
-// this project's 2-core machine the JS thread used 60-75% of the wall clock of every wait, and a GEMM ran 1.3-2x
-// slower, and in two modes 2x apart, than with the ticks paced (bench/NOTES.md).
+// this project's 2-core machine the JS thread's CPU time was 240-440 ms of a 331-580 ms wait, and whole
+// forwards ran 1.4x and Grad-CAM 1.85x slower than with the ticks paced (bench/NOTES.md).
 //
 // Paced, each of the binding's ticks goes through setTimeout(0), about 1 ms, instead of setImmediate: a wait
 // ends at most about 1 ms after its work (CPU adapters' runs take milliseconds), and the JS thread sleeps in

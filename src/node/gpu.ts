@@ -3,7 +3,7 @@
 import { create, globals } from 'webgpu';
 import { WgcamError } from '../errors.ts';
 import { createGpuContext, type GpuContext, type GpuContextOptions } from '../gpu/context.ts';
-import { DAWN_WAIT_SETTINGS, isDawnWaitSetting, paceDawnTicks, pacesDawnTicks, type DawnWaitSetting } from './dawn_pacing.ts';
+import { DAWN_WAIT_SETTINGS, describeDawnWait, isDawnWaitSetting, paceDawnTicks, pacesDawnTicks, type DawnWaitSetting } from './dawn_pacing.ts';
 import { describeLavapipeThreads, oversubscribeLavapipe } from './lavapipe_threads.ts';
 
 /**
@@ -21,10 +21,10 @@ let dawn: GPU | null = null;
 /** LP_NUM_THREADS as Dawn's drivers saw it (lavapipe_threads.ts); null before the first nodeGpu(). */
 let lavapipeThreadsInForce: ReturnType<typeof oversubscribeLavapipe> | null = null;
 
-/** What else about Node's runtime shapes this context's timings, one line each (lavapipe's thread count). */
+/** What about Node's runtime shapes this context's timings, one line each: how it waits, lavapipe's threads. */
 export function runtimeNotes(ctx: GpuContext): string[] {
   const lavapipe = /llvmpipe|lavapipe/i.test(ctx.adapter.description);
-  return lavapipe && lavapipeThreadsInForce ? [describeLavapipeThreads(lavapipeThreadsInForce)] : [];
+  return [describeDawnWait(), ...(lavapipe && lavapipeThreadsInForce ? [describeLavapipeThreads(lavapipeThreadsInForce)] : [])];
 }
 
 export function nodeGpu(): GPU {
