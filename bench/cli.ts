@@ -1,9 +1,9 @@
 // `wgcam bench`: the command-line surface of the benchmark (registered in src/cli/commands.ts). Light at load
 // time: the core, Dawn and the browser runner are imported only when the command runs.
-import { GEMM_CANDIDATES } from '../src/kernels/gemm_autotune.ts';
+import { GEMM_CANDIDATES } from '../src/kernels/gemm/tuner.ts';
 import { isReductionStyle } from '../src/kernels/launch.ts';
-import { CONV_FORM_SETTINGS, isConvFormSetting } from '../src/kernels/conv_form_autotune.ts';
-import { isSplitKSetting } from '../src/kernels/split_k.ts';
+import { CONV_FORM_SETTINGS, isConvFormSetting } from '../src/kernels/software/conv_form_tuner.ts';
+import { isSplitKSetting } from '../src/kernels/gemm/split_k.ts';
 import { WgcamError } from '../src/errors.ts';
 import { parsePrecision } from '../src/session.ts';
 import type { FlagSpec, ParsedFlags } from '../src/cli/args.ts';

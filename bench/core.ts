@@ -4,12 +4,12 @@
 import type { GpuContext } from '../src/gpu/context.ts';
 import type { Tensor } from '../src/gpu/tensor.ts';
 import { parameterNames, windowedConvs } from '../src/model/architecture.ts';
-import { autotuneGemm, describeGemmTuning, type GemmTuning } from '../src/kernels/gemm_autotune.ts';
+import { autotuneGemm, describeGemmTuning, type GemmTuning } from '../src/kernels/gemm/tuner.ts';
 import type { ReductionStyle } from '../src/kernels/launch.ts';
-import { autotuneReductions, describeReductionTuning, type ReductionTuning } from '../src/kernels/reduction_autotune.ts';
-import { autotuneConvForms, describeConvFormTuning, type ConvFormSetting, type ConvFormTuning } from '../src/kernels/conv_form_autotune.ts';
-import type { GemmOperands } from '../src/kernels/gemm_config.ts';
-import { setSplitK, type SplitKSetting } from '../src/kernels/split_k.ts';
+import { autotuneReductions, describeReductionTuning, type ReductionTuning } from '../src/kernels/software/reduction_tuner.ts';
+import { autotuneConvForms, describeConvFormTuning, type ConvFormSetting, type ConvFormTuning } from '../src/kernels/software/conv_form_tuner.ts';
+import type { GemmOperands } from '../src/kernels/gemm/tiles.ts';
+import { setSplitK, type SplitKSetting } from '../src/kernels/gemm/split_k.ts';
 import { Wgcam, applyPrecision, type HostTensor } from '../src/session.ts';
 import { median, rates } from './accounting.ts';
 import { bandwidthCase, gemmCase, layerCases, randomData, type KernelCase, type KernelKind, type Pass } from './kernels.ts';

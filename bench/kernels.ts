@@ -2,24 +2,24 @@
 // forward and backward, with their inputs made once and the dispatches to time. Browser-safe.
 import type { GpuContext } from '../src/gpu/context.ts';
 import type { Tensor } from '../src/gpu/tensor.ts';
-import { add } from '../src/kernels/add.ts';
-import { batchnormEval } from '../src/kernels/batchnorm.ts';
-import { batchnormEvalBackward, batchnormScaleBackward } from '../src/kernels/batchnorm_backward.ts';
-import { batchnormTrainBackward, batchnormTrainForward } from '../src/kernels/batchnorm_train_backward.ts';
-import { conv2d } from '../src/kernels/conv2d.ts';
-import { conv2dBackwardInput } from '../src/kernels/conv2d_backward_input.ts';
-import { conv2dBackwardWeight } from '../src/kernels/conv2d_backward_weight.ts';
-import { globalAvgPool } from '../src/kernels/global_avgpool.ts';
-import { globalAvgPoolBackward } from '../src/kernels/global_avgpool_backward.ts';
-import { linear } from '../src/kernels/linear.ts';
-import { linearBackward } from '../src/kernels/linear_backward.ts';
-import { maxPool, RESNET_MAXPOOL } from '../src/kernels/maxpool.ts';
-import { maxPoolBackward } from '../src/kernels/maxpool_backward.ts';
-import { relu } from '../src/kernels/relu.ts';
-import { reluBackward } from '../src/kernels/relu_backward.ts';
+import { add } from '../src/kernels/elementwise/add.ts';
+import { batchnormEval } from '../src/kernels/norm/batchnorm.ts';
+import { batchnormEvalBackward, batchnormScaleBackward } from '../src/kernels/norm/batchnorm_backward.ts';
+import { batchnormTrainBackward, batchnormTrainForward } from '../src/kernels/norm/batchnorm_train_backward.ts';
+import { conv2d } from '../src/kernels/conv/conv2d.ts';
+import { conv2dBackwardInput } from '../src/kernels/conv/conv2d_backward_input.ts';
+import { conv2dBackwardWeight } from '../src/kernels/conv/conv2d_backward_weight.ts';
+import { globalAvgPool } from '../src/kernels/pool/global_avgpool.ts';
+import { globalAvgPoolBackward } from '../src/kernels/pool/global_avgpool_backward.ts';
+import { linear } from '../src/kernels/linear/linear.ts';
+import { linearBackward } from '../src/kernels/linear/linear_backward.ts';
+import { maxPool, RESNET_MAXPOOL } from '../src/kernels/pool/maxpool.ts';
+import { maxPoolBackward } from '../src/kernels/pool/maxpool_backward.ts';
+import { relu } from '../src/kernels/elementwise/relu.ts';
+import { reluBackward } from '../src/kernels/elementwise/relu_backward.ts';
 import * as cost from './accounting.ts';
 import type { Cost } from './accounting.ts';
-import { gemm } from '../src/kernels/gemm.ts';
+import { gemm } from '../src/kernels/gemm/gemm.ts';
 import type { ActShape, ConvShape, NetworkShapes } from './shapes.ts';
 
 export type KernelKind =

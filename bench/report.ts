@@ -1,8 +1,8 @@
 // Rendering a BenchResult: the plain-text table printed on stdout, the markdown report (--report) and the SVG
 // chart of GFLOP/s per layer against the GEMM roofline (--chart). Pure functions, browser-safe.
-import { describeGemmTuning } from '../src/kernels/gemm_autotune.ts';
-import { describeConvFormTuning } from '../src/kernels/conv_form_autotune.ts';
-import { describeReductionTuning } from '../src/kernels/reduction_autotune.ts';
+import { describeGemmTuning } from '../src/kernels/gemm/tuner.ts';
+import { describeConvFormTuning } from '../src/kernels/software/conv_form_tuner.ts';
+import { describeReductionTuning } from '../src/kernels/software/reduction_tuner.ts';
 import { fmtMs, type BenchResult, type KernelResult, type PeerResult } from './core.ts';
 
 const gf = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));

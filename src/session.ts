@@ -3,13 +3,13 @@
 // typed arrays in PyTorch's layout (NCHW).
 import { createGpuContext, deviceLostError, type GpuContext, type GpuContextOptions } from './gpu/context.ts';
 import { Tensor } from './gpu/tensor.ts';
-import { softmax } from './kernels/softmax.ts';
-import { autotuneGemm, memoryTuningStore, type AutotuneOptions, type GemmTuning, type TuningStore } from './kernels/gemm_autotune.ts';
+import { softmax } from './kernels/reduce/softmax.ts';
+import { autotuneGemm, memoryTuningStore, type AutotuneOptions, type GemmTuning, type TuningStore } from './kernels/gemm/tuner.ts';
 import type { ReductionStyle } from './kernels/launch.ts';
-import { autotuneReductions, type ReductionTuning } from './kernels/reduction_autotune.ts';
-import { autotuneConvForms, mergeConvFormTunings, type ConvFormTuneOptions, type ConvFormTuning } from './kernels/conv_form_autotune.ts';
-import { CONV_PASSES, type ConvPass } from './kernels/conv_forms.ts';
-import { setGemmOperands, type GemmOperands } from './kernels/gemm_config.ts';
+import { autotuneReductions, type ReductionTuning } from './kernels/software/reduction_tuner.ts';
+import { autotuneConvForms, mergeConvFormTunings, type ConvFormTuneOptions, type ConvFormTuning } from './kernels/software/conv_form_tuner.ts';
+import { CONV_PASSES, type ConvPass } from './kernels/software/conv_forms.ts';
+import { setGemmOperands, type GemmOperands } from './kernels/gemm/tiles.ts';
 import { NUM_CLASSES, parameterNames, windowedConvs } from './model/architecture.ts';
 import labels from './model/imagenet_classes.json' with { type: 'json' };
 import { ResNet50, assertModulePath, type WeightMap } from './model/resnet50.ts';
@@ -17,7 +17,7 @@ import { Tape } from './model/tape.ts';
 import { WgcamError } from './errors.ts';
 import { gradCamFromActivations, averageCamMaps, renderOverlay } from './cam/gradcam.ts';
 import { COLORMAPS, type ColormapName } from './cam/colormaps.ts';
-import { softmaxCrossEntropy } from './kernels/softmax_cross_entropy.ts';
+import { softmaxCrossEntropy } from './kernels/reduce/softmax_cross_entropy.ts';
 
 export const IMAGENET_LABELS: readonly string[] = labels as string[];
 

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import type { GpuContext } from '../src/gpu/context.ts';
-import { autotuneConvForms, convFormTuningKey, decideForm, describeConvFormTuning, mergeConvFormTunings } from '../src/kernels/conv_form_autotune.ts';
-import { chosenDirectForm, clearConvForms, convFormKey, type ConvPass } from '../src/kernels/conv_forms.ts';
-import { DEFAULT_TILES, DIRECT_TILES, setPreferredTiles } from '../src/kernels/gemm_config.ts';
+import { autotuneConvForms, convFormTuningKey, decideForm, describeConvFormTuning, mergeConvFormTunings } from '../src/kernels/software/conv_form_tuner.ts';
+import { chosenDirectForm, clearConvForms, convFormKey, type ConvPass } from '../src/kernels/software/conv_forms.ts';
+import { DEFAULT_TILES, DIRECT_TILES, setPreferredTiles } from '../src/kernels/gemm/tiles.ts';
 import { windowedConvs, type WindowedConv } from '../src/model/architecture.ts';
 import { fileTuningStore } from '../src/node/tuning_store.ts';
 

@@ -5,9 +5,9 @@
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { GpuContext } from '../src/gpu/context.ts';
-import { gemm } from '../src/kernels/gemm.ts';
-import { GEMM_CANDIDATES } from '../src/kernels/gemm_autotune.ts';
-import { dawnTicksPaced, describeDawnWait, isDawnTick, paceDawnTicks, pacesDawnTicks } from '../src/node/dawn_pacing.ts';
+import { gemm } from '../src/kernels/gemm/gemm.ts';
+import { GEMM_CANDIDATES } from '../src/kernels/gemm/tuner.ts';
+import { dawnTicksPaced, describeDawnWait, isDawnTick, paceDawnTicks, pacesDawnTicks } from '../src/node/software/dawn_pacing.ts';
 import { createNodeGpuContext, dawnWaitFromEnv } from '../src/node/gpu.ts';
 
 const nodeSetImmediate = globalThis.setImmediate;

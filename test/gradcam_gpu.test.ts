@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { COLORMAPS, colormapNames } from '../src/cam/colormaps.ts';
 import { averageCamMaps, gradCamFromActivations, gradCamLayer, gradCamMultiLayer, renderOverlay } from '../src/cam/gradcam.ts';
 import type { GpuContext } from '../src/gpu/context.ts';
-import { camMinMaxNormalize } from '../src/kernels/cam_minmax_normalize.ts';
-import { camResizeBilinear } from '../src/kernels/cam_resize_bilinear.ts';
+import { camMinMaxNormalize } from '../src/kernels/cam/cam_minmax_normalize.ts';
+import { camResizeBilinear } from '../src/kernels/cam/cam_resize_bilinear.ts';
 import { createNodeGpuContext } from '../src/node/gpu.ts';
 import { withReductions } from './helpers/gpu_case.ts';
 import {

@@ -3,7 +3,7 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { createNodeGpuContext, runtimeNotes } from '../src/node/gpu.ts';
-import { lavapipeThreads, oversubscribeLavapipe } from '../src/node/lavapipe_threads.ts';
+import { lavapipeThreads, oversubscribeLavapipe } from '../src/node/software/lavapipe_threads.ts';
 
 describe('lavapipe threads', () => {
   test('two per core, at most Mesa’s 32', () => {

@@ -90,7 +90,7 @@ test.each(['tree', 'serial'] as const)('train-batch2: loss, logits, gradients an
   setReductionStyle(ctx, style);
   onTestFinished(() => setReductionStyle(ctx, 'tree'));
   const fx = new Fixture('train-batch2');
-  const { softmaxCrossEntropy } = await import('../src/kernels/softmax_cross_entropy.ts');
+  const { softmaxCrossEntropy } = await import('../src/kernels/reduce/softmax_cross_entropy.ts');
   const trainModel = ResNet50.load(ctx, syntheticResNet50());
   const params = PARAMS.filter((p) => fx.has(`grad.${p}`));
   const input = ctx.upload(fx.f32('input'), fx.shape('input'));

@@ -11,16 +11,16 @@ import type { GpuContext } from '../src/gpu/context.ts';
 import { decodeImageBytes, decodeImageFile, encodePng } from '../src/image/decode_node.ts';
 import { cropOffset, preprocessImages, resizeImage, resizedSize, unpackRgb } from '../src/image/preprocess.ts';
 import type { RgbImage } from '../src/image/types.ts';
-import { IMAGENET_MEAN, IMAGENET_STD } from '../src/kernels/center_crop_normalize.ts';
-import { pilBilinearCoefficients } from '../src/kernels/resize_antialias.ts';
+import { IMAGENET_MEAN, IMAGENET_STD } from '../src/kernels/image/center_crop_normalize.ts';
+import { pilBilinearCoefficients } from '../src/kernels/image/resize_antialias.ts';
 import { createNodeGpuContext } from '../src/node/gpu.ts';
 import { crc32, makeJpeg, makePng } from './helpers/image_files.ts';
 import { relL2 } from './helpers/fixtures.ts';
 import { mulberry32 } from './reference/ops.ts';
 import { pilResizeReference } from './reference/pil_resize.ts';
 
-const SAMPLES = new URL('../src/app/samples/', import.meta.url).pathname;
-const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
+const SAMPLES = new URL('../src/app/samples', import.meta.url).pathname;
+const FIXTURES = new URL('./fixtures', import.meta.url).pathname;
 
 // ---- a self-contained safetensors reader (U8 and F32 only) ---------------------------------------------------
 

@@ -2,8 +2,8 @@
 // wall clock around queue completion. Tiles from VARIANTS (JSON name -> GemmTiles), default the 64x64 tiles.
 //   MESA_SHADER_CACHE_DISABLE=true node --import tsx/esm --loader ./bin/wgsl-loader.mjs bench/experiments/compile_time.ts
 import { createNodeGpuContext } from '../../src/node/gpu.ts';
-import { conv2d } from '../../src/kernels/conv2d.ts';
-import { DEFAULT_TILES, setPreferredTiles, type GemmTiles } from '../../src/kernels/gemm_config.ts';
+import { conv2d } from '../../src/kernels/conv/conv2d.ts';
+import { DEFAULT_TILES, setPreferredTiles, type GemmTiles } from '../../src/kernels/gemm/tiles.ts';
 
 const ctx = await createNodeGpuContext();
 const shapes: Array<[number, number, number, number]> = [

@@ -2,10 +2,10 @@
 // autotuner's choice): how a conv's time splits between im2col/col2im, the GEMM and split-K's reduction.
 //   node --import tsx/esm --loader ./bin/wgsl-loader.mjs bench/experiments/conv_dispatches.ts
 // Environment: CONV=inC,outC,kernel,stride,size (default the stem, 3,64,7,2,224); VK_ICD_FILENAMES for SwiftShader.
-import { conv2d } from '../../src/kernels/conv2d.ts';
-import { conv2dBackwardInput } from '../../src/kernels/conv2d_backward_input.ts';
-import { conv2dBackwardWeight } from '../../src/kernels/conv2d_backward_weight.ts';
-import { autotuneGemm, describeGemmTuning } from '../../src/kernels/gemm_autotune.ts';
+import { conv2d } from '../../src/kernels/conv/conv2d.ts';
+import { conv2dBackwardInput } from '../../src/kernels/conv/conv2d_backward_input.ts';
+import { conv2dBackwardWeight } from '../../src/kernels/conv/conv2d_backward_weight.ts';
+import { autotuneGemm, describeGemmTuning } from '../../src/kernels/gemm/tuner.ts';
 import { createNodeGpuContext } from '../../src/node/gpu.ts';
 
 const ctx = await createNodeGpuContext();

@@ -1,8 +1,8 @@
 // How long the conv form tuner (src/kernels/conv_form_autotune.ts) takes on this adapter, per windowed conv of
 // ResNet50, cold (pipelines compiled) and warm, and what it chooses: `node --import tsx/esm --loader
 // ./bin/wgsl-loader.mjs bench/experiments/conv_forms.ts` (RUNS: timed runs per form, default 2; ROUNDS: tunings).
-import { autotuneConvForms, describeConvFormTuning } from '../../src/kernels/conv_form_autotune.ts';
-import { autotuneGemm, describeGemmTuning } from '../../src/kernels/gemm_autotune.ts';
+import { autotuneConvForms, describeConvFormTuning } from '../../src/kernels/software/conv_form_tuner.ts';
+import { autotuneGemm, describeGemmTuning } from '../../src/kernels/gemm/tuner.ts';
 import { windowedConvs } from '../../src/model/architecture.ts';
 import { createNodeGpuContext } from '../../src/node/gpu.ts';
 

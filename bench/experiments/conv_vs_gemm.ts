@@ -6,9 +6,9 @@
 // of the conv list); TILE=tileK,threadsM,threadsN (vec4 tiles of that shape) or TILE=scalar for those GEMMs;
 // RUNS (default 5); VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json for SwiftShader.
 import { createNodeGpuContext } from '../../src/node/gpu.ts';
-import { conv2d } from '../../src/kernels/conv2d.ts';
-import { gemm } from '../../src/kernels/gemm.ts';
-import { DIRECT_FIT_TILES, FIT_TILES, DEFAULT_TILES, SCALAR_TILES, setPreferredTiles, type GemmTiles } from '../../src/kernels/gemm_config.ts';
+import { conv2d } from '../../src/kernels/conv/conv2d.ts';
+import { gemm } from '../../src/kernels/gemm/gemm.ts';
+import { DIRECT_FIT_TILES, FIT_TILES, DEFAULT_TILES, SCALAR_TILES, setPreferredTiles, type GemmTiles } from '../../src/kernels/gemm/tiles.ts';
 import type { Tensor } from '../../src/gpu/tensor.ts';
 
 const ctx = await createNodeGpuContext();

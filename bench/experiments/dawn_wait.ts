@@ -4,9 +4,9 @@
 // and how often the binding ticked.
 //   WGCAM_DAWN_WAIT=spin node --import tsx/esm --loader ./bin/wgsl-loader.mjs bench/experiments/dawn_wait.ts
 import { readFileSync } from 'node:fs';
-import { gemm } from '../../src/kernels/gemm.ts';
-import { GEMM_CANDIDATES, tuningRandom } from '../../src/kernels/gemm_autotune.ts';
-import { isDawnTick, paceDawnTicks } from '../../src/node/dawn_pacing.ts';
+import { gemm } from '../../src/kernels/gemm/gemm.ts';
+import { GEMM_CANDIDATES, tuningRandom } from '../../src/kernels/gemm/tuner.ts';
+import { isDawnTick, paceDawnTicks } from '../../src/node/software/dawn_pacing.ts';
 import { createNodeGpuContext } from '../../src/node/gpu.ts';
 
 /** The JS thread's user + system CPU time in ms (its task's clock ticks, 10 ms each). */

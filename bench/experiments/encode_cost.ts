@@ -3,7 +3,7 @@
 // bench/NOTES.md. The context's methods are wrapped to time them; RUNS forwards (default 12), the first of
 // which compiles the pipelines.
 //   node --import tsx/esm --loader ./bin/wgsl-loader.mjs bench/experiments/encode_cost.ts
-import { autotuneGemm } from '../../src/kernels/gemm_autotune.ts';
+import { autotuneGemm } from '../../src/kernels/gemm/tuner.ts';
 import { ResNet50 } from '../../src/model/resnet50.ts';
 import { syntheticResNet50 } from '../../src/model/synthetic.ts';
 import { createNodeGpuContext } from '../../src/node/gpu.ts';

@@ -3,7 +3,7 @@
 // profiled forward's GPU time (timestamp-query, one pass per dispatch) summed by kernel, the first word of
 // each dispatch's label. Conv forms are each kernel's default rule. Needs timestamp-query (lavapipe has it).
 //   node --import tsx/esm --loader ./bin/wgsl-loader.mjs bench/experiments/forward_profile.ts
-import { autotuneGemm } from '../../src/kernels/gemm_autotune.ts';
+import { autotuneGemm } from '../../src/kernels/gemm/tuner.ts';
 import { ResNet50 } from '../../src/model/resnet50.ts';
 import { syntheticResNet50 } from '../../src/model/synthetic.ts';
 import { createNodeGpuContext } from '../../src/node/gpu.ts';

@@ -31,7 +31,7 @@ const head = `struct P { m: u32, n: u32, k: u32, _p: u32 }
 @group(0) @binding(0) var<uniform> p: P;`;
 const variants = {};
 // V0 current core
-const core = readFileSync(new URL('../../src/kernels/shared/gemm_tile.wgsl', import.meta.url), 'utf8');
+const core = readFileSync(new URL('../../src/kernels/gemm/gemm_tile_scalar.wgsl', import.meta.url), 'utf8');
 const scalarIO = `@group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
@@ -209,11 +209,11 @@ for (const [tx, ty, ra, cb, tk] of [[16,16,1,1,16],[16,16,1,1,8],[8,8,2,2,16],[8
   variants[`wgu_t${tx}x${ty}_r${ra}x${cb}_k${tk}`] = { code: wgu(tx,ty,ra,cb,tk), groups: [N / tn, M / tm] };
 }
 
-const core4 = readFileSync(new URL('../../src/kernels/shared/gemm_tile_vec4.wgsl', import.meta.url), 'utf8');
+const core4 = readFileSync(new URL('../../src/kernels/gemm/gemm_tile_vec4.wgsl', import.meta.url), 'utf8');
 // The project's two 8x8-block cores with their shared epilogue, as gemm_config.ts assembles them; core_direct in
 // two thread grids (8x8 threads: 64x64 tiles; 16x4: 32 rows by 128 columns).
-const storeVec4 = readFileSync(new URL('../../src/kernels/shared/gemm_store_vec4.wgsl', import.meta.url), 'utf8');
-const coreDirect = readFileSync(new URL('../../src/kernels/shared/gemm_tile_direct.wgsl', import.meta.url), 'utf8');
+const storeVec4 = readFileSync(new URL('../../src/kernels/gemm/gemm_store_vec4.wgsl', import.meta.url), 'utf8');
+const coreDirect = readFileSync(new URL('../../src/kernels/software/gemm_tile_untiled.wgsl', import.meta.url), 'utf8');
 variants.core_vec4 = { code: [head, 'const TILE_K: u32 = 16u; const THREADS_M: u32 = 8u; const THREADS_N: u32 = 8u;', scalarIO, storeVec4, core4].join('\n'), groups: [Math.ceil(N / 64), Math.ceil(M / 64)] };
 for (const [tm, tn] of [[8, 8], [4, 16], [16, 4], [4, 8], [8, 4]]) {
   const threads = `const THREADS_M: u32 = ${tm}u; const THREADS_N: u32 = ${tn}u; const OPERANDS_F16: bool = false;`;

@@ -5,11 +5,11 @@
 // Environment: CONVS=inC,outC,kernel,stride,size;... (default the stem and ResNet50's 3x3s); VK_ICD_FILENAMES
 // for SwiftShader.
 import type { Tensor } from '../../src/gpu/tensor.ts';
-import { col2im } from '../../src/kernels/col2im.ts';
-import { stridePhases } from '../../src/kernels/conv2d_backward_input.ts';
-import { columnsGemmTiles, conv2dInputGradColumns } from '../../src/kernels/conv2d_backward_input_columns.ts';
-import { conv2dInputGradDirect } from '../../src/kernels/conv2d_backward_input_direct.ts';
-import { autotuneGemm, describeGemmTuning } from '../../src/kernels/gemm_autotune.ts';
+import { col2im } from '../../src/kernels/conv/col2im.ts';
+import { stridePhases } from '../../src/kernels/conv/conv2d_backward_input.ts';
+import { columnsGemmTiles, conv2dInputGradColumns } from '../../src/kernels/conv/conv2d_backward_input_columns.ts';
+import { conv2dInputGradDirect } from '../../src/kernels/software/conv2d_backward_input_window.ts';
+import { autotuneGemm, describeGemmTuning } from '../../src/kernels/gemm/tuner.ts';
 import { createNodeGpuContext } from '../../src/node/gpu.ts';
 
 const ctx = await createNodeGpuContext();

@@ -1,8 +1,8 @@
 // Per-phase GPU time of the direct input-gradient kernel (one dispatch per stride phase) on ResNet50's strided
 // 3x3s, with each phase's taps: where a strided input gradient's time goes on the direct core. For bench/NOTES.md.
 //   node --import tsx/esm --loader ./bin/wgsl-loader.mjs bench/experiments/input_grad_phases.ts
-import { stridePhases } from '../../src/kernels/conv2d_backward_input.ts';
-import { conv2dInputGradDirect } from '../../src/kernels/conv2d_backward_input_direct.ts';
+import { stridePhases } from '../../src/kernels/conv/conv2d_backward_input.ts';
+import { conv2dInputGradDirect } from '../../src/kernels/software/conv2d_backward_input_window.ts';
 import { createNodeGpuContext } from '../../src/node/gpu.ts';
 
 const ctx = await createNodeGpuContext();

@@ -1,7 +1,7 @@
 // Per-dispatch GPU time of the stem's input gradient (columns GEMM, then col2im), for bench/NOTES.md.
 //   node --import tsx/esm --loader ./bin/wgsl-loader.mjs bench/experiments/stem_dx.ts
 import { createNodeGpuContext } from '../../src/node/gpu.ts';
-import { conv2dBackwardInput } from '../../src/kernels/conv2d_backward_input.ts';
+import { conv2dBackwardInput } from '../../src/kernels/conv/conv2d_backward_input.ts';
 
 const ctx = await createNodeGpuContext();
 const dy = ctx.upload(new Float32Array(64 * 112 * 112).fill(0.01), [1, 64, 112, 112]);

@@ -3,10 +3,10 @@
 // against the direct kernel), and, for comparison, the direct kernel at stride 1 on a space-to-depth input
 // (4x4 over 12 channels at 115x115, a quarter of its taps 0).
 //   node --import tsx/esm --loader ./bin/wgsl-loader.mjs bench/experiments/stem_forward.ts   (ROUNDS, default 16)
-import { conv2d } from '../../src/kernels/conv2d.ts';
-import { conv2dDirect } from '../../src/kernels/conv2d_direct.ts';
-import { setDirectForm } from '../../src/kernels/conv_forms.ts';
-import { autotuneGemm } from '../../src/kernels/gemm_autotune.ts';
+import { conv2d } from '../../src/kernels/conv/conv2d.ts';
+import { conv2dDirect } from '../../src/kernels/software/conv2d_window.ts';
+import { setDirectForm } from '../../src/kernels/software/conv_forms.ts';
+import { autotuneGemm } from '../../src/kernels/gemm/tuner.ts';
 import { createNodeGpuContext } from '../../src/node/gpu.ts';
 
 const ctx = await createNodeGpuContext();

@@ -2,8 +2,8 @@
 // afresh (no store), and each one's choice, timings and duration; then one tuning product's single runs on
 // `direct-fit` and `vec4-fit`, in a row and alternated, which shows the noise the tuner has to see through.
 //   node --import tsx/esm --loader ./bin/wgsl-loader.mjs bench/experiments/tuner_spread.ts
-import { gemm } from '../../src/kernels/gemm.ts';
-import { GEMM_CANDIDATES, autotuneGemm, describeGemmTuning, tuningRandom } from '../../src/kernels/gemm_autotune.ts';
+import { gemm } from '../../src/kernels/gemm/gemm.ts';
+import { GEMM_CANDIDATES, autotuneGemm, describeGemmTuning, tuningRandom } from '../../src/kernels/gemm/tuner.ts';
 import { fastestRun } from '../../src/kernels/run_timing.ts';
 import { createNodeGpuContext } from '../../src/node/gpu.ts';
 

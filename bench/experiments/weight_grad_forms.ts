@@ -3,9 +3,9 @@
 // (conv2d_backward_weight_direct.wgsl), both with their split-K reduction, alternated, medians of RUNS (default
 // 9) after a checked first run of each; ONLY (a substring of the conv names, e.g. layer1) limits the convs.
 //   node --import tsx/esm --loader ./bin/wgsl-loader.mjs bench/experiments/weight_grad_forms.ts
-import { conv2dBackwardWeight } from '../../src/kernels/conv2d_backward_weight.ts';
-import { setDirectForm } from '../../src/kernels/conv_forms.ts';
-import { autotuneGemm } from '../../src/kernels/gemm_autotune.ts';
+import { conv2dBackwardWeight } from '../../src/kernels/conv/conv2d_backward_weight.ts';
+import { setDirectForm } from '../../src/kernels/software/conv_forms.ts';
+import { autotuneGemm } from '../../src/kernels/gemm/tuner.ts';
 import { windowedConvs } from '../../src/model/architecture.ts';
 import { createNodeGpuContext } from '../../src/node/gpu.ts';
 

@@ -2,7 +2,7 @@
 // is checked before it is cached), any other URL (downloaded, not cached), a local file, or the synthetic
 // generator. Parsing and checking are the core's (`loadWeightsFromBytes`); this module only moves bytes. It also
 // keeps the GEMM autotuner's choice per adapter, the app's other piece of cached state.
-import type { TuningStore } from '../kernels/gemm_autotune.ts';
+import type { TuningStore } from '../kernels/gemm/tuner.ts';
 import { WgcamError } from '../errors.ts';
 import { PRETRAINED, OFFLINE_HINT, downloadWithProgress, loadWeightsFromBytes, sha256Hex } from '../model/weights.ts';
 import { syntheticResNet50 } from '../model/synthetic.ts';

@@ -8,12 +8,12 @@
 // the README's step 5 (the second normalisation).
 import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
-import { camLayerMean } from '../kernels/cam_layer_mean.ts';
-import { camMinMaxNormalize } from '../kernels/cam_minmax_normalize.ts';
-import { camOverlay } from '../kernels/cam_overlay.ts';
-import { camResizeBilinear } from '../kernels/cam_resize_bilinear.ts';
-import { camWeightedSum } from '../kernels/cam_weighted_sum.ts';
-import { globalAvgPool } from '../kernels/global_avgpool.ts';
+import { camLayerMean } from '../kernels/cam/cam_layer_mean.ts';
+import { camMinMaxNormalize } from '../kernels/cam/cam_minmax_normalize.ts';
+import { camOverlay } from '../kernels/cam/cam_overlay.ts';
+import { camResizeBilinear } from '../kernels/cam/cam_resize_bilinear.ts';
+import { camWeightedSum } from '../kernels/cam/cam_weighted_sum.ts';
+import { globalAvgPool } from '../kernels/pool/global_avgpool.ts';
 
 export interface CamLayer {
   /** [N, C]: the spatial mean of the gradient. */

@@ -103,9 +103,9 @@ const tune: Command = {
   flags: { verbose: COMMON.verbose! },
   async run(_flags: ParsedFlags) {
     const { createNodeGpuContext } = await import('../node/gpu.ts');
-    const { describeGemmTuning, remeasuringStore } = await import('../kernels/gemm_autotune.ts');
-    const { describeReductionTuning } = await import('../kernels/reduction_autotune.ts');
-    const { describeConvFormTuning } = await import('../kernels/conv_form_autotune.ts');
+    const { describeGemmTuning, remeasuringStore } = await import('../kernels/gemm/tuner.ts');
+    const { describeReductionTuning } = await import('../kernels/software/reduction_tuner.ts');
+    const { describeConvFormTuning } = await import('../kernels/software/conv_form_tuner.ts');
     const { defaultTuningPath, fileTuningStore } = await import('../node/tuning_store.ts');
     const ctx = await createNodeGpuContext();
     try {

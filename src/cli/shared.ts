@@ -9,10 +9,10 @@ import { createNodeGpuContext } from '../node/gpu.ts';
 import { loadWeightsNode } from '../node/weights_node.ts';
 import { makeProgressBar } from '../node/progress.ts';
 import { Wgcam, parsePrecision, type TuningOptions } from '../session.ts';
-import { GEMM_CANDIDATES, describeGemmTuning } from '../kernels/gemm_autotune.ts';
+import { GEMM_CANDIDATES, describeGemmTuning } from '../kernels/gemm/tuner.ts';
 import { isReductionStyle } from '../kernels/launch.ts';
-import { describeReductionTuning } from '../kernels/reduction_autotune.ts';
-import { CONV_FORM_SETTINGS, describeConvFormTuning, isConvFormSetting } from '../kernels/conv_form_autotune.ts';
+import { describeReductionTuning } from '../kernels/software/reduction_tuner.ts';
+import { CONV_FORM_SETTINGS, describeConvFormTuning, isConvFormSetting } from '../kernels/software/conv_form_tuner.ts';
 import { fileTuningStore } from '../node/tuning_store.ts';
 import type { ParsedFlags } from './args.ts';
 

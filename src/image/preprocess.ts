@@ -5,8 +5,8 @@
 // On the GPU, pictures are packed one u32 per pixel, R in the low byte, then G, B (the top byte is 0).
 import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
-import { centerCropNormalize } from '../kernels/center_crop_normalize.ts';
-import { pilBilinearCoefficients, resizePass, type ResizeCoefficients } from '../kernels/resize_antialias.ts';
+import { centerCropNormalize } from '../kernels/image/center_crop_normalize.ts';
+import { pilBilinearCoefficients, resizePass, type ResizeCoefficients } from '../kernels/image/resize_antialias.ts';
 import { WgcamError } from '../errors.ts';
 import type { RgbImage } from './types.ts';
 

@@ -2,8 +2,8 @@
 // `count` first) and workgroup reductions sized to their input. Kept in one place so every wrapper stays short.
 import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
-import serialReduceSource from './shared/serial_reduce.wgsl?raw';
-import reduceSource from './shared/workgroup_reduce.wgsl?raw';
+import serialReduceSource from './software/serial_reduce.wgsl?raw';
+import reduceSource from './reduce/workgroup_reduce.wgsl?raw';
 import { constants, groups1d, params } from './wgsl.ts';
 
 export const ELEMENTWISE_WORKGROUP = 256;

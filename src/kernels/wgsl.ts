@@ -1,6 +1,6 @@
 // Kernels are assembled from WGSL files: a prelude of specialisation constants, shared snippets, then the
 // kernel itself. The assembled text is also the pipeline-cache key, so each variant compiles once.
-import indexing from './shared/indexing.wgsl?raw';
+import indexing from './indexing.wgsl?raw';
 
 export type ConstValue = number | boolean;
 

@@ -3,21 +3,21 @@
 // eval-mode conv + batchnorm (+ residual) (+ ReLU) is one kernel unless a path inside it is observed.
 import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
-import { add } from '../kernels/add.ts';
-import { batchnormEval } from '../kernels/batchnorm.ts';
-import { conv2d, type ConvGeometry } from '../kernels/conv2d.ts';
-import { globalAvgPool } from '../kernels/global_avgpool.ts';
-import { linear } from '../kernels/linear.ts';
-import { maxPool, RESNET_MAXPOOL } from '../kernels/maxpool.ts';
-import { relu } from '../kernels/relu.ts';
-import { conv2dBackwardInput } from '../kernels/conv2d_backward_input.ts';
-import { conv2dBackwardWeight } from '../kernels/conv2d_backward_weight.ts';
-import { batchnormEvalBackward, batchnormScaleBackward } from '../kernels/batchnorm_backward.ts';
-import { batchnormTrainForward, batchnormTrainBackward } from '../kernels/batchnorm_train_backward.ts';
-import { reluBackward } from '../kernels/relu_backward.ts';
-import { maxPoolBackward } from '../kernels/maxpool_backward.ts';
-import { globalAvgPoolBackward } from '../kernels/global_avgpool_backward.ts';
-import { linearBackward } from '../kernels/linear_backward.ts';
+import { add } from '../kernels/elementwise/add.ts';
+import { batchnormEval } from '../kernels/norm/batchnorm.ts';
+import { conv2d, type ConvGeometry } from '../kernels/conv/conv2d.ts';
+import { globalAvgPool } from '../kernels/pool/global_avgpool.ts';
+import { linear } from '../kernels/linear/linear.ts';
+import { maxPool, RESNET_MAXPOOL } from '../kernels/pool/maxpool.ts';
+import { relu } from '../kernels/elementwise/relu.ts';
+import { conv2dBackwardInput } from '../kernels/conv/conv2d_backward_input.ts';
+import { conv2dBackwardWeight } from '../kernels/conv/conv2d_backward_weight.ts';
+import { batchnormEvalBackward, batchnormScaleBackward } from '../kernels/norm/batchnorm_backward.ts';
+import { batchnormTrainForward, batchnormTrainBackward } from '../kernels/norm/batchnorm_train_backward.ts';
+import { reluBackward } from '../kernels/elementwise/relu_backward.ts';
+import { maxPoolBackward } from '../kernels/pool/maxpool_backward.ts';
+import { globalAvgPoolBackward } from '../kernels/pool/global_avgpool_backward.ts';
+import { linearBackward } from '../kernels/linear/linear_backward.ts';
 import { BN_EPS, BN_MOMENTUM } from './architecture.ts';
 import type { Tape } from './tape.ts';
 

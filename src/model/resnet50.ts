@@ -6,7 +6,7 @@
 // exists as a tensor of its own.
 import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
-import { foldBatchnorm } from '../kernels/batchnorm.ts';
+import { foldBatchnorm } from '../kernels/norm/batchnorm.ts';
 import { BN_EPS, FEATURES, NUM_CLASSES, STAGES, isModulePath, modulePaths, parameterLayers } from './architecture.ts';
 import { Ops, type BatchnormParams, type Mode } from './ops.ts';
 import type { Tape } from './tape.ts';

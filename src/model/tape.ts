@@ -7,7 +7,7 @@
 // releases them as soon as it has run.
 import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
-import { add } from '../kernels/add.ts';
+import { add } from '../kernels/elementwise/add.ts';
 
 export interface GradRequest {
   /** Module paths whose output gradients are wanted (`layer4`, `layer4.2.conv3`, ...). */

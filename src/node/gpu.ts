@@ -3,8 +3,8 @@
 import { create, globals } from 'webgpu';
 import { WgcamError } from '../errors.ts';
 import { createGpuContext, type GpuContext, type GpuContextOptions } from '../gpu/context.ts';
-import { DAWN_WAIT_SETTINGS, describeDawnWait, isDawnWaitSetting, paceDawnTicks, pacesDawnTicks, type DawnWaitSetting } from './dawn_pacing.ts';
-import { describeLavapipeThreads, oversubscribeLavapipe } from './lavapipe_threads.ts';
+import { DAWN_WAIT_SETTINGS, describeDawnWait, isDawnWaitSetting, paceDawnTicks, pacesDawnTicks, type DawnWaitSetting } from './software/dawn_pacing.ts';
+import { describeLavapipeThreads, oversubscribeLavapipe } from './software/lavapipe_threads.ts';
 
 /**
  * Dawn's switches for a tool that measures itself and runs on the machine's own GPU, not a web page:

@@ -1,7 +1,7 @@
 // The GEMM autotuner's memory in Node: one small JSON file in wgcam's cache folder, keyed by adapter.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { TuningStore } from '../kernels/gemm_autotune.ts';
+import type { TuningStore } from '../kernels/gemm/tuner.ts';
 import { defaultCacheDir } from './weights_node.ts';
 
 /** Where the CLI keeps the tuners' choices: `tuning.json` in wgcam's cache folder. */

@@ -2,9 +2,9 @@
 // conv run forward and through both gradients on odd sizes, with its float64 reference.
 import type { GpuContext } from '../../src/gpu/context.ts';
 import type { Tensor } from '../../src/gpu/tensor.ts';
-import { conv2d } from '../../src/kernels/conv2d.ts';
-import { conv2dBackwardInput } from '../../src/kernels/conv2d_backward_input.ts';
-import { conv2dBackwardWeight } from '../../src/kernels/conv2d_backward_weight.ts';
+import { conv2d } from '../../src/kernels/conv/conv2d.ts';
+import { conv2dBackwardInput } from '../../src/kernels/conv/conv2d_backward_input.ts';
+import { conv2dBackwardWeight } from '../../src/kernels/conv/conv2d_backward_weight.ts';
 import { setReductionStyle, type ReductionStyle } from '../../src/kernels/launch.ts';
 import * as ref from '../reference/ops.ts';
 

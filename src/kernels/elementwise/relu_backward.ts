@@ -1,0 +1,13 @@
+import type { GpuContext } from '../../gpu/context.ts';
+import type { Tensor } from '../../gpu/tensor.ts';
+import { launchElementwise } from '../launch.ts';
+import source from './relu_backward.wgsl?raw';
+import { shader } from '../wgsl.ts';
+
+/** dx = dy masked by y > 0, y the ReLU's output (or its input: the mask is the same). */
+export function reluBackward(ctx: GpuContext, dy: Tensor, y: Tensor): Tensor {
+  if (dy.size !== y.size) throw new Error(`reluBackward: dy [${dy.shape.join(',')}] and y [${y.shape.join(',')}] differ`);
+  const dx = ctx.empty(dy.shape, 'f32', 'relu dx');
+  launchElementwise(ctx, shader(source), 'relu_backward', dy.size, [], [dy, y, dx]);
+  return dx;
+}
