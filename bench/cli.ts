@@ -1,9 +1,7 @@
 // `wgcam bench`: the command-line surface of the benchmark (registered in src/cli/commands.ts). Light at load
 // time: the core, Dawn and the browser runner are imported only when the command runs.
-import { GEMM_CANDIDATES } from '../src/kernels/gemm/tuner.ts';
-import { isReductionStyle } from '../src/kernels/launch.ts';
-import { CONV_FORM_SETTINGS, isConvFormSetting } from '../src/kernels/software/conv_form_tuner.ts';
-import { isSplitKSetting } from '../src/kernels/gemm/split_k.ts';
+import { CONV_FORM_SETTINGS, parseKernelSetting } from '../src/kernels/config.ts';
+import { GEMM_TILES } from '../src/kernels/gemm/tiles.ts';
 import { WgcamError } from '../src/errors.ts';
 import { parsePrecision } from '../src/session.ts';
 import type { FlagSpec, ParsedFlags } from '../src/cli/args.ts';
@@ -24,9 +22,9 @@ export const BENCH_FLAGS: Record<string, FlagSpec> = {
   weights: { kind: 'string', value: 'SRC', help: 'weights for the end-to-end tasks: synthetic | pretrained | PATH | URL', default: 'synthetic' },
   filter: { kind: 'string', value: 'S,S', help: 'only the kernels whose name contains one of these (e.g. "conv fwd,relu")' },
   e2e: { kind: 'string', value: 'T,T', help: 'end-to-end tasks: forward,gradcam,input_grad,train_step or none', default: 'forward,gradcam,input_grad,train_step' },
-  tiles: { kind: 'string', value: 'auto|NAME', help: `GEMM tiles for every conv and linear kernel: auto (measured) or ${Object.keys(GEMM_CANDIDATES).join(', ')}`, default: 'auto' },
-  reductions: { kind: 'string', value: 'auto|tree|serial', help: 'per-channel reductions: auto (measured), tree (workgroup memory) or serial (one thread each)', default: 'auto' },
-  'conv-forms': { kind: 'string', value: CONV_FORM_SETTINGS.join('|'), help: 'windowed convs on the direct GEMM core (CPU adapters, some GPUs): auto (measured per conv), defaults (each kernel\'s rule), direct kernels or GEMM forms', default: 'auto' },
+  tiles: { kind: 'string', value: 'auto|NAME', help: `GEMM tiles for every conv and linear kernel: auto (measured) or ${Object.keys(GEMM_TILES).join(', ')}`, default: 'auto' },
+  reductions: { kind: 'string', value: 'auto|tree|serial', help: "per-channel reductions: auto (the adapter class's prior), tree (workgroup memory) or serial (one thread each)", default: 'auto' },
+  'conv-forms': { kind: 'string', value: CONV_FORM_SETTINGS.join('|'), help: "windowed convs on the untiled GEMM core (CPU adapters): auto (the adapter class's prior), window kernels wherever they fit, or gemm forms", default: 'auto' },
   precision: { kind: 'string', value: 'f32|f16', help: 'GEMM operands of every conv and linear kernel: f32, or f16 (needs shader-f16)', default: 'f32' },
   'split-k': { kind: 'string', value: 'auto|off', help: 'forward and input-gradient split-K on hardware adapters: auto (K slices where the output tiles are few) or off, to compare (software adapters never split them)', default: 'auto' },
   timing: { kind: 'string', value: 'auto|cpu', help: 'cpu: time kernels on the CPU around onSubmittedWorkDone even with timestamp-query', default: 'auto' },
@@ -66,25 +64,13 @@ export async function configFromFlags(flags: ParsedFlags): Promise<BenchConfig> 
   const timing = String(flags.timing ?? 'auto');
   if (timing !== 'auto' && timing !== 'cpu') throw new WgcamError('BAD_ARGUMENT', `--timing must be auto or cpu, got "${timing}"`);
   config.timing = timing;
-  const tiles = String(flags.tiles ?? 'auto');
-  if (tiles !== 'auto' && !GEMM_CANDIDATES[tiles]) {
-    throw new WgcamError('BAD_ARGUMENT', `--tiles: unknown tile shape "${tiles}": use auto or one of ${Object.keys(GEMM_CANDIDATES).join(', ')}`);
-  }
-  config.tiles = tiles;
-  const reductions = String(flags.reductions ?? 'auto');
-  if (reductions !== 'auto' && !isReductionStyle(reductions)) {
-    throw new WgcamError('BAD_ARGUMENT', `--reductions must be auto, tree or serial, got "${reductions}"`);
-  }
-  config.reductions = reductions;
-  const convForms = String(flags['conv-forms'] ?? 'auto');
-  if (!isConvFormSetting(convForms)) {
-    throw new WgcamError('BAD_ARGUMENT', `--conv-forms must be one of ${CONV_FORM_SETTINGS.join(', ')}, got "${convForms}"`);
-  }
-  config.convForms = convForms;
+  const setting = <K extends 'tiles' | 'reductions' | 'windows' | 'splitK'>(key: K, flag: string) =>
+    parseKernelSetting(key, String(flags[flag] ?? 'auto'), `--${flag}`);
+  config.tiles = setting('tiles', 'tiles').tiles ?? 'auto';
+  config.reductions = setting('reductions', 'reductions').reductions ?? 'auto';
+  config.convForms = setting('windows', 'conv-forms').windows ?? 'auto';
   config.precision = parsePrecision(flags.precision);
-  const splitK = String(flags['split-k'] ?? 'auto');
-  if (!isSplitKSetting(splitK)) throw new WgcamError('BAD_ARGUMENT', `--split-k must be auto or off, got "${splitK}"`);
-  config.splitK = splitK;
+  config.splitK = setting('splitK', 'split-k').splitK ?? 'auto';
   const filter = list(flags.filter);
   if (filter.length > 0) config.filter = filter;
   return config;

@@ -3,13 +3,11 @@
 // latencies of the session API. It takes a GpuContext and the weights; it never imports Node.
 import type { GpuContext } from '../src/gpu/context.ts';
 import type { Tensor } from '../src/gpu/tensor.ts';
-import { parameterNames, windowedConvs } from '../src/model/architecture.ts';
+import { parameterNames } from '../src/model/architecture.ts';
+import { applySettings, type ReductionStyle } from '../src/kernels/config.ts';
 import { autotuneGemm, describeGemmTuning, type GemmTuning } from '../src/kernels/gemm/tuner.ts';
-import type { ReductionStyle } from '../src/kernels/launch.ts';
-import { autotuneReductions, describeReductionTuning, type ReductionTuning } from '../src/kernels/software/reduction_tuner.ts';
-import { autotuneConvForms, describeConvFormTuning, type ConvFormSetting, type ConvFormTuning } from '../src/kernels/software/conv_form_tuner.ts';
 import type { GemmOperands } from '../src/kernels/gemm/tiles.ts';
-import { setSplitK, type SplitKSetting } from '../src/kernels/gemm/split_k.ts';
+import { describeKernelConfig } from '../src/tuning.ts';
 import { Wgcam, applyPrecision, type HostTensor } from '../src/session.ts';
 import { median, rates } from './accounting.ts';
 import { bandwidthCase, gemmCase, layerCases, randomData, type KernelCase, type KernelKind, type Pass } from './kernels.ts';
@@ -43,14 +41,14 @@ export interface BenchConfig {
   timing: 'auto' | 'cpu';
   /** GEMM tiles for every conv and linear kernel: 'auto' (the autotuner measures) or a GEMM_CANDIDATES key. */
   tiles?: string;
-  /** Per-channel reductions: 'auto' (measured), or 'tree' / 'serial' forced (launch.ts: ReductionStyle). */
+  /** Per-channel reductions: 'auto' (the adapter class's prior), or 'tree' / 'serial' forced. */
   reductions?: 'auto' | ReductionStyle;
-  /** Direct kernel or GEMM form per windowed conv: 'auto' (measured), 'defaults' (each wrapper's rule) or one form. */
-  convForms?: ConvFormSetting;
+  /** Windowed convs on the untiled core: 'auto' (the prior), window kernels wherever they fit, or GEMM forms. */
+  convForms?: 'auto' | 'window' | 'gemm';
   /** GEMM operands of every conv and linear kernel (f16 needs shader-f16). */
   precision: GemmOperands;
-  /** The forward's and input gradient's split-K on hardware adapters (split_k.ts): the rule, or off to compare. */
-  splitK?: SplitKSetting;
+  /** The forward's and input gradient's split-K on hardware adapters: the planner's rule, or off to compare. */
+  splitK?: 'auto' | 'off';
   /** Only the cases whose name contains one of these (for a developer looking at one kernel). */
   filter?: readonly string[];
   /** Skip the per-layer cases (roofline and end-to-end only). */
@@ -158,14 +156,15 @@ export interface BenchResult {
   e2e: E2eResult;
   /** The GEMM tiles every conv and linear kernel ran on, and the autotuner's timings when it measured. */
   gemm_tiles: GemmTuning;
-  /** How per-workgroup reductions ran, and the autotuner's timings (absent in results from before the choice). */
-  reductions?: ReductionTuning;
-  /** Which windowed convs took the direct kernels, and the tuner's timings (absent in results from before it). */
-  conv_forms?: ConvFormTuning;
+  /** The kernel config every kernel ran with (src/tuning.ts: describeKernelConfig; absent in older results). */
+  kernel_config?: string;
+  /** Older results: the reduction and conv form tuners' choices, before static priors replaced them. */
+  reductions?: { choice: string; source: string };
+  conv_forms?: { source: string; choices: Record<string, string> };
   /** GEMM operands of every conv and linear kernel (absent in results from before the f16 path: f32). */
   precision?: GemmOperands;
-  /** The forward's and input gradient's split-K setting (absent in results from before it: none on software adapters, and auto had not been written). */
-  split_k?: SplitKSetting;
+  /** The forward's and input gradient's split-K setting (absent in results from before it). */
+  split_k?: 'auto' | 'off';
   peers: Record<string, PeerResult>;
   notes: string[];
   wall_s: number;
@@ -313,21 +312,14 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
   // After tuning, which measures f32 candidates; every kernel and task below then runs with these operands.
   applyPrecision(ctx, config.precision);
   log(`gemm tiles: ${describeGemmTuning(gemmTiles)}`);
-  // Also measured afresh: tree or serial reductions (batchnorm statistics and gradients, the global average
-  // pool, the CAM's min and max).
-  const reductions = await autotuneReductions(ctx, config.reductions && config.reductions !== 'auto' ? { force: config.reductions } : {});
-  log(`reductions: ${describeReductionTuning(reductions)}`);
-  // Before the conv forms are timed, so that they are chosen under the same slicing as the cases below.
-  setSplitK(ctx, config.splitK ?? 'auto');
-  // Also measured afresh, after the tiles (only convs on the direct core have a choice): the direct conv kernels
-  // or the GEMM forms, per windowed conv of the network. The per-layer cases and the tasks below run with these.
-  const formsStarted = performance.now();
-  const convForms = await autotuneConvForms(
-    ctx,
-    windowedConvs(config.size),
-    config.convForms && config.convForms !== 'auto' ? { force: config.convForms } : {},
-  );
-  log(`conv forms: ${describeConvFormTuning(convForms)} [${((performance.now() - formsStarted) / 1000).toFixed(1)} s]`);
+  // The other choices are the adapter class's priors (src/kernels/config.ts) unless the flags force them.
+  applySettings(ctx, {
+    ...(config.reductions && config.reductions !== 'auto' ? { reductions: config.reductions } : {}),
+    ...(config.convForms && config.convForms !== 'auto' ? { windows: config.convForms } : {}),
+    ...(config.splitK === 'off' ? { splitK: 'off' as const } : {}),
+  });
+  const kernelConfig = describeKernelConfig(ctx.kernels);
+  log(`kernels: ${kernelConfig}`);
 
   // ---- kernels --------------------------------------------------------------------------------------------
   const { roofline, layers, completeConvs } = benchCases(config);
@@ -436,8 +428,7 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
     network: { conv_forward_ms: networkSum('forward'), conv_input_grad_ms: networkSum('input_grad'), conv_weight_grad_ms: networkSum('weight_grad') },
     e2e,
     gemm_tiles: gemmTiles,
-    reductions,
-    conv_forms: convForms,
+    kernel_config: kernelConfig,
     precision: config.precision,
     split_k: config.splitK ?? 'auto',
     peers: {},

@@ -1,8 +1,6 @@
 // Rendering a BenchResult: the plain-text table printed on stdout, the markdown report (--report) and the SVG
 // chart of GFLOP/s per layer against the GEMM roofline (--chart). Pure functions, browser-safe.
 import { describeGemmTuning } from '../src/kernels/gemm/tuner.ts';
-import { describeConvFormTuning } from '../src/kernels/software/conv_form_tuner.ts';
-import { describeReductionTuning } from '../src/kernels/software/reduction_tuner.ts';
 import { fmtMs, type BenchResult, type KernelResult, type PeerResult } from './core.ts';
 
 const gf = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
@@ -18,8 +16,7 @@ function header(r: BenchResult): string[] {
     `batch ${r.batch}, ${r.size}x${r.size}, ${r.runs} timed runs per kernel, ${r.e2e_runs} per end-to-end task, weights ${r.weights}${r.quick ? ', --quick' : ''}`,
     `kernel timing: ${r.timing === 'gpu' ? 'GPU timestamp-query (median)' : 'timing: "cpu" -- CPU time around queue.onSubmittedWorkDone (median)'}; end to end: wall clock (median)`,
     `gemm tiles: ${describeTiles(r)}`,
-    `reductions: ${describeReductions(r)}`,
-    `conv forms: ${describeConvForms(r)}`,
+    `kernels: ${describeKernels(r)}`,
   ];
 }
 
@@ -90,8 +87,7 @@ export function markdownReport(r: BenchResult, options: { command?: string; char
     `- batch ${r.batch}, ${r.size}x${r.size}; ${r.runs} timed runs per kernel, ${r.e2e_runs} per end-to-end task; weights ${r.weights}${r.quick ? '; `--quick`' : ''}`,
     `- kernel timing: ${r.timing === 'gpu' ? 'GPU timestamp-query, median' : '`timing: "cpu"`: CPU time around `queue.onSubmittedWorkDone`, median'}; end to end: wall clock, median after an untimed warm-up (the first call, then calls for 1 s)`,
     `- GEMM tiles of every conv and linear kernel: ${describeTiles(r)}`,
-    `- Per-workgroup reductions (batchnorm statistics and gradients, the global average pool, the CAM's min and max): ${describeReductions(r)}`,
-    `- Direct conv kernels or GEMM forms, per windowed conv: ${describeConvForms(r)}`,
+    `- kernel config (reductions, split-K, window kernels; src/kernels/config.ts): ${describeKernels(r)}`,
     `- GEMM operands: ${r.precision ?? 'f32'} (products and sums in f32)`,
     `- split-K of the forward and input gradient: ${r.split_k ?? 'not recorded'}${r.adapter.software ? ' (a software adapter: never split)' : ''}`,
     `- whole run: ${r.wall_s.toFixed(0)} s`,
@@ -203,12 +199,13 @@ function describeTiles(r: BenchResult): string {
   return t ? describeGemmTuning(t) : 'not recorded';
 }
 
-/** Results written before the conv form tuner have no `conv_forms`. */
-function describeConvForms(r: BenchResult): string {
-  return r.conv_forms ? describeConvFormTuning(r.conv_forms) : 'not recorded';
-}
-
-/** Results written before the reduction tuner have no `reductions`. */
-function describeReductions(r: BenchResult): string {
-  return r.reductions ? describeReductionTuning(r.reductions) : 'not recorded';
+/** Older results have the reduction and conv form tuners' choices instead of the kernel config. */
+function describeKernels(r: BenchResult): string {
+  if (r.kernel_config) return r.kernel_config;
+  const forms = r.conv_forms ? Object.values(r.conv_forms.choices) : [];
+  const parts = [
+    r.reductions ? `${r.reductions.choice} reductions (${r.reductions.source})` : '',
+    r.conv_forms ? `${forms.filter((f) => f === 'direct').length} window convs, ${forms.filter((f) => f === 'gemm').length} GEMM forms (${r.conv_forms.source})` : '',
+  ].filter(Boolean);
+  return parts.length > 0 ? parts.join(', ') : 'not recorded';
 }

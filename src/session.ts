@@ -4,13 +4,11 @@
 import { createGpuContext, deviceLostError, type GpuContext, type GpuContextOptions } from './gpu/context.ts';
 import { Tensor } from './gpu/tensor.ts';
 import { softmax } from './kernels/reduce/softmax.ts';
-import { autotuneGemm, memoryTuningStore, type AutotuneOptions, type GemmTuning, type TuningStore } from './kernels/gemm/tuner.ts';
-import type { ReductionStyle } from './kernels/launch.ts';
-import { autotuneReductions, type ReductionTuning } from './kernels/software/reduction_tuner.ts';
-import { autotuneConvForms, mergeConvFormTunings, type ConvFormTuneOptions, type ConvFormTuning } from './kernels/software/conv_form_tuner.ts';
-import { CONV_PASSES, type ConvPass } from './kernels/software/conv_forms.ts';
-import { setGemmOperands, type GemmOperands } from './kernels/gemm/tiles.ts';
-import { NUM_CLASSES, parameterNames, windowedConvs } from './model/architecture.ts';
+import { configureKernels, type KernelConfig } from './kernels/config.ts';
+import type { GemmOperands } from './kernels/gemm/tiles.ts';
+import type { GemmTuning } from './kernels/gemm/tuner.ts';
+import { memoryTuningStore, tuneAdapter, type AdapterTuning, type TuningOptions, type TuningStore } from './tuning.ts';
+import { NUM_CLASSES, parameterNames } from './model/architecture.ts';
 import labels from './model/imagenet_classes.json' with { type: 'json' };
 import { ResNet50, assertModulePath, type WeightMap } from './model/resnet50.ts';
 import { Tape } from './model/tape.ts';
@@ -34,7 +32,7 @@ export function applyPrecision(ctx: GpuContext, precision: GemmOperands): void {
   if (precision === 'f16' && !ctx.hasF16) {
     throw new WgcamError('NO_SHADER_F16', `f16 precision needs shader-f16, which ${ctx.adapter.description || 'this adapter'} does not offer: use f32`);
   }
-  setGemmOperands(ctx, precision);
+  configureKernels(ctx, { operands: precision });
 }
 
 /** A tensor read back to the CPU. */
@@ -59,56 +57,12 @@ export interface ClassifyResult {
   activations: Map<string, HostTensor>;
 }
 
-/**
- * The per-adapter tuners' options: the GEMM tuner's, a reduction style to force instead of measuring one, and
- * the conv forms' (conv_form_autotune.ts): forced, and told when they are measured (a few seconds on a CPU
- * adapter, once per adapter where there is a store; nothing to measure on a GPU).
- */
-export interface TuningOptions extends AutotuneOptions {
-  reductions?: ReductionStyle;
-  convForms?: ConvFormTuneOptions['force'];
-  onConvFormProgress?: ConvFormTuneOptions['onProgress'];
-}
-
-/** What the per-adapter tuners chose for one device. */
-export interface AdapterTuning {
-  gemm: GemmTuning;
-  reductions: ReductionTuning;
-  convForms: ConvFormTuning;
-}
-
-/**
- * Run the three per-adapter tuners on `ctx` (each from the store, by measuring, or as forced) and apply their
- * choices to it: the GEMM tiles, the reduction style and, after the tiles (which convs have a choice depends on
- * the GEMM core they chose), the form of each of ResNet50's windowed convs in `convPasses` (default: all three
- * passes). Sessions run it before their first job for the forward and the input gradient; `wgcam tune` runs it
- * for all passes with a store that forgets, to measure afresh.
- */
-export async function tuneAdapter(ctx: GpuContext, options: TuningOptions, convPasses: readonly ConvPass[] = CONV_PASSES): Promise<AdapterTuning> {
-  const { store, reductions } = options;
-  const gemm = await autotuneGemm(ctx, options);
-  const reductionTuning = await autotuneReductions(ctx, { store, ...(reductions ? { force: reductions } : {}) });
-  return { gemm, reductions: reductionTuning, convForms: await tuneConvForms(ctx, options, convPasses) };
-}
-
-/** The conv form tuner on `ctx` for `passes`, with the session's tuning options. */
-function tuneConvForms(ctx: GpuContext, options: TuningOptions, passes: readonly ConvPass[]): Promise<ConvFormTuning> {
-  const { store, convForms, onConvFormProgress } = options;
-  return autotuneConvForms(ctx, windowedConvs(), {
-    passes,
-    ...(store ? { store } : {}),
-    ...(convForms ? { force: convForms } : {}),
-    ...(onConvFormProgress ? { onProgress: onConvFormProgress } : {}),
-  });
-}
-
-/** The conv passes a session's first job tunes; the weight gradients' wait for a job that needs them. */
-const FIRST_CONV_PASSES: readonly ConvPass[] = ['forward', 'inputGrad'];
+export type { TuningOptions } from './tuning.ts';
 
 export interface SessionOptions {
   /**
-   * Where the autotuners (GEMM tiles, reduction style, conv forms) keep their choices per adapter, or false to
-   * keep the defaults.
+   * The GEMM tile tuner's store and the settings users force (tuning.ts), or false to run on the adapter class's
+   * priors untuned.
    */
   tuning?: TuningOptions | false;
   /**
@@ -125,12 +79,9 @@ export class Wgcam {
   private queue: Promise<unknown> = Promise.resolve();
   /** Device recoveries so far (a lost device is replaced on the next call). */
   recoveries = 0;
-  /**
-   * The tuners' choices for the current device (null until the first call, or `tune()`, makes them), and whether
-   * they hold the weight gradients' conv forms too (chosen for the first job that needs them).
-   */
-  private tuning: (AdapterTuning & { weightGradsTuned: boolean }) | null = null;
-  /** Where the tuners keep their choices when the options give no store: for this session's devices only. */
+  /** The tuner's choice for the current device (null until the first call, or `tune()`, makes it). */
+  private tuning: AdapterTuning | null = null;
+  /** Where the tuner keeps its choice when the options give no store: for this session's devices only. */
   private readonly sessionStore: TuningStore = memoryTuningStore();
 
   private constructor(
@@ -172,44 +123,15 @@ export class Wgcam {
 
   private async tuneIfNeeded(): Promise<GemmTuning | null> {
     if (this.tuningOptions === false) return null;
-    if (this.tuning === null) {
-      const tuning = await tuneAdapter(this.currentCtx, this.storedTuningOptions(this.tuningOptions), FIRST_CONV_PASSES);
-      this.tuning = { ...tuning, weightGradsTuned: false };
-    }
+    // Without a store of the caller's, the session's own: a device that replaces a lost one on the same adapter
+    // reuses the choice, so it computes as its predecessor did and spends no time measuring again.
+    this.tuning ??= await tuneAdapter(this.currentCtx, { ...this.tuningOptions, store: this.tuningOptions.store ?? this.sessionStore });
     return this.tuning.gemm;
   }
 
-  /**
-   * Choose the weight gradients' conv forms, once per device, before the first job that computes parameter
-   * gradients: Grad-CAM and classification never run a weight gradient, so they need not wait for their timing
-   * (a quarter to a third of the conv form tuner's time on the CPU adapters, bench/NOTES.md).
-   */
-  private async tuneWeightGradsIfNeeded(): Promise<void> {
-    const tuning = this.tuning;
-    if (this.tuningOptions === false || tuning === null || tuning.weightGradsTuned) return;
-    const weightGrads = await tuneConvForms(this.currentCtx, this.storedTuningOptions(this.tuningOptions), ['weightGrad']);
-    this.tuning = { ...tuning, convForms: mergeConvFormTunings(tuning.convForms, weightGrads), weightGradsTuned: true };
-  }
-
-  /**
-   * Without a store of the caller's, the session's own: a device that replaces a lost one on the same adapter
-   * reuses the choices, so it computes as its predecessor did and spends no time measuring again.
-   */
-  private storedTuningOptions(options: TuningOptions): TuningOptions {
-    return { ...options, store: options.store ?? this.sessionStore };
-  }
-
-  /** How reductions run on the current device (tree or serial), once `tune()` or the first call chose it. */
-  get reductions(): ReductionTuning | null {
-    return this.tuning?.reductions ?? null;
-  }
-
-  /**
-   * Which windowed convs take the direct kernels on the current device, once `tune()` or the first call chose
-   * (for the weight gradients, once a job asked for parameter gradients).
-   */
-  get convForms(): ConvFormTuning | null {
-    return this.tuning?.convForms ?? null;
+  /** The current device's kernel choices (kernels/config.ts): the priors, then what tuning set. */
+  get kernels(): KernelConfig {
+    return this.currentCtx.kernels;
   }
 
   get ctx(): GpuContext {
@@ -230,7 +152,7 @@ export class Wgcam {
    * logits[n, target_n]. Several layers are averaged as pytorch-grad-cam does.
    */
   gradcam(input: Input, options: GradCamOptions): Promise<GradCamResult> {
-    return this.job(input, (t) => this.gradcamNow(t, options), options.params);
+    return this.job(input, (t) => this.gradcamNow(t, options));
   }
 
   /**
@@ -238,17 +160,16 @@ export class Wgcam {
    * requested gradients. `applySgd` then updates the parameters.
    */
   trainStep(input: Input, labels: readonly number[], options: TrainStepOptions = {}): Promise<TrainStepResult> {
-    return this.job(input, (t) => this.trainStepNow(t, labels, options), options.params);
+    return this.job(input, (t) => this.trainStepNow(t, labels, options));
   }
 
   /**
    * Queue a job; before it runs, replace a lost device (new context, weights re-uploaded from the host copies).
    * A host input is uploaded for the job and freed after; a GPU input stays the caller's.
    */
-  private job<T>(input: Input, run: (t: Tensor) => Promise<T>, params: readonly string[] = []): Promise<T> {
+  private job<T>(input: Input, run: (t: Tensor) => Promise<T>): Promise<T> {
     return this.enqueue(async () => {
       await this.tuneIfNeeded();
-      if (params.length > 0) await this.tuneWeightGradsIfNeeded();
       if (!isHostTensor(input)) return run(input);
       const t = this.ctx.upload(input.data, input.shape, 'f32', 'input');
       try {
@@ -276,7 +197,7 @@ export class Wgcam {
     applyPrecision(ctx, this.precision);
     this.currentCtx = ctx;
     this.currentModel = ResNet50.load(ctx, this.weights);
-    this.tuning = null; // a new device takes the choices again, from the store (the session's own by default)
+    this.tuning = null; // a new device takes the choice again, from the store (the session's own by default)
     this.recoveries++;
   }
 

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { GpuContext } from '../src/gpu/context.ts';
 import { gemm } from '../src/kernels/gemm/gemm.ts';
-import { GEMM_CANDIDATES } from '../src/kernels/gemm/tuner.ts';
+import { GEMM_TILES } from '../src/kernels/gemm/tiles.ts';
 import { dawnTicksPaced, describeDawnWait, isDawnTick, paceDawnTicks, pacesDawnTicks } from '../src/node/software/dawn_pacing.ts';
 import { createNodeGpuContext, dawnWaitFromEnv } from '../src/node/gpu.ts';
 
@@ -96,7 +96,7 @@ describe('through the binding', () => {
     const n = 512;
     const a = ctx.upload(new Float32Array(n * n).fill(1), [n, n], 'f32', 'A');
     const b = ctx.upload(new Float32Array(n * n).fill(1), [n, n], 'f32', 'B');
-    const tiles = GEMM_CANDIDATES['direct-fit']!;
+    const tiles = GEMM_TILES['untiled-fit']!;
     const compiled = gemm(ctx, a, b, tiles);
     expect((await ctx.read(compiled))[0]).toBe(n); // a sum of n ones: the product ran
     compiled.release();

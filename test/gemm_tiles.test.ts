@@ -8,11 +8,10 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import type { GpuContext } from '../src/gpu/context.ts';
 import type { Tensor } from '../src/gpu/tensor.ts';
 import { gemm } from '../src/kernels/gemm/gemm.ts';
-import { GEMM_CANDIDATES, HARDWARE_PRIOR, SOFTWARE_PRIOR, autotuneGemm, chooseCandidate, tuningKey, tuningPrior } from '../src/kernels/gemm/tuner.ts';
-import { DEFAULT_TILES, DIRECT_THIN_TILES, THIN_TILES, chooseTiles, fitTiles, getPreferredTiles, resolveTiles, setPreferredTiles } from '../src/kernels/gemm/tiles.ts';
-import { getReductionStyle, setReductionStyle } from '../src/kernels/launch.ts';
+import { KERNEL_PRIORS, adapterClass, configureKernels, priorConfig } from '../src/kernels/config.ts';
+import { autotuneGemm, chooseCandidate, tuningKey, tuningPrior } from '../src/kernels/gemm/tuner.ts';
+import { DEFAULT_TILES, GEMM_TILES, THIN_TILES, UNTILED_THIN_TILES, fitTiles, gemmTiles, resolveTiles, tilesName } from '../src/kernels/gemm/tiles.ts';
 import { fastestRun, formatRunMs } from '../src/kernels/run_timing.ts';
-import { autotuneReductions, reductionTuningKey } from '../src/kernels/software/reduction_tuner.ts';
 import { createNodeGpuContext } from '../src/node/gpu.ts';
 import { fileTuningStore } from '../src/node/tuning_store.ts';
 import { convOnGpu, convOperands, convReference, readAndRelease } from './helpers/gpu_case.ts';
@@ -20,6 +19,8 @@ import * as ref from './reference/ops.ts';
 
 let ctx: GpuContext;
 let dir: string;
+const SOFTWARE_PRIOR = { choice: 'untiled-fit', clearWin: 0.75 };
+const HARDWARE_PRIOR = { choice: 'tiled-64x64', clearWin: 0.95 };
 const rng = ref.mulberry32(7);
 const randn = (n: number) => Float32Array.from(ref.randn(n, rng));
 
@@ -35,7 +36,7 @@ afterAll(() => {
 const take = (t: Tensor) => readAndRelease(ctx, t);
 
 describe('every tile candidate computes the same products', () => {
-  const candidates = [...Object.entries(GEMM_CANDIDATES), ['thin', THIN_TILES] as const, ['thin direct', DIRECT_THIN_TILES] as const];
+  const candidates = [...Object.entries(GEMM_TILES), ['thin', THIN_TILES] as const, ['thin untiled', UNTILED_THIN_TILES] as const];
   for (const [name, tiles] of candidates) {
     test(`${name}: plain GEMM 131x70x37 (partial tiles on every side)`, async () => {
       const [m, n, k] = [131, 70, 37];
@@ -52,15 +53,15 @@ describe('every tile candidate computes the same products', () => {
     });
   }
 
-  for (const [name, tiles] of Object.entries(GEMM_CANDIDATES)) {
+  for (const [name, tiles] of Object.entries(GEMM_TILES)) {
     // CONV_CASE fills even the 128x128 tiles, so each candidate really runs.
     test(`${name}: conv forward, input and weight gradients, x [2,130,17,19] 3x3/2 pad 1 -> 131`, async () => {
-      const before = getPreferredTiles(ctx);
-      setPreferredTiles(ctx, tiles);
+      const before = ctx.kernels.tiles;
+      configureKernels(ctx, { tiles: tiles });
       try {
         // [M, N, K] of the forward, one input-gradient phase and the weight gradient.
         for (const [m, n, k] of [[131, 2 * 9 * 10, 130 * 9], [130, 2 * 8 * 9, 131 * 4], [131, 130 * 9, 2 * 9 * 10]] as const) {
-          expect(chooseTiles(ctx, m, n, k)).toEqual(tiles.fit ? fitTiles(m, n, k, tiles.core === 'direct' ? 'direct' : 'vec4') : tiles);
+          expect(gemmTiles(ctx.kernels, m, n, k)).toEqual(tiles.fit ? fitTiles(m, n, k, tiles.core) : tiles);
         }
         const operands = convOperands(randn);
         const got = await convOnGpu(ctx, operands);
@@ -69,7 +70,7 @@ describe('every tile candidate computes the same products', () => {
         expect(ref.relL2(got.dx, want.dx)).toBeLessThan(1e-5);
         expect(ref.relL2(got.dw, want.dw)).toBeLessThan(1e-5);
       } finally {
-        setPreferredTiles(ctx, before ?? GEMM_CANDIDATES['vec4-64x64']!);
+        configureKernels(ctx, { tiles: before ?? GEMM_TILES['tiled-64x64']! });
       }
     });
   }
@@ -82,13 +83,13 @@ describe('autotuner', () => {
     const measured = await autotuneGemm(ctx, { store, shapes: [[64, 96, 32]], runs: 1 });
     expect(measured.source).toBe('measured');
     // Every candidate is timed, or dropped for being far behind; the default is never behind itself.
-    expect([...Object.keys(measured.timings), ...(measured.dropped ?? [])].sort()).toEqual(Object.keys(GEMM_CANDIDATES).sort());
-    expect(measured.timings['vec4-64x64']).toBeGreaterThan(0);
+    expect([...Object.keys(measured.timings), ...(measured.dropped ?? [])].sort()).toEqual(Object.keys(GEMM_TILES).sort());
+    expect(measured.timings['tiled-64x64']).toBeGreaterThan(0);
     expect(measured.choice).toBe(chooseCandidate(measured.timings, tuningPrior(ctx)));
-    expect(tuningPrior(ctx)).toBe(ctx.adapter.software ? SOFTWARE_PRIOR : HARDWARE_PRIOR);
-    expect(chooseTiles(ctx, 256, 256, 256)).toEqual(resolveTiles(GEMM_CANDIDATES[measured.choice]!, 256, 256, 256));
+    expect(tuningPrior(ctx)).toEqual(ctx.adapter.software ? SOFTWARE_PRIOR : HARDWARE_PRIOR);
+    expect(gemmTiles(ctx.kernels, 256, 256, 256)).toEqual(resolveTiles(GEMM_TILES[measured.choice]!, 256, 256, 256));
     // Few rows keep the thin tiles whatever was chosen, on the chosen core's side of workgroup memory.
-    expect(chooseTiles(ctx, 3, 4096, 64)).toBe(GEMM_CANDIDATES[measured.choice]!.core === 'direct' ? DIRECT_THIN_TILES : THIN_TILES);
+    expect(gemmTiles(ctx.kernels, 3, 4096, 64)).toBe(GEMM_TILES[measured.choice]!.core === 'untiled' ? UNTILED_THIN_TILES : THIN_TILES);
     expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ [tuningKey(ctx)]: measured.choice });
 
     const again = await autotuneGemm(ctx, { store });
@@ -96,76 +97,66 @@ describe('autotuner', () => {
   });
 
   test('the fastest candidate, unless a GPU’s prior or the winner’s fitted sibling is within 5% of it', () => {
-    expect(chooseCandidate({ 'vec4-64x64': 100, 'vec4-fit': 80, 'direct-64x64': 50, 'direct-fit': 60 })).toBe('direct-64x64');
-    // direct-64x64 is under 5% ahead of its fitted sibling: the sibling, which pads no outputs on the network.
-    expect(chooseCandidate({ 'vec4-64x64': 100, 'vec4-fit': 80, 'direct-64x64': 24.9, 'direct-fit': 26.0 })).toBe('direct-fit');
-    expect(chooseCandidate({ 'vec4-64x64': 100, 'vec4-fit': 80, 'direct-64x64': 30, 'direct-fit': 26.0 })).toBe('direct-fit');
+    expect(chooseCandidate({ 'tiled-64x64': 100, 'tiled-fit': 80, 'untiled-64x64': 50, 'untiled-fit': 60 })).toBe('untiled-64x64');
+    // untiled-64x64 is under 5% ahead of its fitted sibling: the sibling, which pads no outputs on the network.
+    expect(chooseCandidate({ 'tiled-64x64': 100, 'tiled-fit': 80, 'untiled-64x64': 24.9, 'untiled-fit': 26.0 })).toBe('untiled-fit');
+    expect(chooseCandidate({ 'tiled-64x64': 100, 'tiled-fit': 80, 'untiled-64x64': 30, 'untiled-fit': 26.0 })).toBe('untiled-fit');
     // Within 5% of the default: the default, whatever else is close.
-    expect(chooseCandidate({ 'vec4-64x64': 100, 'vec4-fit': 97, 'direct-fit': 99 })).toBe('vec4-64x64');
+    expect(chooseCandidate({ 'tiled-64x64': 100, 'tiled-fit': 97, 'untiled-fit': 99 })).toBe('tiled-64x64');
     // The default fastest stays, even with its fitted sibling close behind.
-    expect(chooseCandidate({ 'vec4-64x64': 50, 'vec4-fit': 51, 'direct-fit': 90 })).toBe('vec4-64x64');
+    expect(chooseCandidate({ 'tiled-64x64': 50, 'tiled-fit': 51, 'untiled-fit': 90 })).toBe('tiled-64x64');
     // A candidate without a fitted sibling, or whose sibling was dropped, wins on its own.
-    expect(chooseCandidate({ 'vec4-64x64': 100, 'scalar-64x64': 60, 'vec4-fit': 62 })).toBe('scalar-64x64');
-    expect(chooseCandidate({ 'vec4-64x64': 100, 'vec4-128x128': 60, 'vec4-fit': 62 })).toBe('vec4-fit');
-    expect(chooseCandidate({ 'vec4-64x64': 100, 'direct-64x64': 50 })).toBe('direct-64x64');
+    expect(chooseCandidate({ 'tiled-64x64': 100, 'other-64x64': 60, 'tiled-fit': 62 })).toBe('other-64x64');
+    expect(chooseCandidate({ 'tiled-64x64': 100, 'tiled-128x128': 60, 'tiled-fit': 62 })).toBe('tiled-fit');
+    expect(chooseCandidate({ 'tiled-64x64': 100, 'untiled-64x64': 50 })).toBe('untiled-64x64');
     expect(() => chooseCandidate({})).toThrow(/no candidate/);
   });
 
-  test('a CPU adapter’s prior is the fitted direct core, which a candidate must beat by 25%; a GPU’s is untouched', () => {
-    expect(SOFTWARE_PRIOR.choice).toBe('direct-fit');
-    expect(HARDWARE_PRIOR.choice).toBe('vec4-64x64');
+  test('a CPU adapter’s prior is the fitted untiled core, which a candidate must beat by 25%; a GPU’s is untouched', () => {
+    const on = (description: string, software: boolean) => ({ kernels: priorConfig({ description, software }) }) as unknown as GpuContext;
+    expect(tuningPrior(on('llvmpipe (LLVM 15.0.6, 256 bits)', true))).toEqual(SOFTWARE_PRIOR);
+    expect(tuningPrior(on('SwiftShader Device (Subzero)', true))).toEqual(SOFTWARE_PRIOR);
+    expect(tuningPrior(on('NVIDIA H200', false))).toEqual(HARDWARE_PRIOR);
     // Timings of three tunings on lavapipe that chose a vec4 core under the tiled prior (bench/NOTES.md).
     const lavapipe: Array<Record<string, number>> = [
-      { 'vec4-64x64': 35.2, 'vec4-128x128': 34.2, 'vec4-fit': 36.0, 'direct-64x64': 38.3, 'direct-fit': 33.8 },
-      { 'vec4-64x64': 39.4, 'vec4-128x128': 47.2, 'vec4-fit': 44.4, 'direct-64x64': 43.4, 'direct-fit': 37.8 },
-      { 'vec4-64x64': 40.6, 'vec4-128x128': 37.1, 'vec4-fit': 36.7, 'direct-64x64': 44.9, 'direct-fit': 38.9, 'scalar-64x64': 78.6 },
+      { 'tiled-64x64': 35.2, 'tiled-128x128': 34.2, 'tiled-fit': 36.0, 'untiled-64x64': 38.3, 'untiled-fit': 33.8 },
+      { 'tiled-64x64': 39.4, 'tiled-128x128': 47.2, 'tiled-fit': 44.4, 'untiled-64x64': 43.4, 'untiled-fit': 37.8 },
+      { 'tiled-64x64': 40.6, 'tiled-128x128': 37.1, 'tiled-fit': 36.7, 'untiled-64x64': 44.9, 'untiled-fit': 38.9 },
     ];
-    expect(lavapipe.map((t) => chooseCandidate(t, HARDWARE_PRIOR))).toEqual(['vec4-64x64', 'vec4-64x64', 'vec4-fit']);
-    expect(lavapipe.map((t) => chooseCandidate(t, SOFTWARE_PRIOR))).toEqual(['direct-fit', 'direct-fit', 'direct-fit']);
+    expect(lavapipe.map((t) => chooseCandidate(t, HARDWARE_PRIOR))).toEqual(['tiled-64x64', 'tiled-64x64', 'tiled-fit']);
+    expect(lavapipe.map((t) => chooseCandidate(t, SOFTWARE_PRIOR))).toEqual(['untiled-fit', 'untiled-fit', 'untiled-fit']);
     // Beaten by more than 25%, it gives way; dropped or failed, it decides nothing.
-    expect(chooseCandidate({ 'vec4-64x64': 29, 'vec4-fit': 31, 'direct-fit': 40 }, SOFTWARE_PRIOR)).toBe('vec4-64x64');
-    expect(chooseCandidate({ 'vec4-64x64': 31, 'direct-fit': 40 }, SOFTWARE_PRIOR)).toBe('direct-fit');
-    expect(chooseCandidate({ 'vec4-64x64': 36, 'vec4-fit': 35 }, SOFTWARE_PRIOR)).toBe('vec4-fit');
+    expect(chooseCandidate({ 'tiled-64x64': 29, 'tiled-fit': 31, 'untiled-fit': 40 }, SOFTWARE_PRIOR)).toBe('tiled-64x64');
+    expect(chooseCandidate({ 'tiled-64x64': 31, 'untiled-fit': 40 }, SOFTWARE_PRIOR)).toBe('untiled-fit');
+    expect(chooseCandidate({ 'tiled-64x64': 36, 'tiled-fit': 35 }, SOFTWARE_PRIOR)).toBe('tiled-fit');
     // The sibling rule still applies to a winner that displaced the prior.
-    expect(chooseCandidate({ 'vec4-64x64': 29, 'vec4-fit': 29.5, 'direct-fit': 40 }, SOFTWARE_PRIOR)).toBe('vec4-fit');
+    expect(chooseCandidate({ 'tiled-64x64': 29, 'tiled-fit': 29.5, 'untiled-fit': 40 }, SOFTWARE_PRIOR)).toBe('tiled-fit');
   });
 
-  test('reductions: measures both styles, applies the clear winner, remembers it per adapter, and reuses it', async () => {
-    const path = join(dir, 'reductions.json');
-    const store = fileTuningStore(path);
-    try {
-      const measured = await autotuneReductions(ctx, { store, runs: 1 });
-      expect(measured.source).toBe('measured');
-      const { tree, serial } = measured.timings;
-      expect(tree).toBeGreaterThan(0);
-      expect(serial).toBeGreaterThan(0);
-      // Serial only when it takes under 0.9 of the tree's time (the tree is what a GPU wants).
-      expect(measured.choice).toBe(serial! < 0.9 * tree! ? 'serial' : 'tree');
-      expect(getReductionStyle(ctx)).toBe(measured.choice);
-      expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ [reductionTuningKey(ctx)]: measured.choice });
-      expect(reductionTuningKey(ctx)).not.toBe(tuningKey(ctx));
-
-      setReductionStyle(ctx, measured.choice === 'tree' ? 'serial' : 'tree');
-      const again = await autotuneReductions(ctx, { store });
-      expect(again).toEqual({ choice: measured.choice, source: 'cached', timings: {} });
-      expect(getReductionStyle(ctx)).toBe(measured.choice);
-
-      // Forced: applied without measuring or reading the store.
-      const other = measured.choice === 'tree' ? 'serial' : 'tree';
-      expect(await autotuneReductions(ctx, { store, force: other })).toEqual({ choice: other, source: 'forced', timings: {} });
-      expect(getReductionStyle(ctx)).toBe(other);
-    } finally {
-      setReductionStyle(ctx, 'tree');
-    }
+  test('each adapter class starts from its priors: the tiled core and split-K on GPUs, the untiled core and window kernels on CPU adapters', () => {
+    expect(adapterClass({ description: 'llvmpipe (LLVM 15.0.6, 256 bits)', software: true })).toBe('lavapipe');
+    expect(adapterClass({ description: 'SwiftShader Device (Subzero) (0x0000C0DE)', software: true })).toBe('swiftshader');
+    expect(adapterClass({ description: 'Microsoft Basic Render Driver', software: true })).toBe('software');
+    expect(adapterClass({ description: 'NVIDIA H200', software: false })).toBe('gpu');
+    const brief = (cls: keyof typeof KERNEL_PRIORS) => {
+      const p = KERNEL_PRIORS[cls];
+      return [tilesName(p.tiles), p.reductions, p.splitK, p.windows.forward, p.windows.inputGrad].join(' ');
+    };
+    expect(brief('gpu')).toBe('tiled-64x64 tree true none none');
+    expect(brief('lavapipe')).toBe('untiled-fit tree false dense dense');
+    expect(brief('swiftshader')).toBe('untiled-fit serial false dense dense');
+    expect(brief('software')).toBe('untiled-fit tree false dense dense');
+    // A context starts from its class's priors.
+    expect(ctx.kernels.adapterClass).toBe(adapterClass(ctx.adapter));
   });
 
   test('preferred tiles larger than the product give way to the default', () => {
-    setPreferredTiles(ctx, GEMM_CANDIDATES['vec4-128x128']!);
-    expect(chooseTiles(ctx, 256, 784, 256)).toBe(GEMM_CANDIDATES['vec4-128x128']);
-    expect(chooseTiles(ctx, 64, 3136, 576)).toBe(GEMM_CANDIDATES['vec4-64x64']); // layer1: 64 output channels
-    expect(chooseTiles(ctx, 2048, 49, 512)).toBe(GEMM_CANDIDATES['vec4-64x64']); // layer4: 7x7 pixels
-    expect(chooseTiles(ctx, 5, 49, 64)).toBe(THIN_TILES);
-    setPreferredTiles(ctx, GEMM_CANDIDATES['vec4-64x64']!);
+    configureKernels(ctx, { tiles: GEMM_TILES['tiled-128x128']! });
+    expect(gemmTiles(ctx.kernels, 256, 784, 256)).toBe(GEMM_TILES['tiled-128x128']);
+    expect(gemmTiles(ctx.kernels, 64, 3136, 576)).toBe(GEMM_TILES['tiled-64x64']); // layer1: 64 output channels
+    expect(gemmTiles(ctx.kernels, 2048, 49, 512)).toBe(GEMM_TILES['tiled-64x64']); // layer4: 7x7 pixels
+    expect(gemmTiles(ctx.kernels, 5, 49, 64)).toBe(THIN_TILES);
+    configureKernels(ctx, { tiles: GEMM_TILES['tiled-64x64']! });
   });
 
   test('fitted tiles: the fewest padded rows, columns and reduction steps, ties to the larger tile', () => {
@@ -188,28 +179,28 @@ describe('autotuner', () => {
       const t = fitTiles(m, n, 300);
       expect([t.tileM, t.tileN, t.fit]).toEqual([8 * t.threadsM, 8 * t.threadsN, undefined]);
     }
-    setPreferredTiles(ctx, GEMM_CANDIDATES['vec4-fit']!);
-    expect(chooseTiles(ctx, 2048, 49, 512)).toEqual({ ...DEFAULT_TILES, tileN: 56, threadsN: 7 });
-    expect(chooseTiles(ctx, 5, 49, 64)).toBe(THIN_TILES);
-    setPreferredTiles(ctx, GEMM_CANDIDATES['vec4-64x64']!);
+    configureKernels(ctx, { tiles: GEMM_TILES['tiled-fit']! });
+    expect(gemmTiles(ctx.kernels, 2048, 49, 512)).toEqual({ ...DEFAULT_TILES, tileN: 56, threadsN: 7 });
+    expect(gemmTiles(ctx.kernels, 5, 49, 64)).toBe(THIN_TILES);
+    configureKernels(ctx, { tiles: GEMM_TILES['tiled-64x64']! });
   });
 
-  test('the direct core keeps to itself: its default, its fitted blocks and its thin tiles', () => {
-    setPreferredTiles(ctx, GEMM_CANDIDATES['direct-64x64']!);
-    expect(chooseTiles(ctx, 256, 784, 256)).toBe(GEMM_CANDIDATES['direct-64x64']);
-    expect(chooseTiles(ctx, 5, 49, 64)).toBe(DIRECT_THIN_TILES);
-    setPreferredTiles(ctx, GEMM_CANDIDATES['direct-fit']!);
-    // Fitted as the vec4 core's tiles are, without TILE_K (the direct core runs exactly K steps).
-    expect(chooseTiles(ctx, 2048, 49, 512)).toEqual({ ...GEMM_CANDIDATES['direct-64x64'], tileN: 56, threadsN: 7 });
-    expect(chooseTiles(ctx, 5, 49, 64)).toBe(DIRECT_THIN_TILES);
-    setPreferredTiles(ctx, GEMM_CANDIDATES['vec4-64x64']!);
+  test('the untiled core keeps to itself: its default, its fitted blocks and its thin tiles', () => {
+    configureKernels(ctx, { tiles: GEMM_TILES['untiled-64x64']! });
+    expect(gemmTiles(ctx.kernels, 256, 784, 256)).toBe(GEMM_TILES['untiled-64x64']);
+    expect(gemmTiles(ctx.kernels, 5, 49, 64)).toBe(UNTILED_THIN_TILES);
+    configureKernels(ctx, { tiles: GEMM_TILES['untiled-fit']! });
+    // Fitted as the tiled core's tiles are, without TILE_K (the untiled core runs exactly K steps).
+    expect(gemmTiles(ctx.kernels, 2048, 49, 512)).toEqual({ ...GEMM_TILES['untiled-64x64'], tileN: 56, threadsN: 7 });
+    expect(gemmTiles(ctx.kernels, 5, 49, 64)).toBe(UNTILED_THIN_TILES);
+    configureKernels(ctx, { tiles: GEMM_TILES['tiled-64x64']! });
   });
 
   test('a forced choice applies without measuring; an unknown one is refused', async () => {
-    expect(await autotuneGemm(ctx, { force: 'scalar-64x64' })).toEqual({ choice: 'scalar-64x64', source: 'forced', timings: {} });
-    expect(chooseTiles(ctx, 256, 256, 256)).toBe(GEMM_CANDIDATES['scalar-64x64']);
+    expect(await autotuneGemm(ctx, { force: 'untiled-64x64' })).toEqual({ choice: 'untiled-64x64', source: 'forced', timings: {} });
+    expect(gemmTiles(ctx.kernels, 256, 256, 256)).toBe(GEMM_TILES['untiled-64x64']);
     await expect(autotuneGemm(ctx, { force: 'vec4-1x1' })).rejects.toThrow(/unknown GEMM tiles "vec4-1x1"/);
-    setPreferredTiles(ctx, GEMM_CANDIDATES['vec4-64x64']!);
+    configureKernels(ctx, { tiles: GEMM_TILES['tiled-64x64']! });
   });
 
   test('a stored value that is not a candidate (an older version, a hand edit) is measured again', async () => {

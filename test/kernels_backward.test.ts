@@ -9,11 +9,12 @@ import { batchnormEvalBackward, batchnormScaleBackward } from '../src/kernels/no
 import { batchnormTrainBackward, batchnormTrainForward } from '../src/kernels/norm/batchnorm_train_backward.ts';
 import { channelReduce } from '../src/kernels/reduce/channel_reduce.ts';
 import { reductionThreads } from '../src/kernels/launch.ts';
-import { conv2dBackwardInput, inputGradForm } from '../src/kernels/conv/conv2d_backward_input.ts';
-import { clearConvForms, setDirectForm } from '../src/kernels/software/conv_forms.ts';
+import { conv2dBackwardInput } from '../src/kernels/conv/conv2d_backward_input.ts';
+import { planConv } from '../src/kernels/conv/plan.ts';
+import { configureKernels, priorConfig, type WindowRule } from '../src/kernels/config.ts';
 import { conv2dBackwardWeight } from '../src/kernels/conv/conv2d_backward_weight.ts';
 import { chooseSplitK, sliceReduction } from '../src/kernels/gemm/split_k.ts';
-import { DEFAULT_TILES, DIRECT_TILES, setPreferredTiles, type GemmTiles } from '../src/kernels/gemm/tiles.ts';
+import { DEFAULT_TILES, UNTILED_TILES, type GemmTiles } from '../src/kernels/gemm/tiles.ts';
 import { globalAvgPoolBackward } from '../src/kernels/pool/global_avgpool_backward.ts';
 import { linearBackward } from '../src/kernels/linear/linear_backward.ts';
 import { maxPool, type PoolGeometry } from '../src/kernels/pool/maxpool.ts';
@@ -95,6 +96,13 @@ const CONV_CASES: ConvCase[] = [
   { x: [1, 12, 7, 10], outC: 6, k: 3, stride: 1, pad: 1 }, // 12 channels: three blocks of 4
 ];
 
+/** The input gradient's form under the CPU adapters' priors on `tiles`, or another window rule. */
+function inputGradForm(tiles: GemmTiles, c: ConvCase, inputGrad: WindowRule = 'dense'): string {
+  const config = { ...priorConfig({ description: 'llvmpipe', software: true }), tiles, windows: { forward: 'dense' as const, inputGrad } };
+  const [batch, inC, inH, inW] = c.x;
+  return planConv(config, { batch, inC, outC: c.outC, inH, inW, kH: c.k, kW: c.k, stride: c.stride, pad: c.pad }, 'inputGrad').form;
+}
+
 function convLabel(c: ConvCase): string {
   return `x [${c.x.join(',')}] ${c.k}x${c.k}/${c.stride} pad ${c.pad} -> ${c.outC}`;
 }
@@ -110,25 +118,25 @@ function convSetup(c: ConvCase) {
 }
 
 describe('conv2d backward', () => {
-  test('the cases take every input-gradient form: direct, columns + col2im and the phase GEMMs', () => {
-    const forms = (tiles: GemmTiles) => CONV_CASES.map((c) => inputGradForm(tiles, c.x[1], c.k, c.k, c));
+  test('the cases take every input-gradient form: window, columns + col2im and the implicit phase GEMMs', () => {
+    const forms = (tiles: GemmTiles) => CONV_CASES.map((c) => inputGradForm(tiles, c));
     // Tiled core: columns for at most 8 input channels with a window (conv1-like, 5 and 4 channels, 2 and 3).
-    expect(forms(DEFAULT_TILES)).toEqual(['columns', 'columns', 'phases', 'phases', 'phases', 'phases', 'columns', 'columns', 'columns', 'phases', 'phases']);
-    // Direct core: its own kernel for windows of 3-4 taps per phase along x over at most 4 channels or a
+    expect(forms(DEFAULT_TILES)).toEqual(['columns', 'columns', 'implicit', 'implicit', 'implicit', 'implicit', 'columns', 'columns', 'columns', 'implicit', 'implicit']);
+    // Untiled core: the window kernel for windows of 3-4 taps per phase along x over at most 4 channels or a
     // multiple of 4; columns for other windows (5, 70 and 33 channels; a 3x3 at stride 2, 1-2 taps per phase);
     // 1x1 kernels without padding read dy as it lies.
-    expect(forms(DIRECT_TILES)).toEqual(['direct', 'columns', 'phases', 'columns', 'columns', 'phases', 'columns', 'direct', 'direct', 'direct', 'direct']);
+    expect(forms(UNTILED_TILES)).toEqual(['window', 'columns', 'implicit', 'columns', 'columns', 'implicit', 'columns', 'window', 'window', 'window', 'window']);
   });
 
-  // Each case on the default tiled core and on the direct core, where windowed convs read explicit columns
+  // Each case on the default tiled core and on the untiled core, where windowed convs read explicit columns
   // (im2col for the weight gradient, columns + col2im for the input gradient).
-  for (const [core, tiles, c] of (['vec4', 'direct'] as const).flatMap((core) => CONV_CASES.map((c) => [core, core === 'direct' ? DIRECT_TILES : DEFAULT_TILES, c] as const))) {
+  for (const [core, tiles, c] of (['tiled', 'untiled'] as const).flatMap((core) => CONV_CASES.map((c) => [core, core === 'untiled' ? UNTILED_TILES : DEFAULT_TILES, c] as const))) {
     const onCore = (run: () => Promise<void>) => async () => {
-      setPreferredTiles(ctx, tiles);
+      configureKernels(ctx, { tiles: tiles });
       try {
         await run();
       } finally {
-        setPreferredTiles(ctx, DEFAULT_TILES);
+        configureKernels(ctx, { tiles: DEFAULT_TILES });
       }
     };
     test(`${core}: input gradient, ${convLabel(c)}`, onCore(async () => {
@@ -159,7 +167,7 @@ describe('conv2d backward', () => {
         } finally {
           dispatch.mockRestore();
         }
-        const sliced = inputGradForm(tiles, c.x[1], c.k, c.k, c) === 'phases';
+        const sliced = inputGradForm(tiles, c) === 'implicit';
         expect(labels.filter((l) => /^conv2d dx .* split [23]$/.test(l)), labels.join('; ')).toHaveLength(sliced ? 1 : 0);
       }));
     }
@@ -177,61 +185,24 @@ describe('conv2d backward', () => {
     }));
   }
 
-  // The 3x3s at stride 2 (1-2 taps per phase) take the direct input gradient only where an adapter's tuning
-  // chose it (conv_forms.ts); each case records that choice.
+  // The 3x3s at stride 2 (1-2 taps per phase) take the window input gradient only under the 'all' rule.
   const STRIDED_DIRECT: ConvCase[] = [
     { x: [2, 4, 1, 3], outC: 6, k: 3, stride: 2, pad: 1 }, // empty odd-row phases
     { x: [2, 8, 9, 19], outC: 6, k: 3, stride: 2, pad: 1 }, // two groups of 4 channels, phase rows of 10 and 9
     { x: [1, 12, 10, 7], outC: 5, k: 3, stride: 2, pad: 0 }, // the last row and column get no gradient
   ];
   for (const c of STRIDED_DIRECT) {
-    test(`direct: input gradient at stride 2 (tuned), ${convLabel(c)}`, async () => {
+    test(`window: input gradient at stride 2, ${convLabel(c)}`, async () => {
       const s = convSetup(c);
-      const shape = { inC: c.x[1], outC: c.outC, kH: c.k, kW: c.k, stride: c.stride, pad: c.pad };
-      expect(inputGradForm(DIRECT_TILES, c.x[1], c.k, c.k, c)).toBe('columns');
-      expect(inputGradForm(DIRECT_TILES, c.x[1], c.k, c.k, c, true)).toBe('direct');
-      setPreferredTiles(ctx, DIRECT_TILES);
-      setDirectForm(ctx, 'inputGrad', shape, true);
+      expect(inputGradForm(UNTILED_TILES, c)).toBe('columns');
+      expect(inputGradForm(UNTILED_TILES, c, 'all')).toBe('window');
+      configureKernels(ctx, { tiles: UNTILED_TILES, windows: { inputGrad: 'all' } });
       try {
         const dx = await get(conv2dBackwardInput(ctx, up(s.dy, s.dyShape), up(s.wt, s.wShape), c.x, s.geom));
         expectClose('dx', dx, ref.conv2dBackwardInput(s.dy, s.dyShape, s.wt, s.wShape, c.x, s.geom));
       } finally {
-        clearConvForms(ctx);
-        setPreferredTiles(ctx, DEFAULT_TILES);
-      }
-    });
-  }
-
-  // The weight gradient without columns (conv2d_backward_weight_direct.ts) runs only where an adapter's tuning
-  // chose it; channels in multiples of 8. Each case against the float64 reference and, bit for bit, against the
-  // GEMM form over the same K slices.
-  const WEIGHT_GRAD_DIRECT: ConvCase[] = [
-    { x: [2, 8, 9, 11], outC: 16, k: 3, stride: 1, pad: 1 }, // two images: slices that cross from one to the next
-    { x: [1, 16, 10, 7], outC: 8, k: 3, stride: 2, pad: 1 }, // strided, odd width
-    { x: [1, 8, 6, 6], outC: 8, k: 3, stride: 2, pad: 0 }, // the last row and column are under no tap
-    { x: [3, 8, 7, 5], outC: 8, k: 1, stride: 2, pad: 0 }, // downsample 1x1/2
-  ];
-  for (const c of WEIGHT_GRAD_DIRECT) {
-    test(`direct: weight gradient (tuned), one and 3 K slices, same bits as the GEMM form, ${convLabel(c)}`, async () => {
-      const s = convSetup(c);
-      const shape = { inC: c.x[1], outC: c.outC, kH: c.k, kW: c.k, stride: c.stride, pad: c.pad };
-      const dy = up(s.dy, s.dyShape);
-      const x = up(s.x, c.x);
-      const want = ref.conv2dBackwardWeight(s.dy, s.dyShape, s.x, c.x, s.wShape, s.geom);
-      setPreferredTiles(ctx, DIRECT_TILES);
-      try {
-        for (const splitK of [1, 3]) {
-          setDirectForm(ctx, 'weightGrad', shape, false);
-          const gemm = await get(conv2dBackwardWeight(ctx, dy, x, s.wShape, s.geom, { splitK }));
-          setDirectForm(ctx, 'weightGrad', shape, true);
-          const direct = await get(conv2dBackwardWeight(ctx, dy, x, s.wShape, s.geom, { splitK }));
-          expectClose(`dW (${splitK} slices)`, direct, want);
-          // Compared as numbers, not with toEqual, which would tell 0 from -0.
-          expect(direct.findIndex((v, i) => v !== gemm[i]), `${splitK} slices: first entry that differs`).toBe(-1);
-        }
-      } finally {
-        clearConvForms(ctx);
-        setPreferredTiles(ctx, DEFAULT_TILES);
+        configureKernels(ctx, { windows: priorConfig(ctx.adapter).windows });
+        configureKernels(ctx, { tiles: DEFAULT_TILES });
       }
     });
   }

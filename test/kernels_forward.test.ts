@@ -7,10 +7,9 @@ import type { Tensor } from '../src/gpu/tensor.ts';
 import { add } from '../src/kernels/elementwise/add.ts';
 import { batchnormEval, foldBatchnorm } from '../src/kernels/norm/batchnorm.ts';
 import { conv2d } from '../src/kernels/conv/conv2d.ts';
-import { directConvFits, usesDirectConv } from '../src/kernels/software/conv2d_window.ts';
-import { clearConvForms, setDirectForm } from '../src/kernels/software/conv_forms.ts';
-import { DEFAULT_TILES, DIRECT_TILES, setPreferredTiles } from '../src/kernels/gemm/tiles.ts';
-import { gpuSplitK, setSplitK } from '../src/kernels/gemm/split_k.ts';
+import { configureKernels, priorConfig, type KernelConfig } from '../src/kernels/config.ts';
+import { planConv } from '../src/kernels/conv/plan.ts';
+import { DEFAULT_TILES, UNTILED_TILES, type GemmTiles } from '../src/kernels/gemm/tiles.ts';
 import { globalAvgPool } from '../src/kernels/pool/global_avgpool.ts';
 import { linear } from '../src/kernels/linear/linear.ts';
 import { maxPool } from '../src/kernels/pool/maxpool.ts';
@@ -60,30 +59,35 @@ describe('conv2d', () => {
     { x: [2, 6, 9, 21], out: 16, k: 3, stride: 1, pad: 1 }, // direct kernel: two blocks of 8 channels, runs of 8, 8, 5
     { x: [1, 4, 5, 3], out: 8, k: 3, stride: 1, pad: 0 }, // direct kernel without padding: a 3x1 output
   ];
-  test('on the direct core, stride-1 windows and the 7x7/2 with output channels in eights take the direct kernel', () => {
-    const direct = cases.map((c) => usesDirectConv(DIRECT_TILES, c.out, c.k, c.k, c.stride, c.pad));
-    expect(direct).toEqual([false, true, false, false, false, true, true]);
-    expect(cases.some((c) => usesDirectConv(DEFAULT_TILES, c.out, c.k, c.k, c.stride, c.pad))).toBe(false);
+  // The forward's form under the CPU adapters' window rule ('dense') on `tiles`, or another rule.
+  const formOf = (tiles: GemmTiles, c: { x: Shape4; out: number; k: number; stride: number; pad: number }, forward: KernelConfig['windows']['forward'] = 'dense') => {
+    const config: KernelConfig = { ...priorConfig({ description: 'llvmpipe', software: true }), tiles, windows: { forward, inputGrad: 'dense' } };
+    const [batch, inC, inH, inW] = c.x;
+    return planConv(config, { batch, inC, outC: c.out, inH, inW, kH: c.k, kW: c.k, stride: c.stride, pad: c.pad }, 'forward').form;
+  };
+  test('on the untiled core, 3x3/1 windows and the 7x7/2 with output channels in eights take the window kernel', () => {
+    expect(cases.map((c) => formOf(UNTILED_TILES, c))).toEqual(['columns', 'window', 'implicit', 'columns', 'columns', 'window', 'window']);
+    expect(cases.map((c) => formOf(DEFAULT_TILES, c))).toEqual(cases.map(() => 'implicit'));
   });
-  // On the default tiled core, and on the direct core, where windowed convs read explicit columns (im2col) or,
-  // at stride 1 and for the 7x7/2, take the direct kernel.
-  const onCores = [DEFAULT_TILES, DIRECT_TILES].flatMap((tiles) => cases.map((c) => ({ core: tiles.core, tiles, ...c })));
+  // On the default tiled core, and on the untiled core, where windowed convs read explicit columns (im2col) or,
+  // at stride 1 and for the 7x7/2, take the window kernel.
+  const onCores = [DEFAULT_TILES, UNTILED_TILES].flatMap((tiles) => cases.map((c) => ({ core: tiles.core, tiles, ...c })));
   test.each(onCores)('plain $core %o', async ({ tiles, x: xs, out, k, stride, pad }) => {
     const ws: Shape4 = [out, xs[1], k, k];
     const x = random(size(xs));
     const w = random(size(ws));
-    setPreferredTiles(ctx, tiles);
+    configureKernels(ctx, { tiles: tiles });
     try {
       const got = await read(conv2d(ctx, gpu(x, xs), gpu(w, ws), { stride, pad }));
       const want = ref.conv2dForward(x, xs, w, ws, null, { stride, pad });
       expect(relL2(got, want.y)).toBeLessThan(TOL);
     } finally {
-      setPreferredTiles(ctx, DEFAULT_TILES);
+      configureKernels(ctx, { tiles: DEFAULT_TILES });
     }
   });
 
-  // Strided windows take the direct kernel (an even and an odd window per input row) only where an adapter's
-  // tuning chose it (conv_forms.ts): each case here records that choice. Output rows of 1, 8 + 3 and 21 pixels;
+  // Strided windows take the window kernel (an even and an odd window per input row) under the 'all' rule, or
+  // in phase order (5 taps and wider) under 'dense'; each case here sets the rule. Output rows of 1, 8 + 3 and 21 pixels;
   // inputs of odd and even widths, so the odd window's last entry falls inside and outside the row.
   const strided: Array<{ x: Shape4; out: number; k: number; pad: number }> = [
     { x: [1, 3, 23, 19], out: 8, k: 7, pad: 3 },
@@ -93,18 +97,18 @@ describe('conv2d', () => {
     { x: [1, 5, 7, 4], out: 24, k: 3, pad: 0 },
     { x: [1, 4, 12, 17], out: 8, k: 5, pad: 2 },
   ];
-  test('strided windows fit the direct kernel, and take it by default only in phase order (5 taps and wider)', () => {
+  test('strided windows fit the window kernel, and take it under the dense rule only in phase order (5 taps and wider)', () => {
     for (const c of strided) {
-      expect(directConvFits(DIRECT_TILES, c.out, c.k, c.k, 2, c.pad)).toBe(true);
-      expect(usesDirectConv(DIRECT_TILES, c.out, c.k, c.k, 2, c.pad)).toBe(c.k >= 5);
-      expect(usesDirectConv(DIRECT_TILES, c.out, c.k, c.k, 2, c.pad, false)).toBe(false);
-      expect(usesDirectConv(DIRECT_TILES, c.out, c.k, c.k, 2, c.pad, true)).toBe(true);
-      expect(usesDirectConv(DEFAULT_TILES, c.out, c.k, c.k, 2, c.pad, true)).toBe(false);
+      const s2 = { ...c, stride: 2 };
+      expect(formOf(UNTILED_TILES, s2, 'all')).toBe('window');
+      expect(formOf(UNTILED_TILES, s2)).toBe(c.k >= 5 ? 'window' : 'columns');
+      expect(formOf(UNTILED_TILES, s2, 'none')).toBe('columns');
+      expect(formOf(DEFAULT_TILES, s2, 'all')).toBe('implicit');
     }
-    // A 1x1 at stride 2 has no window to share; a 9-wide kernel at stride 2 has 5 taps in a phase.
-    expect(directConvFits(DIRECT_TILES, 16, 1, 1, 2, 0)).toBe(false);
-    expect(directConvFits(DIRECT_TILES, 16, 9, 9, 2, 4)).toBe(false);
-    expect(directConvFits(DIRECT_TILES, 16, 3, 3, 3, 1)).toBe(false);
+    // A 1x1 at stride 2 has no window to share; a 9-wide kernel at stride 2 has 5 taps in a phase; stride 3.
+    expect(formOf(UNTILED_TILES, { x: [1, 4, 9, 9], out: 16, k: 1, stride: 2, pad: 0 }, 'all')).toBe('columns');
+    expect(formOf(UNTILED_TILES, { x: [1, 4, 19, 19], out: 16, k: 9, stride: 2, pad: 4 }, 'all')).toBe('columns');
+    expect(formOf(UNTILED_TILES, { x: [1, 4, 19, 19], out: 16, k: 3, stride: 3, pad: 1 }, 'all')).toBe('columns');
   });
   // Both forms: for the 5- and 7-wide kernels the GEMM form's columns and weight loads take the phase order.
   const stridedForms = strided.flatMap((c) => [true, false].map((direct) => ({ ...c, form: direct ? 'direct' : 'gemm' })));
@@ -112,23 +116,23 @@ describe('conv2d', () => {
     const ws: Shape4 = [out, xs[1], k, k];
     const x = random(size(xs));
     const w = random(size(ws));
-    setPreferredTiles(ctx, DIRECT_TILES);
-    setDirectForm(ctx, 'forward', { inC: xs[1], outC: out, kH: k, kW: k, stride: 2, pad }, form === 'direct');
+    configureKernels(ctx, { tiles: UNTILED_TILES });
+    configureKernels(ctx, { windows: { forward: (form === 'direct') ? 'all' : 'none' } });
     try {
       const got = await read(conv2d(ctx, gpu(x, xs), gpu(w, ws), { stride: 2, pad }));
       const want = ref.conv2dForward(x, xs, w, ws, null, { stride: 2, pad });
       expect(relL2(got, want.y)).toBeLessThan(TOL);
     } finally {
-      clearConvForms(ctx);
-      setPreferredTiles(ctx, DEFAULT_TILES);
+      configureKernels(ctx, { windows: priorConfig(ctx.adapter).windows });
+      configureKernels(ctx, { tiles: DEFAULT_TILES });
     }
   });
 
-  // The direct kernel adds each output's products in the GEMM form's order, (ci, ky, kx), or for the 5- and
-  // 7-wide strided kernels both add in phase order (shared/phase_order.wgsl), so which form an adapter's tuning
-  // picks never changes a result: the two agree bit for bit, with the fused epilogue too.
+  // The window kernel adds each output's products in the GEMM form's order, (ci, ky, kx), or for the 5- and
+  // 7-wide strided kernels both add in phase order (software/phase_order.wgsl), so which form a conv takes never
+  // changes a result: the two agree bit for bit, with the fused epilogue too.
   const sameBits = [...strided.map((c) => ({ ...c, stride: 2 })), { x: [2, 6, 9, 21] as Shape4, out: 16, k: 3, pad: 1, stride: 1 }];
-  test.each(sameBits)('direct kernel and im2col + GEMM give the same bits %o', async ({ x: xs, out, k, pad, stride }) => {
+  test.each(sameBits)('window kernel and im2col + GEMM give the same bits %o', async ({ x: xs, out, k, pad, stride }) => {
     const ws: Shape4 = [out, xs[1], k, k];
     const x = gpu(random(size(xs)), xs);
     const w = gpu(random(size(ws)), ws);
@@ -136,10 +140,10 @@ describe('conv2d', () => {
     const shift = gpu(random(out), [out]);
     const shape = { inC: xs[1], outC: out, kH: k, kW: k, stride, pad };
     const run = async (direct: boolean, withEpilogue: boolean) => {
-      setDirectForm(ctx, 'forward', shape, direct);
+      configureKernels(ctx, { windows: { forward: (direct) ? 'all' : 'none' } });
       return read(conv2d(ctx, x, w, { stride, pad }, withEpilogue ? { scale, shift, relu: true } : {}));
     };
-    setPreferredTiles(ctx, DIRECT_TILES);
+    configureKernels(ctx, { tiles: UNTILED_TILES });
     try {
       for (const withEpilogue of [false, true]) {
         const direct = await run(true, withEpilogue);
@@ -148,16 +152,16 @@ describe('conv2d', () => {
         expect(Buffer.from(direct.buffer).equals(Buffer.from(gemm.buffer)), `epilogue ${withEpilogue}`).toBe(true);
       }
     } finally {
-      clearConvForms(ctx);
-      setPreferredTiles(ctx, DEFAULT_TILES);
+      configureKernels(ctx, { windows: priorConfig(ctx.adapter).windows });
+      configureKernels(ctx, { tiles: DEFAULT_TILES });
     }
   });
 
-  // Split-K (what GPUs get where the output tiles are few, `gpuSplitK`): the slices' partial sums, added by
+  // Split-K (what GPUs get where the output tiles are few; conv/plan.ts): the slices' partial sums, added by
   // conv2d_split_k_sum.wgsl, then the epilogue, against the float64 reference. 16 input channels give 144 = 3 x 48
   // reduction steps (exact slices); 7 give 63, whose last slice overhangs K. The 7x7/2 reads phase-ordered
-  // columns on the direct core, the 1x1 reads x itself.
-  const splitCases = [DEFAULT_TILES, DIRECT_TILES].flatMap((tiles) =>
+  // columns on the untiled core, the 1x1 reads x itself.
+  const splitCases = [DEFAULT_TILES, UNTILED_TILES].flatMap((tiles) =>
     [
       { xs: [2, 16, 6, 5] as Shape4, out: 24, k: 3, stride: 1, pad: 1 },
       { xs: [1, 7, 8, 9] as Shape4, out: 16, k: 3, stride: 2, pad: 1 },
@@ -177,8 +181,8 @@ describe('conv2d', () => {
     const conv = ref.conv2dForward(x, xs, w, ws, null, { stride, pad });
     const residual = random(conv.y.length);
     const want = ref.reluForward(ref.addForward(ref.batchnormEvalForward(conv.y, conv.shape, gamma, beta, mean, variance), residual));
-    setPreferredTiles(ctx, tiles);
-    setDirectForm(ctx, 'forward', { inC: xs[1], outC: out, kH: k, kW: k, stride, pad }, false); // the GEMM form: the direct kernel has no slices
+    configureKernels(ctx, { tiles: tiles });
+    configureKernels(ctx, { windows: { forward: (false) ? 'all' : 'none' } }); // the GEMM form: the window kernel has no slices
     const labels: string[] = [];
     const dispatch = vi.spyOn(ctx, 'dispatch').mockImplementation(function (this: GpuContext, ...args) {
       labels.push(args[3]);
@@ -192,26 +196,28 @@ describe('conv2d', () => {
       expect(relL2(await read(y), want)).toBeLessThan(TOL);
     } finally {
       dispatch.mockRestore();
-      clearConvForms(ctx);
-      setPreferredTiles(ctx, DEFAULT_TILES);
+      configureKernels(ctx, { windows: priorConfig(ctx.adapter).windows });
+      configureKernels(ctx, { tiles: DEFAULT_TILES });
     }
   });
 
   test('split-K: layer4 at batch 1 is cut on GPUs, never on CPU adapters', () => {
-    const onAdapter = (software: boolean) => ({ adapter: { software } }) as unknown as GpuContext;
+    const slices = (description: string, software: boolean, c: { inC: number; outC: number; size: number; k: number }, splitK?: boolean) => {
+      const config = { ...priorConfig({ description, software }), tiles: DEFAULT_TILES, ...(splitK === undefined ? {} : { splitK }) };
+      return planConv(config, { batch: 1, inC: c.inC, outC: c.outC, inH: c.size, inW: c.size, kH: c.k, kW: c.k, stride: 1, pad: c.k === 3 ? 1 : 0 }, 'forward').splits;
+    };
     // 512 channels x 49 pixels is 8 tiles of 64x64; K = 4608 = 9 slices of 512.
-    expect(gpuSplitK(onAdapter(false), DEFAULT_TILES, 512, 49, 4608)).toBe(9);
-    expect(gpuSplitK(onAdapter(true), DEFAULT_TILES, 512, 49, 4608)).toBe(1);
+    const layer4 = { inC: 512, outC: 512, size: 7, k: 3 };
+    expect(slices('NVIDIA H200', false, layer4)).toBe(9);
+    expect(slices('llvmpipe', true, layer4)).toBe(1);
     // layer1's 3x3: 64 channels x 3136 pixels is 49 tiles over K = 576, too short to cut.
-    expect(gpuSplitK(onAdapter(false), DEFAULT_TILES, 64, 3136, 576)).toBe(1);
+    expect(slices('NVIDIA H200', false, { inC: 64, outC: 64, size: 56, k: 3 })).toBe(1);
     // `wgcam bench --split-k off`, to compare on a GPU.
-    const off = onAdapter(false);
-    setSplitK(off, 'off');
-    expect(gpuSplitK(off, DEFAULT_TILES, 512, 49, 4608)).toBe(1);
+    expect(slices('NVIDIA H200', false, layer4, false)).toBe(1);
   });
 
-  // 24 output channels: on the direct core, the direct kernel's epilogue.
-  const fused = [DEFAULT_TILES, DIRECT_TILES].flatMap((tiles) => [false, true].map((withResidual) => ({ core: tiles.core, tiles, withResidual })));
+  // 24 output channels: on the untiled core, the window kernel's epilogue.
+  const fused = [DEFAULT_TILES, UNTILED_TILES].flatMap((tiles) => [false, true].map((withResidual) => ({ core: tiles.core, tiles, withResidual })));
   test.each(fused)('fused batchnorm + residual + ReLU %o', async ({ tiles, withResidual }) => {
     const xs: Shape4 = [2, 7, 8, 5];
     const ws: Shape4 = [24, 7, 3, 3];
@@ -227,7 +233,7 @@ describe('conv2d', () => {
     let want = ref.batchnormEvalForward(conv.y, conv.shape, gamma, beta, mean, variance);
     if (withResidual) want = ref.addForward(want, residual);
     want = ref.reluForward(want);
-    setPreferredTiles(ctx, tiles);
+    configureKernels(ctx, { tiles: tiles });
     try {
       const y = conv2d(ctx, gpu(x, xs), gpu(w, ws), { stride: 1, pad: 1 }, {
         scale: gpu(scale, [24]),
@@ -237,7 +243,7 @@ describe('conv2d', () => {
       });
       expect(relL2(await read(y), want)).toBeLessThan(TOL);
     } finally {
-      setPreferredTiles(ctx, DEFAULT_TILES);
+      configureKernels(ctx, { tiles: DEFAULT_TILES });
     }
   });
 });

@@ -1,7 +1,7 @@
 // The full network against PyTorch's fixtures: forward activations, the tape's gradients, train mode.
 import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import type { GpuContext } from '../src/gpu/context.ts';
-import { setReductionStyle } from '../src/kernels/launch.ts';
+import { configureKernels } from '../src/kernels/config.ts';
 import { ResNet50 } from '../src/model/resnet50.ts';
 import { syntheticResNet50 } from '../src/model/synthetic.ts';
 import { Tape } from '../src/model/tape.ts';
@@ -84,11 +84,12 @@ test('Grad-CAM at layer4 records only the head: no conv backward', () => {
   for (const t of [logits, input, ...captured.values()]) t.release();
 });
 
-// Both reduction styles (launch.ts: ReductionStyle): serial sums run one thread along a whole channel (25088
+// Both reduction styles (kernels/config.ts: ReductionStyle): serial sums run one thread along a whole channel (25088
 // values for bn1 at batch 2), in another order than the tree, and an adapter may get either.
 test.each(['tree', 'serial'] as const)('train-batch2: loss, logits, gradients and running statistics after one step, %s reductions', async (style) => {
-  setReductionStyle(ctx, style);
-  onTestFinished(() => setReductionStyle(ctx, 'tree'));
+  configureKernels(ctx, { reductions: style });
+  const before = ctx.kernels.reductions;
+  onTestFinished(() => void configureKernels(ctx, { reductions: before }));
   const fx = new Fixture('train-batch2');
   const { softmaxCrossEntropy } = await import('../src/kernels/reduce/softmax_cross_entropy.ts');
   const trainModel = ResNet50.load(ctx, syntheticResNet50());

@@ -9,11 +9,11 @@ import { WgcamError } from '../src/errors.ts';
 import type { GpuContext } from '../src/gpu/context.ts';
 import type { Tensor } from '../src/gpu/tensor.ts';
 import { conv2d } from '../src/kernels/conv/conv2d.ts';
-import { conv2dBackwardInput, inputGradForm } from '../src/kernels/conv/conv2d_backward_input.ts';
-import { usesDirectConv } from '../src/kernels/software/conv2d_window.ts';
+import { conv2dBackwardInput } from '../src/kernels/conv/conv2d_backward_input.ts';
+import { planConv } from '../src/kernels/conv/plan.ts';
+import { configureKernels } from '../src/kernels/config.ts';
 import { gemm } from '../src/kernels/gemm/gemm.ts';
-import { GEMM_CANDIDATES } from '../src/kernels/gemm/tuner.ts';
-import { DIRECT_TILES, THIN_TILES, setGemmOperands, setPreferredTiles } from '../src/kernels/gemm/tiles.ts';
+import { GEMM_TILES, THIN_TILES } from '../src/kernels/gemm/tiles.ts';
 import { linear } from '../src/kernels/linear/linear.ts';
 import { syntheticResNet50 } from '../src/model/synthetic.ts';
 import { createNodeGpuContext } from '../src/node/gpu.ts';
@@ -50,15 +50,15 @@ describe.runIf(process.env.WGCAM_SKIP_F16 === undefined)('f16 operands (shader-f
     if (!ctx.hasF16) throw new Error(`${ctx.adapter.description} has no shader-f16: set WGCAM_SKIP_F16=1 to skip these tests`);
   });
 
-  for (const name of Object.keys(GEMM_CANDIDATES)) {
-    // Each core rounds in its own way: the tiled ones as they store their tiles, the direct one on the bits.
+  for (const name of Object.keys(GEMM_TILES)) {
+    // Each core rounds in its own way: the tiled one as it stores its tiles, the untiled one on the bits.
     test(`${name}: the GPU rounds operands as the CPU reference does: A times the identity, over normals and subnormals`, async () => {
       // Ties, subnormals, the largest finite f16 and ordinary values; an infinity would turn its row into NaN (inf * 0).
       const values = [1 / 3, 1 + 2 ** -11, 1 + 3 * 2 ** -11, -65504, 3 * 2 ** -25, 2 ** -20 * 1.37, 1e-3, -7.123456, 0.1, 1234.567];
       const a = Float32Array.from({ length: 16 * 16 }, (_, i) => values[i % values.length]! * (i % values.length === 3 ? 1 : 1 + (i >> 4) / 64));
       const identity = Float32Array.from({ length: 16 * 16 }, (_, i) => (i % 17 === 0 ? 1 : 0));
-      setPreferredTiles(ctx, GEMM_CANDIDATES[name]!);
-      setGemmOperands(ctx, 'f16');
+      configureKernels(ctx, { tiles: GEMM_TILES[name]! });
+      configureKernels(ctx, { operands: 'f16' });
       try {
         const ta = ctx.upload(a, [16, 16]);
         const tb = ctx.upload(identity, [16, 16]);
@@ -67,16 +67,16 @@ describe.runIf(process.env.WGCAM_SKIP_F16 === undefined)('f16 operands (shader-f
         tb.release();
         expect(Array.from(got)).toEqual(Array.from(a, (v) => ref.roundToF16(Math.fround(v))));
       } finally {
-        setGemmOperands(ctx, 'f32');
-        setPreferredTiles(ctx, GEMM_CANDIDATES['vec4-64x64']!);
+        configureKernels(ctx, { operands: 'f32' });
+        configureKernels(ctx, { tiles: GEMM_TILES['tiled-64x64']! });
       }
     });
   }
 
-  for (const name of Object.keys(GEMM_CANDIDATES)) {
+  for (const name of Object.keys(GEMM_TILES)) {
     test(`${name}: conv forward, input and weight gradients equal float64 products of f16-rounded operands`, async () => {
-      setPreferredTiles(ctx, GEMM_CANDIDATES[name]!);
-      setGemmOperands(ctx, 'f16');
+      configureKernels(ctx, { tiles: GEMM_TILES[name]! });
+      configureKernels(ctx, { operands: 'f16' });
       try {
         const operands = convOperands(randn);
         const got = await convOnGpu(ctx, operands);
@@ -94,13 +94,13 @@ describe.runIf(process.env.WGCAM_SKIP_F16 === undefined)('f16 operands (shader-f
           expect(ref.relL2(got, exact), what).toBeLessThan(2e-3);
         }
       } finally {
-        setGemmOperands(ctx, 'f32');
-        setPreferredTiles(ctx, GEMM_CANDIDATES['vec4-64x64']!);
+        configureKernels(ctx, { operands: 'f32' });
+        configureKernels(ctx, { tiles: GEMM_TILES['tiled-64x64']! });
       }
     });
   }
 
-  test('the direct kernels (the stem\'s input gradient, a stride-1 3x3 forward) round operands as the GEMMs do', async () => {
+  test('the window kernels (the stem\'s input gradient, a stride-1 3x3 forward) round operands as the GEMMs do', async () => {
     const xShape: ref.Shape4 = [2, 3, 13, 21];
     const wShape: ref.Shape4 = [7, 3, 7, 7];
     const geom = { stride: 2, pad: 3 };
@@ -112,11 +112,11 @@ describe.runIf(process.env.WGCAM_SKIP_F16 === undefined)('f16 operands (shader-f
     const fx = randn(fxShape.reduce((a, b) => a * b, 1));
     const fw = randn(fwShape.reduce((a, b) => a * b, 1));
     const tensors = [ctx.upload(dy, dyShape), ctx.upload(w, wShape), ctx.upload(fx, fxShape), ctx.upload(fw, fwShape)] as const;
-    setPreferredTiles(ctx, GEMM_CANDIDATES['direct-64x64']!);
-    setGemmOperands(ctx, 'f16');
+    configureKernels(ctx, { tiles: GEMM_TILES['untiled-64x64']!, windows: { forward: 'dense', inputGrad: 'dense' } });
+    configureKernels(ctx, { operands: 'f16' });
     try {
-      expect(inputGradForm(DIRECT_TILES, 3, 7, 7, geom)).toBe('direct');
-      expect(usesDirectConv(DIRECT_TILES, 16, 3, 3, 1, 1)).toBe(true);
+      expect(planConv(ctx.kernels, { batch: 2, inC: 3, outC: 7, inH: 13, inW: 21, kH: 7, kW: 7, ...geom }, 'inputGrad').form).toBe('window');
+      expect(planConv(ctx.kernels, { batch: 2, inC: 6, outC: 16, inH: 9, inW: 21, kH: 3, kW: 3, stride: 1, pad: 1 }, 'forward').form).toBe('window');
       const cases = [
         [
           'input gradient',
@@ -136,14 +136,14 @@ describe.runIf(process.env.WGCAM_SKIP_F16 === undefined)('f16 operands (shader-f
         expect(ref.relL2(got, exact), what).toBeGreaterThan(5e-5);
       }
     } finally {
-      setGemmOperands(ctx, 'f32');
-      setPreferredTiles(ctx, GEMM_CANDIDATES['vec4-64x64']!);
+      configureKernels(ctx, { operands: 'f32' });
+      configureKernels(ctx, { tiles: GEMM_TILES['tiled-64x64']! });
       tensors.forEach((t) => t.release());
     }
   });
 
   test('thin tiles (a linear layer at batch 2) with f16 operands; the bias is added in f32', async () => {
-    setGemmOperands(ctx, 'f16');
+    configureKernels(ctx, { operands: 'f16' });
     try {
       const [rows, inF, outF] = [2, 300, 70];
       const x = randn(rows * inF);
@@ -155,7 +155,7 @@ describe.runIf(process.env.WGCAM_SKIP_F16 === undefined)('f16 operands (shader-f
       expect(THIN_TILES.tileM).toBeGreaterThanOrEqual(rows);
       expect(ref.relL2(y, ref.linearForward(toF16(x), toF16(w), b, rows, inF, outF))).toBeLessThan(1e-6);
     } finally {
-      setGemmOperands(ctx, 'f32');
+      configureKernels(ctx, { operands: 'f32' });
     }
   });
 

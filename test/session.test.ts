@@ -69,29 +69,20 @@ test('device loss: the call in flight rejects with DEVICE_LOST, the next call re
   await expect(inFlight).rejects.toSatisfy((e) => e instanceof WgcamError && e.code === 'DEVICE_LOST');
   const after = await session.classify(input, { topK: 3 });
   expect(session.recoveries).toBe(1);
-  // The new device on the same adapter took the first one's tuned choices (the session's own store), so it
-  // computes as the first did, without measuring again.
+  // The new device on the same adapter took the first one's tuned tiles (the session's own store) and its
+  // class's priors, so it computes as the first did, without measuring again.
   expect((await session.tune())?.source).toBe('cached');
-  expect(session.reductions?.source).toBe('cached');
-  expect(['cached', 'not needed']).toContain(session.convForms?.source);
   expect(after.top[0]!.map((p) => p.index)).toEqual(before.top[0]!.map((p) => p.index));
   expect(relL2(after.logits.data, before.logits.data)).toBeLessThan(1e-6);
 });
 
-test("the weight gradients' conv forms are chosen for the first job that computes parameter gradients", async () => {
-  // Forced tiles (the direct core, where every windowed conv has a form to choose) and forms (each kernel's
-  // default rule): nothing is timed, and the kernels are those the tests above compiled.
-  const forced = Wgcam.fromContext(await createNodeGpuContext(), weights, undefined, { tuning: { force: 'direct-fit', convForms: 'defaults' } });
+test('forced settings replace the priors of every device the session makes, without measuring', async () => {
+  const forced = Wgcam.fromContext(await createNodeGpuContext(), weights, undefined, { tuning: { force: 'direct-fit', reductions: 'serial', convForms: 'gemm' } });
   try {
-    const passes = () => [...new Set(Object.keys(forced.convForms?.choices ?? {}).map((k) => k.split(' ')[0]))].sort();
-    const input = smallInput(9);
-    await forced.gradcam(input, { layers: ['layer4'] });
-    expect(passes()).toEqual(['forward', 'inputGrad']);
-    await forced.trainStep(input, [3], { params: [] });
-    expect(passes()).toEqual(['forward', 'inputGrad']);
-    await forced.trainStep(input, [3], { params: ['layer1.0.conv2.weight'] });
-    expect(passes()).toEqual(['forward', 'inputGrad', 'weightGrad']);
-    expect(forced.convForms?.source).toBe('defaults');
+    expect((await forced.tune())?.source).toBe('forced');
+    // 'direct-fit' is the earlier name of 'untiled-fit'.
+    expect(forced.kernels).toMatchObject({ reductions: 'serial', windows: { forward: 'none', inputGrad: 'none' } });
+    expect(forced.kernels.tiles).toEqual({ core: 'untiled', tileM: 64, tileN: 64, tileK: 1, threadsM: 8, threadsN: 8, fit: true });
   } finally {
     forced.destroy();
   }

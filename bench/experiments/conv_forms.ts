@@ -1,7 +1,7 @@
-// How long the conv form tuner (src/kernels/conv_form_autotune.ts) takes on this adapter, per windowed conv of
+// How long the conv form tuner (conv_form_tuner.ts) takes on this adapter, per windowed conv of
 // ResNet50, cold (pipelines compiled) and warm, and what it chooses: `node --import tsx/esm --loader
 // ./bin/wgsl-loader.mjs bench/experiments/conv_forms.ts` (RUNS: timed runs per form, default 2; ROUNDS: tunings).
-import { autotuneConvForms, describeConvFormTuning } from '../../src/kernels/software/conv_form_tuner.ts';
+import { autotuneConvForms, describeConvFormTuning } from './conv_form_tuner.ts';
 import { autotuneGemm, describeGemmTuning } from '../../src/kernels/gemm/tuner.ts';
 import { windowedConvs } from '../../src/model/architecture.ts';
 import { createNodeGpuContext } from '../../src/node/gpu.ts';

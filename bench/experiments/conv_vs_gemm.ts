@@ -6,15 +6,16 @@
 // of the conv list); TILE=tileK,threadsM,threadsN (vec4 tiles of that shape) or TILE=scalar for those GEMMs;
 // RUNS (default 5); VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json for SwiftShader.
 import { createNodeGpuContext } from '../../src/node/gpu.ts';
+import { configureKernels } from '../../src/kernels/config.ts';
 import { conv2d } from '../../src/kernels/conv/conv2d.ts';
 import { gemm } from '../../src/kernels/gemm/gemm.ts';
-import { DIRECT_FIT_TILES, FIT_TILES, DEFAULT_TILES, SCALAR_TILES, setPreferredTiles, type GemmTiles } from '../../src/kernels/gemm/tiles.ts';
+import { UNTILED_FIT_TILES, FIT_TILES, DEFAULT_TILES, type GemmTiles } from '../../src/kernels/gemm/tiles.ts';
 import type { Tensor } from '../../src/gpu/tensor.ts';
 
 const ctx = await createNodeGpuContext();
 const tilesName = process.env.TILES ?? 'fit';
-const tiles: GemmTiles = { fit: FIT_TILES, default: DEFAULT_TILES, direct: DIRECT_FIT_TILES }[tilesName] ?? DEFAULT_TILES;
-setPreferredTiles(ctx, tiles);
+const tiles: GemmTiles = { fit: FIT_TILES, default: DEFAULT_TILES, direct: UNTILED_FIT_TILES }[tilesName] ?? DEFAULT_TILES;
+configureKernels(ctx, { tiles: tiles });
 const rand = (n: number) => new Float32Array(n).map(() => Math.random() - 0.5);
 const RUNS = Number(process.env.RUNS ?? 5);
 
@@ -34,9 +35,8 @@ async function time(label: string, flop: number, run: () => Tensor): Promise<voi
 function forcedTiles(): GemmTiles | undefined {
   const spec = process.env.TILE;
   if (spec === undefined) return undefined;
-  if (spec === 'scalar') return SCALAR_TILES;
-  const [tileK, threadsM, threadsN] = spec.split(',').map(Number) as [number, number, number];
-  return { core: 'vec4', tileK, threadsM, threadsN, tileM: 8 * threadsM, tileN: 8 * threadsN };
+    const [tileK, threadsM, threadsN] = spec.split(',').map(Number) as [number, number, number];
+  return { core: 'tiled', tileK, threadsM, threadsN, tileM: 8 * threadsM, tileN: 8 * threadsN };
 }
 
 const gemmOf = async (m: number, n: number, k: number) => {

@@ -5,7 +5,8 @@
 //   WGCAM_DAWN_WAIT=spin node --import tsx/esm --loader ./bin/wgsl-loader.mjs bench/experiments/dawn_wait.ts
 import { readFileSync } from 'node:fs';
 import { gemm } from '../../src/kernels/gemm/gemm.ts';
-import { GEMM_CANDIDATES, tuningRandom } from '../../src/kernels/gemm/tuner.ts';
+import { tuningRandom } from '../../src/kernels/gemm/tuner.ts';
+import { GEMM_TILES } from '../../src/kernels/gemm/tiles.ts';
 import { isDawnTick, paceDawnTicks } from '../../src/node/software/dawn_pacing.ts';
 import { createNodeGpuContext } from '../../src/node/gpu.ts';
 
@@ -21,7 +22,7 @@ const n = 1024;
 const random = tuningRandom(3);
 const a = ctx.upload(Float32Array.from({ length: n * n }, random), [n, n], 'f32', 'A');
 const b = ctx.upload(Float32Array.from({ length: n * n }, random), [n, n], 'f32', 'B');
-const tiles = GEMM_CANDIDATES['direct-fit']!;
+const tiles = GEMM_TILES['untiled-fit']!;
 const compiled = gemm(ctx, a, b, tiles);
 await ctx.read(compiled);
 compiled.release();

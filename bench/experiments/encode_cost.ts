@@ -9,7 +9,7 @@ import { syntheticResNet50 } from '../../src/model/synthetic.ts';
 import { createNodeGpuContext } from '../../src/node/gpu.ts';
 
 const ctx = await createNodeGpuContext();
-await autotuneGemm(ctx, { force: process.env.TILES ?? 'direct-fit' });
+await autotuneGemm(ctx, { force: process.env.TILES ?? 'untiled-fit' });
 const model = ResNet50.load(ctx, syntheticResNet50());
 const input = ctx.upload(new Float32Array(3 * 224 * 224).map(() => Math.random()), [1, 3, 224, 224]);
 

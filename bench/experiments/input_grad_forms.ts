@@ -6,9 +6,10 @@
 // for SwiftShader.
 import type { Tensor } from '../../src/gpu/tensor.ts';
 import { col2im } from '../../src/kernels/conv/col2im.ts';
-import { stridePhases } from '../../src/kernels/conv/conv2d_backward_input.ts';
-import { columnsGemmTiles, conv2dInputGradColumns } from '../../src/kernels/conv/conv2d_backward_input_columns.ts';
-import { conv2dInputGradDirect } from '../../src/kernels/software/conv2d_backward_input_window.ts';
+import { stridePhases } from '../../src/kernels/conv/geometry.ts';
+import { gemmTiles } from '../../src/kernels/gemm/tiles.ts';
+import { conv2dInputGradColumns } from '../../src/kernels/conv/conv2d_backward_input_columns.ts';
+import { conv2dInputGradWindow } from '../../src/kernels/software/conv2d_backward_input_window.ts';
 import { autotuneGemm, describeGemmTuning } from '../../src/kernels/gemm/tuner.ts';
 import { createNodeGpuContext } from '../../src/node/gpu.ts';
 
@@ -27,12 +28,12 @@ for (const spec of convs) {
   const w = ctx.upload(rand(outC * inC * k * k), [outC, inC, k, k]);
   const forms: Record<string, () => Tensor> = {
     columns: () => {
-      const cols = conv2dInputGradColumns(ctx, dy, w, 1, geometry, columnsGemmTiles(ctx, w, 1, geometry));
+      const cols = conv2dInputGradColumns(ctx, dy, w, 1, geometry, gemmTiles(ctx.kernels, w.shape[1]! * k * k, geometry.outH * geometry.outW, w.shape[0]!));
       const dx = col2im(ctx, cols, inputShape, geometry);
       cols.release();
       return dx;
     },
-    direct: () => conv2dInputGradDirect(ctx, dy, w, inputShape, geometry, stridePhases(size, size, k, k, { stride, pad })),
+    direct: () => conv2dInputGradWindow(ctx, dy, w, inputShape, geometry, stridePhases(size, size, k, k, { stride, pad })),
   };
   const times: Record<string, number[]> = { columns: [], direct: [] };
   const results: Record<string, Float32Array> = {};

@@ -1,8 +1,8 @@
 // Per-phase GPU time of the direct input-gradient kernel (one dispatch per stride phase) on ResNet50's strided
 // 3x3s, with each phase's taps: where a strided input gradient's time goes on the direct core. For bench/NOTES.md.
 //   node --import tsx/esm --loader ./bin/wgsl-loader.mjs bench/experiments/input_grad_phases.ts
-import { stridePhases } from '../../src/kernels/conv/conv2d_backward_input.ts';
-import { conv2dInputGradDirect } from '../../src/kernels/software/conv2d_backward_input_window.ts';
+import { stridePhases } from '../../src/kernels/conv/geometry.ts';
+import { conv2dInputGradWindow } from '../../src/kernels/software/conv2d_backward_input_window.ts';
 import { createNodeGpuContext } from '../../src/node/gpu.ts';
 
 const ctx = await createNodeGpuContext();
@@ -17,7 +17,7 @@ for (const [channels, size] of [[128, 56], [256, 28], [512, 14]] as const) {
   const perPhase = new Map<string, number[]>();
   for (let r = 0; r < 8; r++) {
     ctx.setProfiling(true);
-    conv2dInputGradDirect(ctx, dy, w, [1, channels, size, size], geometry, phases).release();
+    conv2dInputGradWindow(ctx, dy, w, [1, channels, size, size], geometry, phases).release();
     const timings = await ctx.collectTimings();
     ctx.setProfiling(false);
     if (r > 0) for (const t of timings) perPhase.set(t.label, [...(perPhase.get(t.label) ?? []), t.ms]);

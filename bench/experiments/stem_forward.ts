@@ -4,10 +4,10 @@
 // (4x4 over 12 channels at 115x115, a quarter of its taps 0).
 //   node --import tsx/esm --loader ./bin/wgsl-loader.mjs bench/experiments/stem_forward.ts   (ROUNDS, default 16)
 import { conv2d } from '../../src/kernels/conv/conv2d.ts';
-import { conv2dDirect } from '../../src/kernels/software/conv2d_window.ts';
-import { setDirectForm } from '../../src/kernels/software/conv_forms.ts';
+import { conv2dWindow } from '../../src/kernels/software/conv2d_window.ts';
 import { autotuneGemm } from '../../src/kernels/gemm/tuner.ts';
 import { createNodeGpuContext } from '../../src/node/gpu.ts';
+import { configureKernels } from '../../src/kernels/config.ts';
 
 const ctx = await createNodeGpuContext();
 console.log(ctx.adapter.description);
@@ -18,7 +18,7 @@ const spaceToDepth = ctx.upload(new Float32Array(12 * 115 * 115).fill(0.01), [1,
 const spaceToDepthWeights = ctx.upload(new Float32Array(64 * 12 * 16).fill(0.02), [64, 12, 4, 4]);
 const stemShape = { inC: 3, outC: 64, kH: 7, kW: 7, stride: 2, pad: 3 };
 const stem = (direct: boolean) => {
-  setDirectForm(ctx, 'forward', stemShape, direct);
+  configureKernels(ctx, { windows: { forward: (direct) ? 'all' : 'none' } });
   return conv2d(ctx, x, w, { stride: 2, pad: 3 });
 };
 const s2dGeometry = { inH: 115, inW: 115, outH: 112, outW: 112, kH: 4, kW: 4, stride: 1, pad: 0 };
@@ -28,7 +28,7 @@ console.log(`direct and GEMM forms agree bit for bit: ${direct.every((v, i) => O
 const forms: [string, () => { release(): void }][] = [
   ['direct', () => stem(true)],
   ['im2col + GEMM', () => stem(false)],
-  ['space to depth, direct at stride 1', () => conv2dDirect(ctx, spaceToDepth, spaceToDepthWeights, s2dGeometry, {})],
+  ['space to depth, direct at stride 1', () => conv2dWindow(ctx, spaceToDepth, spaceToDepthWeights, s2dGeometry, {}, false)],
 ];
 const times: number[][] = forms.map(() => []);
 for (let r = 0; r < Number(process.env.ROUNDS ?? 16); r++) {

@@ -3,7 +3,8 @@
 // `direct-fit` and `vec4-fit`, in a row and alternated, which shows the noise the tuner has to see through.
 //   node --import tsx/esm --loader ./bin/wgsl-loader.mjs bench/experiments/tuner_spread.ts
 import { gemm } from '../../src/kernels/gemm/gemm.ts';
-import { GEMM_CANDIDATES, autotuneGemm, describeGemmTuning, tuningRandom } from '../../src/kernels/gemm/tuner.ts';
+import { autotuneGemm, describeGemmTuning, tuningRandom } from '../../src/kernels/gemm/tuner.ts';
+import { GEMM_TILES } from '../../src/kernels/gemm/tiles.ts';
 import { fastestRun } from '../../src/kernels/run_timing.ts';
 import { createNodeGpuContext } from '../../src/node/gpu.ts';
 
@@ -18,8 +19,8 @@ const [rows, cols, depth] = [128, 784, 256]; // the first tuning product
 const random = tuningRandom(1);
 const a = ctx.upload(Float32Array.from({ length: rows * depth }, random), [rows, depth], 'f32', 'A');
 const b = ctx.upload(Float32Array.from({ length: depth * cols }, random), [depth, cols], 'f32', 'B');
-const direct = GEMM_CANDIDATES['direct-fit']!;
-const vec4 = GEMM_CANDIDATES['vec4-fit']!;
+const direct = GEMM_TILES['untiled-fit']!;
+const vec4 = GEMM_TILES['tiled-fit']!;
 for (const tiles of [direct, vec4]) {
   const compiled = gemm(ctx, a, b, tiles); // the first run compiles the pipeline
   await ctx.read(compiled);

@@ -1,10 +1,12 @@
-// The two weight-gradient forms on the direct core, for each ResNet50 conv the column-free one fits (the 3x3s and
+// The two weight-gradient forms on the untiled core, for each ResNet50 conv the per-tap one fits (the 3x3s and
 // the strided 1x1s: channels in multiples of 8): im2col + the split-K GEMM against one GEMM per tap
-// (conv2d_backward_weight_direct.wgsl), both with their split-K reduction, alternated, medians of RUNS (default
-// 9) after a checked first run of each; ONLY (a substring of the conv names, e.g. layer1) limits the convs.
+// (conv2d_backward_weight_per_tap.wgsl) over the plan's K slices, both with their split-K reduction, alternated,
+// medians of RUNS (default 9) after a checked first run of each; ONLY (a substring of the conv names) limits them.
 //   node --import tsx/esm --loader ./bin/wgsl-loader.mjs bench/experiments/weight_grad_forms.ts
 import { conv2dBackwardWeight } from '../../src/kernels/conv/conv2d_backward_weight.ts';
-import { setDirectForm } from '../../src/kernels/software/conv_forms.ts';
+import { planConv } from '../../src/kernels/conv/plan.ts';
+import { splitKReduce } from '../../src/kernels/gemm/split_k_reduce.ts';
+import { conv2dWeightGradDirect } from './conv2d_backward_weight_per_tap.ts';
 import { autotuneGemm } from '../../src/kernels/gemm/tuner.ts';
 import { windowedConvs } from '../../src/model/architecture.ts';
 import { createNodeGpuContext } from '../../src/node/gpu.ts';
@@ -21,12 +23,18 @@ const fits = (c: { name: string; inChannels: number }) => c.inChannels % 8 === 0
 for (const conv of [...windowedConvs(), ...downsamples].filter(fits)) {
   const { inChannels: inC, outChannels: outC, kernel: k, stride, pad, inSize: size } = conv;
   const out = Math.floor((size + 2 * pad - k) / stride) + 1;
-  const shape = { inC, outC, kH: k, kW: k, stride, pad };
+  const geometry = { inH: size, inW: size, outH: out, outW: out, kH: k, kW: k, stride, pad };
+  const plan = planConv(ctx.kernels, { batch: 1, inC, outC, inH: size, inW: size, kH: k, kW: k, stride, pad }, 'weightGrad');
   const x = ctx.upload(rand(inC * size * size), [1, inC, size, size]);
   const dy = ctx.upload(rand(outC * out * out), [1, outC, out, out]);
-  const run = (direct: boolean) => {
-    setDirectForm(ctx, 'weightGrad', shape, direct);
-    return conv2dBackwardWeight(ctx, dy, x, [outC, inC, k, k], { stride, pad });
+  const run = (perTap: boolean) => {
+    if (!perTap) return conv2dBackwardWeight(ctx, dy, x, [outC, inC, k, k], { stride, pad });
+    const partial = ctx.empty(plan.splits === 1 ? [outC, inC, k, k] : [plan.splits, outC, inC * k * k]);
+    conv2dWeightGradDirect(ctx, dy, x, partial, geometry, plan.sliceK, plan.splits);
+    if (plan.splits === 1) return partial;
+    const dw = splitKReduce(ctx, partial, [outC, inC, k, k]);
+    partial.release();
+    return dw;
   };
   const first = [await run(false).read(), await run(true).read()];
   const differ = first[0]!.findIndex((v, i) => v !== first[1]![i]);

@@ -4,7 +4,7 @@
 // conv2dBackwardWeight (im2col and the split-K GEMM) on the context's tuned tiles; checks that they agree.
 //   node --import tsx/esm --loader ./bin/wgsl-loader.mjs bench/experiments/weight_grad_per_tap.ts
 import { conv2dBackwardWeight } from '../../src/kernels/conv/conv2d_backward_weight.ts';
-import { convPrelude, convUniform } from '../../src/kernels/conv/conv2d.ts';
+import { convPrelude, convUniform } from '../../src/kernels/conv/geometry.ts';
 import { autotuneGemm } from '../../src/kernels/gemm/tuner.ts';
 import { constants, groups1d, shader } from '../../src/kernels/wgsl.ts';
 import { createNodeGpuContext } from '../../src/node/gpu.ts';

@@ -398,12 +398,10 @@ async function createSession(keepResults = false): Promise<void> {
   setStatus('Starting the GPU and uploading the weights…', performance.now());
   let session: Wgcam;
   try {
-    // The per-adapter choices (GEMM tiles, reductions, conv kernels) are made now, under their own status, so
-    // that the first image's timings are the model's alone; localStorage keeps them for later visits.
+    // The GEMM tiles are chosen now, under their own status, so that the first image's timings are the model's
+    // alone; localStorage keeps the choice for later visits.
     const tuningSince = performance.now();
-    const onConvFormProgress = (measured: number, toMeasure: number) =>
-      setStatus(`Timing the conv kernels on this adapter, once (${measured}/${toMeasure})…`, tuningSince);
-    session = await Wgcam.create(state.gpu, weights.weights, { tuning: { store: localTuningStore, onConvFormProgress }, precision: state.precision });
+    session = await Wgcam.create(state.gpu, weights.weights, { tuning: { store: localTuningStore }, precision: state.precision });
     setStatus('Choosing kernels for this adapter…', tuningSince);
     await session.tune();
   } catch (e) {

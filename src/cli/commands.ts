@@ -5,11 +5,13 @@ import { COLORMAPS, type ColormapName } from '../cam/colormaps.ts';
 import { parameterNames } from '../model/architecture.ts';
 import { assertModulePath } from '../model/resnet50.ts';
 import { readSafetensors, toInt64Numbers, writeSafetensors } from '../model/safetensors.ts';
-import { IMAGENET_LABELS, tuneAdapter } from '../session.ts';
+import { IMAGENET_LABELS } from '../session.ts';
+import { tuneAdapter } from '../tuning.ts';
 import { WgcamError } from '../errors.ts';
 import type { Command } from './main.ts';
 import type { FlagSpec, ParsedFlags } from './args.ts';
-import { openSession, loadInputs, dumpTensors, describeAdapter, convFormProgress, writeAtomically, type DumpEntry, type Inputs } from './shared.ts';
+import { openSession, loadInputs, dumpTensors, describeAdapter, writeAtomically, type DumpEntry, type Inputs } from './shared.ts';
+import { plan } from './plan.ts';
 import { syntheticSafetensors } from '../model/synthetic.ts';
 import { MODULE_DUMP_PATHS } from './shared.ts';
 import { bench } from '../../bench/cli.ts';
@@ -99,23 +101,21 @@ const info: Command = {
 };
 
 const tune: Command = {
-  summary: "measure this adapter's kernel choices afresh (GEMM tiles, reductions, conv forms) and store them",
+  summary: "measure this adapter's GEMM tiles afresh and store the choice",
   flags: { verbose: COMMON.verbose! },
   async run(_flags: ParsedFlags) {
     const { createNodeGpuContext } = await import('../node/gpu.ts');
     const { describeGemmTuning, remeasuringStore } = await import('../kernels/gemm/tuner.ts');
-    const { describeReductionTuning } = await import('../kernels/software/reduction_tuner.ts');
-    const { describeConvFormTuning } = await import('../kernels/software/conv_form_tuner.ts');
+    const { describeKernelConfig } = await import('../tuning.ts');
     const { defaultTuningPath, fileTuningStore } = await import('../node/tuning_store.ts');
     const ctx = await createNodeGpuContext();
     try {
       process.stdout.write(`${describeAdapter(ctx)}\n`);
-      // The other commands read these choices; measuring while the machine is busy elsewhere skews them.
+      // The other commands read this choice; measuring while the machine is busy elsewhere skews it.
       const path = defaultTuningPath();
-      const t = await tuneAdapter(ctx, { store: remeasuringStore(fileTuningStore(path)), onConvFormProgress: convFormProgress() });
+      const t = await tuneAdapter(ctx, { store: remeasuringStore(fileTuningStore(path)) });
       process.stdout.write(`gemm tiles: ${describeGemmTuning(t.gemm)}\n`);
-      process.stdout.write(`reductions: ${describeReductionTuning(t.reductions)}\n`);
-      process.stdout.write(`conv forms: ${describeConvFormTuning(t.convForms, '\n  ')}\n`);
+      process.stdout.write(`kernels: ${describeKernelConfig(t.config)}\n`);
       process.stdout.write(`stored in ${path}\n`);
     } finally {
       ctx.destroy();
@@ -293,6 +293,7 @@ export const COMMANDS: Record<string, Command> = {
   'synth-weights': synthWeights,
   info,
   tune,
+  plan,
   bench,
 };
 

@@ -9,10 +9,9 @@ import { createNodeGpuContext } from '../node/gpu.ts';
 import { loadWeightsNode } from '../node/weights_node.ts';
 import { makeProgressBar } from '../node/progress.ts';
 import { Wgcam, parsePrecision, type TuningOptions } from '../session.ts';
-import { GEMM_CANDIDATES, describeGemmTuning } from '../kernels/gemm/tuner.ts';
-import { isReductionStyle } from '../kernels/launch.ts';
-import { describeReductionTuning } from '../kernels/software/reduction_tuner.ts';
-import { CONV_FORM_SETTINGS, describeConvFormTuning, isConvFormSetting } from '../kernels/software/conv_form_tuner.ts';
+import { settingsFromEnv } from '../kernels/config.ts';
+import { describeGemmTuning } from '../kernels/gemm/tuner.ts';
+import { describeKernelConfig } from '../tuning.ts';
 import { fileTuningStore } from '../node/tuning_store.ts';
 import type { ParsedFlags } from './args.ts';
 
@@ -42,54 +41,25 @@ export async function openSession(flags: ParsedFlags): Promise<Wgcam> {
     process.stderr.write(`precision: ${session.precision} GEMM operands, f32 products and sums\n`);
     const tuning = await session.tune();
     if (tuning) process.stderr.write(`gemm tiles: ${describeGemmTuning(tuning)}\n`);
-    if (session.reductions) process.stderr.write(`reductions: ${describeReductionTuning(session.reductions)}\n`);
-    if (session.convForms) process.stderr.write(`conv forms: ${describeConvFormTuning(session.convForms)}\n`);
+    process.stderr.write(`kernels: ${describeKernelConfig(session.kernels)}\n`);
   }
   return session;
 }
 
 /**
- * The autotuners' settings in Node: choices kept in the cache folder; WGCAM_GEMM_TILES, WGCAM_REDUCTIONS and
- * WGCAM_CONV_FORMS force one.
+ * The tuner's settings in Node: its choice kept in the cache folder; the settings forced through the
+ * environment (kernels/config.ts: WGCAM_GEMM_TILES, WGCAM_REDUCTIONS, WGCAM_CONV_FORMS, WGCAM_SPLIT_K).
  */
 export function nodeTuningOptions(env: Record<string, string | undefined> = process.env): TuningOptions {
-  const force = env.WGCAM_GEMM_TILES;
-  if (force !== undefined && force !== '' && force !== 'auto' && !GEMM_CANDIDATES[force]) {
-    throw new WgcamError('BAD_ARGUMENT', `WGCAM_GEMM_TILES=${force} is not a tile shape: use auto or one of ${Object.keys(GEMM_CANDIDATES).join(', ')}`);
-  }
-  const reductions = env.WGCAM_REDUCTIONS;
-  if (reductions !== undefined && reductions !== '' && reductions !== 'auto' && !isReductionStyle(reductions)) {
-    throw new WgcamError('BAD_ARGUMENT', `WGCAM_REDUCTIONS=${reductions} is not a reduction style: use auto, tree or serial`);
-  }
-  const convForms = env.WGCAM_CONV_FORMS;
-  if (convForms !== undefined && convForms !== '' && !isConvFormSetting(convForms)) {
-    throw new WgcamError('BAD_ARGUMENT', `WGCAM_CONV_FORMS=${convForms} is not a conv form choice: use one of ${CONV_FORM_SETTINGS.join(', ')}`);
-  }
+  const s = settingsFromEnv(env);
   return {
     store: fileTuningStore(),
-    ...(force && force !== 'auto' ? { force } : {}),
-    ...(isReductionStyle(reductions) ? { reductions } : {}),
-    ...(isConvFormSetting(convForms) && convForms !== 'auto' ? { convForms } : {}),
-    onConvFormProgress: convFormProgress(),
+    ...(s.tiles ? { force: s.tiles } : {}),
+    ...(s.reductions ? { reductions: s.reductions } : {}),
+    ...(s.windows ? { convForms: s.windows } : {}),
+    ...(s.splitK ? { splitK: s.splitK } : {}),
   };
 }
-
-/**
- * On a terminal, a line that counts the convs while their forms are measured (a few seconds on a CPU adapter,
- * once per adapter: the choices are cached). Off a terminal nothing is printed, so that stderr stays one line
- * per error; `--verbose` prints the choices either way.
- */
-export function convFormProgress(stream: { isTTY?: boolean; write(text: string): unknown } = process.stderr): (measured: number, toMeasure: number) => void {
-  let started = 0;
-  const label = 'tuning the conv kernels for this adapter (once; cached)';
-  return (measured, toMeasure) => {
-    if (stream.isTTY !== true) return;
-    if (measured === 0) started = performance.now();
-    const line = `\r${label}: ${measured}/${toMeasure}`;
-    stream.write(measured < toMeasure ? line : `${line} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-  };
-}
-
 
 export interface Inputs {
   /** Normalised network input [N, 3, H, W] on the GPU. */

@@ -2,6 +2,7 @@
 // Everything above it (kernels, model, Grad-CAM) is the same code in Node and in the browser; only the
 // `GPU` object handed to `createGpuContext` differs (Dawn's in Node, `navigator.gpu` in a page).
 import { WgcamError } from '../errors.ts';
+import { priorConfig, type KernelConfig } from '../kernels/config.ts';
 import { BufferPool } from './pool.ts';
 import { Tensor, type DType, numel } from './tensor.ts';
 import { UniformArena, type UniformSlot } from './uniform_arena.ts';
@@ -77,6 +78,11 @@ export class GpuContext {
   readonly hasTimestamps: boolean;
   readonly hasF16: boolean;
   readonly pool: BufferPool;
+  /**
+   * The kernels' choices on this device (kernels/config.ts): the adapter class's priors until the tuner or the
+   * user's settings replace them (`configureKernels`).
+   */
+  kernels: KernelConfig;
   /** Resolves when the device is lost (destroyed or crashed). */
   readonly lost: Promise<GPUDeviceLostInfo>;
   isLost = false;
@@ -102,6 +108,7 @@ export class GpuContext {
     this.hasTimestamps = device.features.has('timestamp-query');
     this.hasF16 = device.features.has('shader-f16');
     this.pool = new BufferPool(device);
+    this.kernels = priorConfig(adapter);
     this.uniforms = new UniformArena(device);
     this.profiling = false;
     // A validation error (a kernel that fails to compile, a bad binding) must never pass silently as a wrong

@@ -20,11 +20,10 @@ export function launchElementwise(
 }
 
 /**
- * Threads for a workgroup that reduces `values` numbers (shared/workgroup_reduce.wgsl): a power of two from 32
- * to 256, with at least 16 values per thread where that allows. Layer2's 784 pixels per channel get 64
- * threads, layer3's 196 and layer4's 49 get 32, not 256: SwiftShader runs a workgroup's threads in turn, and
- * 2048 channels of 256-thread tree reductions took 630-810 ms per batchnorm kernel (bench/NOTES.md). A GPU loses
- * nothing: those layers have 512-2048 channels, one workgroup each.
+ * Threads for a workgroup that reduces `values` numbers (reduce/workgroup_reduce.wgsl): a power of two from 32
+ * to 256, with at least 16 values per thread where that allows. Layer2's 784 pixels per channel get 64 threads,
+ * layer3's 196 and layer4's 49 get 32, not 256, which would idle most of them; a GPU loses nothing, since those
+ * layers have 512-2048 channels, one workgroup each.
  */
 export function reductionThreads(values: number): number {
   let threads = 32;
@@ -33,35 +32,11 @@ export function reductionThreads(values: number): number {
 }
 
 /**
- * How a context's per-workgroup reductions run. 'tree': REDUCE_THREADS threads and a tree in workgroup memory
- * (shared/workgroup_reduce.wgsl), what a GPU wants. 'serial': one thread per workgroup walks all the values
- * (shared/serial_reduce.wgsl), with no workgroup memory and no barrier: on SwiftShader every invocation of a
- * kernel with a barrier costs microseconds, and the batchnorm reductions ran 2.7x faster serial there, while
- * lavapipe ran them 1.5x slower (bench/NOTES.md). So the autotuner measures it per adapter
- * (reduction_autotune.ts); 'tree' until then.
+ * The reduction snippet for a workgroup over `values` numbers, in the context's style (config.ts: the tree
+ * with REDUCE_THREADS sized to the values, what a GPU wants; or software/serial_reduce.wgsl, one thread per
+ * workgroup and no barrier, which SwiftShader runs faster).
  */
-export type ReductionStyle = 'tree' | 'serial';
-
-/** Whether `value` names a reduction style (for the settings that force one). */
-export function isReductionStyle(value: unknown): value is ReductionStyle {
-  return value === 'tree' || value === 'serial';
-}
-
-const reductionStyles = new WeakMap<object, ReductionStyle>();
-
-export function setReductionStyle(ctx: object, style: ReductionStyle): void {
-  reductionStyles.set(ctx, style);
-}
-
-export function getReductionStyle(ctx: object): ReductionStyle {
-  return reductionStyles.get(ctx) ?? 'tree';
-}
-
-/**
- * The reduction snippet for a workgroup over `values` numbers, in the context's style: the tree with
- * REDUCE_THREADS sized to the values, or the serial form with REDUCE_THREADS = 1.
- */
-export function workgroupReduce(ctx: object, values: number): string {
-  if (getReductionStyle(ctx) === 'serial') return `${constants({ REDUCE_THREADS: 1 })}\n${serialReduceSource}`;
+export function workgroupReduce(ctx: GpuContext, values: number): string {
+  if (ctx.kernels.reductions === 'serial') return `${constants({ REDUCE_THREADS: 1 })}\n${serialReduceSource}`;
   return `${constants({ REDUCE_THREADS: reductionThreads(values) })}\n${reduceSource}`;
 }

@@ -126,3 +126,31 @@ export function windowedConvs(size = 224): WindowedConv[] {
   }
   return convs;
 }
+
+/** One of ResNet50's 53 convs by module path, with its input's height and width in a forward pass. */
+export interface NetworkConv extends Omit<WindowedConv, 'name'> {
+  path: string;
+}
+
+/** Every conv of a forward pass on square images of `size` pixels, in forward order (53). */
+export function resnet50Convs(size = 224): NetworkConv[] {
+  const out = (s: number, k: number, stride: number, pad: number) => Math.floor((s + 2 * pad - k) / stride) + 1;
+  const convs: NetworkConv[] = [{ path: 'conv1', inChannels: 3, outChannels: 64, kernel: 7, stride: 2, pad: 3, inSize: size }];
+  let s = out(out(size, 7, 2, 3), 3, 2, 1); // the stem and the max pool
+  let inC = 64;
+  for (const stage of STAGES) {
+    const w = stage.width;
+    for (let i = 0; i < stage.blocks; i++) {
+      const p = `${stage.name}.${i}`;
+      const stride = i === 0 ? stage.stride : 1;
+      convs.push({ path: `${p}.conv1`, inChannels: inC, outChannels: w, kernel: 1, stride: 1, pad: 0, inSize: s });
+      convs.push({ path: `${p}.conv2`, inChannels: w, outChannels: w, kernel: 3, stride, pad: 1, inSize: s });
+      const next = out(s, 3, stride, 1);
+      convs.push({ path: `${p}.conv3`, inChannels: w, outChannels: w * EXPANSION, kernel: 1, stride: 1, pad: 0, inSize: next });
+      if (i === 0) convs.push({ path: `${p}.downsample.0`, inChannels: inC, outChannels: w * EXPANSION, kernel: 1, stride, pad: 0, inSize: s });
+      inC = w * EXPANSION;
+      s = next;
+    }
+  }
+  return convs;
+}

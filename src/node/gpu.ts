@@ -1,9 +1,9 @@
 // Node entry to WebGPU: Dawn from the `webgpu` package. It only supplies the `GPU` object; everything else is
 // the same code the browser runs.
 import { create, globals } from 'webgpu';
-import { WgcamError } from '../errors.ts';
 import { createGpuContext, type GpuContext, type GpuContextOptions } from '../gpu/context.ts';
-import { DAWN_WAIT_SETTINGS, describeDawnWait, isDawnWaitSetting, paceDawnTicks, pacesDawnTicks, type DawnWaitSetting } from './software/dawn_pacing.ts';
+import { dawnWaitFromEnv as readDawnWait, type DawnWaitSetting } from '../kernels/config.ts';
+import { describeDawnWait, paceDawnTicks, pacesDawnTicks } from './software/dawn_pacing.ts';
 import { describeLavapipeThreads, oversubscribeLavapipe } from './software/lavapipe_threads.ts';
 
 /**
@@ -45,14 +45,9 @@ export interface NodeGpuContextOptions extends GpuContextOptions {
   dawnWait?: DawnWaitSetting;
 }
 
-/** WGCAM_DAWN_WAIT: auto (unset or empty), spin or paced; anything else is refused. */
+/** WGCAM_DAWN_WAIT, read through kernels/config.ts, where every setting is declared. */
 export function dawnWaitFromEnv(env: Record<string, string | undefined> = process.env): DawnWaitSetting {
-  const value = env.WGCAM_DAWN_WAIT;
-  if (value === undefined || value === '') return 'auto';
-  if (!isDawnWaitSetting(value)) {
-    throw new WgcamError('BAD_ARGUMENT', `WGCAM_DAWN_WAIT=${value} is not a way to wait: use one of ${DAWN_WAIT_SETTINGS.join(', ')}`);
-  }
-  return value;
+  return readDawnWait(env);
 }
 
 export async function createNodeGpuContext(options: NodeGpuContextOptions = {}): Promise<GpuContext> {

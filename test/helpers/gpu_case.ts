@@ -5,7 +5,7 @@ import type { Tensor } from '../../src/gpu/tensor.ts';
 import { conv2d } from '../../src/kernels/conv/conv2d.ts';
 import { conv2dBackwardInput } from '../../src/kernels/conv/conv2d_backward_input.ts';
 import { conv2dBackwardWeight } from '../../src/kernels/conv/conv2d_backward_weight.ts';
-import { setReductionStyle, type ReductionStyle } from '../../src/kernels/launch.ts';
+import { configureKernels, type ReductionStyle } from '../../src/kernels/config.ts';
 import * as ref from '../reference/ops.ts';
 
 /** `t` read back to the CPU, then released. */
@@ -17,13 +17,14 @@ export async function readAndRelease(ctx: GpuContext, t: Tensor): Promise<Float3
   }
 }
 
-/** `body` run with the context's reductions in `style` (launch.ts: ReductionStyle), then the default put back. */
+/** `body` run with the context's reductions in `style` (kernels/config.ts), then the previous style put back. */
 export async function withReductions<T>(ctx: GpuContext, style: ReductionStyle, body: () => T | Promise<T>): Promise<T> {
-  setReductionStyle(ctx, style);
+  const before = ctx.kernels.reductions;
+  configureKernels(ctx, { reductions: style });
   try {
     return await body();
   } finally {
-    setReductionStyle(ctx, 'tree');
+    configureKernels(ctx, { reductions: before });
   }
 }
 

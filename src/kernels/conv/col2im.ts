@@ -2,7 +2,7 @@
 import type { GpuContext } from '../../gpu/context.ts';
 import type { Tensor } from '../../gpu/tensor.ts';
 import source from './col2im.wgsl?raw';
-import { convPrelude, type ConvShapeConstants } from './conv2d.ts';
+import { convPrelude, type ConvShapeConstants } from './geometry.ts';
 import { launchElementwise } from '../launch.ts';
 import { shader } from '../wgsl.ts';
 

@@ -1,14 +1,14 @@
-// Conv2d forward as an implicit GEMM over NCHW tensors:
-//   rows m = output channel, columns n = (batch, oy, ox), reduction k = (input channel, ky, kx).
-// Epilogue (fused into the store, shared/conv_epilogue.wgsl, with the bindings): per-channel affine (eval
-// batchnorm or conv bias), optional residual add, optional ReLU. Constants from the wrapper: AFFINE, RESIDUAL,
-// RELU, B_COLUMNS, SLICED, OVERHANG, and the GEMM tile sizes.
-// With B_COLUMNS, `x` holds the input's columns (im2col.wgsl), B as a plain [K, N] matrix, its rows in the
-// reduction order of shared/phase_order.wgsl (PHASE_ORDER, columns only), in which A's loads follow them.
-// With SLICED (split-K: too few output tiles to fill a GPU, as in layer4 at batch 1), workgroup z (`gemmBatch`)
-// takes K slice [z*sliceK, (z+1)*sliceK) (shared/split_k.wgsl) and writes its raw partial sums to slice z of
-// `y`, then a [splits, N, C, H, W] buffer, which conv2d_split_k_sum.wgsl adds up and passes through the
-// epilogue. The core's K is sliceK for every slice: its loop bound must be uniform.
+// Conv2d forward as an implicit GEMM over NCHW tensors, joined to a GEMM core (gemm/tiles.ts: gemmCore):
+//   rows m = output channel, columns n = (image, oy, ox), reduction k = (input channel, ky, kx).
+// Each output element is one thread's accumulator in the core; the core calls loadA for the weights and loadB
+// for the input window (conv_input_window.wgsl: computed in the load, no columns in memory), and storeC once
+// per output through the fused epilogue (conv_epilogue.wgsl: per-channel affine, residual, ReLU).
+// Constants from the wrapper: AFFINE, RESIDUAL, RELU; SLICED, OVERHANG (split-K, gemm/split_k.wgsl); the
+// geometry (conv_params.wgsl); the core's tile sizes.
+// With SLICED (too few output tiles to fill a GPU, as in layer4 at batch 1), workgroup z (`gemmBatch`) takes
+// K slice [z*sliceK, (z+1)*sliceK) and writes its raw partial sums to slice z of `y`, then a
+// [splits, N, C, H, W] buffer, which conv2d_split_k_sum.wgsl adds up and passes through the epilogue. The
+// core's K is sliceK for every slice: its loop bound must be uniform.
 
 // Tile load order (see the GEMM core): A = W[m, k] is contiguous along k; B (the input window) along the output pixels n.
 const A_M_CONTIGUOUS: bool = false;
@@ -21,19 +21,12 @@ fn gemmDims() -> vec3u {
 fn loadA(m: u32, k: u32) -> f32 {
   let kk = reductionStep(k);
   if (!inReduction(kk, p.inChannels * KH * KW)) { return 0.0; }
-  let filterStart = m * p.inChannels * KH * KW;
-  if (PHASE_ORDER) {
-    // kk is a position in the reduction (shared/phase_order.wgsl), as the columns' rows are.
-    let j = kk % KW;
-    return w[filterStart + kk - j + kxAtPosition(j)];
-  }
-  return w[filterStart + kk];
+  return w[m * p.inChannels * KH * KW + kk];
 }
 
 fn loadB(k: u32, n: u32) -> f32 {
   let kk = reductionStep(k);
   if (!inReduction(kk, p.inChannels * KH * KW)) { return 0.0; }
-  if (B_COLUMNS) { return x[kk * p.batch * OUT_H * OUT_W + n]; }
   let kArea = KH * KW;
   let outArea = OUT_H * OUT_W;
   return inputWindow(imageOf(n, outArea), kk / kArea, pixelIn(n, outArea), kk % kArea);
@@ -41,9 +34,7 @@ fn loadB(k: u32, n: u32) -> f32 {
 
 fn storeC(m: u32, n: u32, acc: f32) {
   let outArea = OUT_H * OUT_W;
-  let b = imageOf(n, outArea);
-  let pix = pixelIn(n, outArea);
-  let index = (b * p.outChannels + m) * outArea + pix;
+  let index = (imageOf(n, outArea) * p.outChannels + m) * outArea + pixelIn(n, outArea);
   if (SLICED) {
     y[gemmBatch * p.batch * p.outChannels * outArea + index] = acc;
     return;

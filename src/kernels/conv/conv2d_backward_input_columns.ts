@@ -1,18 +1,12 @@
 // Conv2d input gradient, first half of the columns form: cols = W^T dy as one GEMM (see the .wgsl).
 import type { GpuContext } from '../../gpu/context.ts';
 import type { Tensor } from '../../gpu/tensor.ts';
-import { convPrelude, convUniform, type ConvShapeConstants } from './conv2d.ts';
+import { convPrelude, convUniform, type ConvShapeConstants } from './geometry.ts';
 import source from './conv2d_backward_input_columns.wgsl?raw';
-import { chooseTiles, gemmCore, gemmGroups, type GemmTiles } from '../gemm/tiles.ts';
+import { gemmCore, gemmGroups, type GemmTiles } from '../gemm/tiles.ts';
 import { shader } from '../wgsl.ts';
 
-/** The tiles of the columns GEMM: rows (ci, ky, kx), columns (b, oy, ox), reduction over the output channels. */
-export function columnsGemmTiles(ctx: GpuContext, w: Tensor, batch: number, geometry: ConvShapeConstants): GemmTiles {
-  const [outC, inC, kH, kW] = w.shape as [number, number, number, number];
-  return chooseTiles(ctx, inC * kH * kW, batch * geometry.outH * geometry.outW, outC);
-}
-
-/** cols [(ci, ky, kx), (b, oy, ox)] of dy [N, CO, OH, OW] and w [CO, CI, KH, KW], on `tiles` (columnsGemmTiles). */
+/** cols [(ci, ky, kx), (b, oy, ox)] of dy [N, CO, OH, OW] and w [CO, CI, KH, KW], on the plan's `tiles`. */
 export function conv2dInputGradColumns(
   ctx: GpuContext,
   dy: Tensor,

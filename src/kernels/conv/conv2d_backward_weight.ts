@@ -1,23 +1,20 @@
-// Conv2d weight gradient (dL/dW from dL/dy and the forward input), an implicit GEMM on the shared tile core,
-// with the reduction split over workgroup z when there are too few output tiles to fill the GPU; or, where an
-// adapter's tuning chose it (conv_forms.ts), one GEMM per tap without columns (conv2d_backward_weight_direct.ts)
-// over the same slices.
+// Conv2d weight gradient (dL/dW from dL/dy and the forward input), run as its plan (plan.ts) says: an implicit
+// GEMM over the pixels (conv2d_backward_weight.wgsl), or on the untiled core the same GEMM over explicit
+// columns (software/im2col.ts); split into K slices when its output tiles are too few to fill the adapter.
 import type { GpuContext } from '../../gpu/context.ts';
 import type { Tensor } from '../../gpu/tensor.ts';
-import { convPrelude, convUniform, convOutputSize, lowersToColumns, type ConvGeometry } from './conv2d.ts';
-import source from './conv2d_backward_weight.wgsl?raw';
-import { conv2dWeightGradDirect, usesDirectWeightGrad } from '../software/conv2d_backward_weight_per_tap.ts';
-import { chosenDirectForm } from '../software/conv_forms.ts';
-import { chooseTiles, gemmGroups, gemmCore, type GemmTiles } from '../gemm/tiles.ts';
-import { im2col } from '../software/im2col.ts';
-import convInputWindow from './conv_input_window.wgsl?raw';
-import splitKSource from '../gemm/split_k.wgsl?raw';
-import { chooseSplitK, sliceReduction } from '../gemm/split_k.ts';
+import { splitKSnippet } from '../gemm/split_k.ts';
 import { splitKReduce } from '../gemm/split_k_reduce.ts';
+import { gemmCore, gemmGroups } from '../gemm/tiles.ts';
+import { im2col } from '../software/im2col.ts';
 import { constants, shader } from '../wgsl.ts';
+import source from './conv2d_backward_weight.wgsl?raw';
+import convInputWindow from './conv_input_window.wgsl?raw';
+import { convOutputSize, convPrelude, convUniform, type ConvGeometry } from './geometry.ts';
+import { planConv } from './plan.ts';
 
 export interface WeightGradOptions {
-  /** Number of K slices; 1 disables split-K. Default: chosen by `chooseSplitK`. */
+  /** Number of K slices; 1 disables split-K. Default: the plan's. */
   splitK?: number;
 }
 
@@ -39,42 +36,28 @@ export function conv2dBackwardWeight(
   if (outH !== convOutputSize(inH, kH, geom.stride, geom.pad) || outW !== convOutputSize(inW, kW, geom.stride, geom.pad)) {
     throw new Error(`conv2dBackwardWeight: dy is ${outH}x${outW}, the forward of a ${inH}x${inW} input gives another size`);
   }
-  const m = outC;
-  const n = inC * kH * kW;
-  const k = batch * outH * outW;
-  const tiles = chooseTiles(ctx, m, n, k);
-  const wanted = Math.max(1, Math.min(options.splitK ?? chooseSplitK(tiles, m, n, k), k));
-  const { sliceK, splits } = sliceReduction(k, wanted, tiles.tileK);
   const geometry = { inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad };
-  const out = splits === 1 ? ctx.empty(wShape, 'f32', 'conv2d dw') : ctx.empty([splits, m, n], 'f32', 'conv2d dw slices');
-  const tuned = chosenDirectForm(ctx, 'weightGrad', { inC, outC, kH, kW, stride: geom.stride, pad: geom.pad });
-  if (usesDirectWeightGrad(tiles, inC, outC, kH, kW, geom.stride, geom.pad, tuned)) {
-    // The same K slices as the GEMM below, so that both forms give the same sums (the kernel's header).
-    conv2dWeightGradDirect(ctx, dy, x, out, geometry, sliceK, splits);
-    return splits === 1 ? out : reduceSlices(ctx, out, wShape);
-  }
-  const columns = lowersToColumns(tiles, kH, kW, geom.pad, geom.stride) ? im2col(ctx, x, geometry) : undefined;
+  const plan = planConv(ctx.kernels, { batch, inC, outC, inH, inW, kH, kW, ...geom }, 'weightGrad', options.splitK);
+  const { tiles, m, n } = plan.gemm!;
+  const out = plan.splits === 1 ? ctx.empty(wShape, 'f32', 'conv2d dw') : ctx.empty([plan.splits, m, n], 'f32', 'conv2d dw slices');
+  const columns = plan.form === 'columns' ? im2col(ctx, x, geometry) : undefined;
   const code = shader(
-    constants({ B_COLUMNS: columns !== undefined, SLICED: splits > 1, OVERHANG: splits * sliceK > k }),
+    constants({ B_COLUMNS: columns !== undefined }),
     gemmCore(tiles),
     convPrelude(geometry, batch),
     convInputWindow,
-    splitKSource,
+    splitKSnippet(plan),
     source,
   );
   ctx.dispatch(
     ctx.pipeline(code, 'conv2d_backward_weight'),
-    [ctx.uniform(convUniform(batch, inC, outC, geometry, sliceK)), dy, columns ?? x, out],
-    gemmGroups(tiles, m, n, splits),
-    `conv2d dw ${kH}x${kW}/${geom.stride} ${inC}->${outC} ${inH}x${inW}${splits > 1 ? ` split ${splits}` : ''}`,
+    [ctx.uniform(convUniform(batch, inC, outC, geometry, plan.sliceK)), dy, columns ?? x, out],
+    gemmGroups(tiles, m, n, plan.splits),
+    `conv2d dw ${kH}x${kW}/${geom.stride} ${inC}->${outC} ${inH}x${inW}${plan.splits > 1 ? ` split ${plan.splits}` : ''}`,
   );
   columns?.release();
-  return splits === 1 ? out : reduceSlices(ctx, out, wShape);
-}
-
-/** dW from its K slices' partial sums, which are released. */
-function reduceSlices(ctx: GpuContext, partial: Tensor, wShape: readonly number[]): Tensor {
-  const dw = splitKReduce(ctx, partial, wShape);
-  partial.release();
+  if (plan.splits === 1) return out;
+  const dw = splitKReduce(ctx, out, wShape);
+  out.release();
   return dw;
 }

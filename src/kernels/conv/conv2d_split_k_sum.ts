@@ -1,7 +1,8 @@
 // Wrapper of conv2d_split_k_sum.wgsl: the forward conv's K slices added, then its epilogue.
 import type { GpuContext } from '../../gpu/context.ts';
 import type { Tensor } from '../../gpu/tensor.ts';
-import { convPrelude, convUniform, type ConvEpilogue, type ConvShapeConstants } from './conv2d.ts';
+import type { ConvEpilogue } from './conv2d.ts';
+import { convPrelude, convUniform, type ConvShapeConstants } from './geometry.ts';
 import source from './conv2d_split_k_sum.wgsl?raw';
 import { ELEMENTWISE_WORKGROUP } from '../launch.ts';
 import convEpilogue from './conv_epilogue.wgsl?raw';

@@ -1,7 +1,7 @@
 // A plain GEMM on the shared tile core: what the autotuner times, and the bench's roofline.
 import type { GpuContext } from '../../gpu/context.ts';
 import type { Tensor } from '../../gpu/tensor.ts';
-import { chooseTiles, gemmCore, gemmGroups, resolveTiles, type GemmTiles } from './tiles.ts';
+import { gemmCore, gemmGroups, gemmTiles, resolveTiles, type GemmTiles } from './tiles.ts';
 import source from './gemm.wgsl?raw';
 import { params, shader } from '../wgsl.ts';
 
@@ -10,7 +10,7 @@ export function gemm(ctx: GpuContext, a: Tensor, b: Tensor, tiles?: GemmTiles): 
   const [m, k] = a.shape as [number, number];
   const [kb, n] = b.shape as [number, number];
   if (kb !== k) throw new Error(`gemm: A is [${m},${k}], B is [${kb},${n}]`);
-  const t = tiles ? resolveTiles(tiles, m, n, k) : chooseTiles(ctx, m, n, k);
+  const t = tiles ? resolveTiles(tiles, m, n, k) : gemmTiles(ctx.kernels, m, n, k);
   const c = ctx.empty([m, n], 'f32', 'gemm');
   ctx.dispatch(
     ctx.pipeline(shader(gemmCore(t), source), 'gemm'),

@@ -1,33 +1,16 @@
-// A small autotuner for the GEMM tiles that every conv and linear kernel uses. Software adapters (one CPU
-// thread per workgroup) and GPUs (thousands of lanes) want different tiles, so the choice is measured on the
-// adapter at hand and remembered per adapter: a CPU's preference never decides what a GPU runs.
+// The GEMM tile tuner: every conv and linear kernel is a GEMM, and GPUs differ in the tiles they run fastest
+// (workgroup size, registers, memory), so the choice among GEMM_TILES is measured on the adapter at hand and
+// remembered per adapter. The adapter class's prior (config.ts) is the starting point and the choice a
+// candidate must clearly beat.
 //
 // Each candidate runs one plain GEMM; its result is checked against a float64 CPU product before it is timed,
 // so a tile shape that miscompiles on some driver can never be chosen.
 import type { GpuContext } from '../../gpu/context.ts';
 import { relativeL2 } from '../../metrics.ts';
-import { gemm } from './gemm.ts';
+import { GEMM_TILES_STORE_KEY, KERNEL_PRIORS, configureKernels } from '../config.ts';
 import { fastestRun, formatRunMs } from '../run_timing.ts';
-import {
-  DEFAULT_TILES,
-  DIRECT_FIT_TILES,
-  DIRECT_TILES,
-  FIT_TILES,
-  SCALAR_TILES,
-  WIDE_TILES,
-  setPreferredTiles,
-  type GemmTiles,
-} from './tiles.ts';
-
-/** The tile shapes the autotuner chooses from, by the name reports and overrides use. */
-export const GEMM_CANDIDATES: Readonly<Record<string, GemmTiles>> = {
-  'vec4-64x64': DEFAULT_TILES,
-  'vec4-128x128': WIDE_TILES,
-  'vec4-fit': FIT_TILES,
-  'direct-64x64': DIRECT_TILES,
-  'direct-fit': DIRECT_FIT_TILES,
-  'scalar-64x64': SCALAR_TILES,
-};
+import { gemm } from './gemm.ts';
+import { GEMM_TILES, tilesName } from './tiles.ts';
 
 /** Where choices persist between processes (Node: a JSON file in the cache folder; browser: localStorage). */
 export interface TuningStore {
@@ -50,7 +33,7 @@ export function remeasuringStore(store: TuningStore): TuningStore {
 }
 
 export interface GemmTuning {
-  /** A key of GEMM_CANDIDATES. */
+  /** A key of GEMM_TILES. */
   choice: string;
   /** How it was decided. */
   source: 'measured' | 'cached' | 'forced';
@@ -61,54 +44,38 @@ export interface GemmTuning {
 }
 
 /**
- * The choice a measured candidate must clearly beat, per kind of adapter: the one the whole network runs
- * fastest on, which three plain products only approximate. Within `clearWin` of the prior's time, the prior is
- * the better bet.
+ * The choice a measured candidate must clearly beat: the adapter class's prior (config.ts), which the whole
+ * network runs fastest on where three plain products only approximate it. Within `clearWin` of the prior's
+ * time, the prior is the better bet.
  */
 export interface TuningPrior {
-  /** A key of GEMM_CANDIDATES. */
+  /** A key of GEMM_TILES. */
   choice: string;
   /** A candidate displaces the prior only when it takes less than this fraction of the prior's time. */
   clearWin: number;
 }
 
 /**
- * GPUs: the tiled core, tuned on the whole network. 0.9 kept `vec4-fit` out on SwiftShader at 0.91x on these
- * GEMMs, although it ran the network's convs 10-20% faster there (bench/NOTES.md); the tuning GEMMs understate
- * it, since a plain GEMM's loads are cheaper than a conv's. Within 5%, either choice costs little.
+ * GPUs: within 5% either choice costs little. CPU adapters: the products understate the untiled core, which runs
+ * the network's convs faster than they show (bench/NOTES.md, "The GEMM tuner's prior per kind of adapter").
  */
-export const HARDWARE_PRIOR: TuningPrior = { choice: 'vec4-64x64', clearWin: 0.95 };
-
-/**
- * CPU adapters: the direct core, fitted. Whole forwards on it run 1.2-1.6x faster than on `vec4-fit` on lavapipe
- * (alternated wall clocks, and 1.35x in its convs' profiled GPU time) and 1.5x faster on SwiftShader, but the
- * tuning products show it at 0.9-1.05x. With the tiled prior and 0.95, 3 of 10 tunings on lavapipe chose a vec4
- * core: twice the prior itself, within 5% of `direct-fit`, once `vec4-fit` at 0.94x (bench/NOTES.md). A
- * candidate must now beat `direct-fit` by more than the products understate it.
- */
-export const SOFTWARE_PRIOR: TuningPrior = { choice: 'direct-fit', clearWin: 0.75 };
-
-/** The prior for this adapter: a CPU's never decides a GPU's choice. */
 export function tuningPrior(ctx: GpuContext): TuningPrior {
-  return ctx.adapter.software ? SOFTWARE_PRIOR : HARDWARE_PRIOR;
+  const cls = ctx.kernels.adapterClass;
+  return { choice: tilesName(KERNEL_PRIORS[cls].tiles), clearWin: cls === 'gpu' ? 0.95 : 0.75 };
 }
 
 /** A winner's fitted sibling must be beaten by this margin (see chooseCandidate). */
 const CLEAR_WIN = 0.95;
 /**
  * A candidate whose fastest run on a shape takes more than this multiple of the best time so far on that shape
- * is not measured further: on SwiftShader the scalar core would otherwise take 3 of the tuner's 4 seconds.
- * Not 2: lavapipe's runs of one kernel on these 2 shared cores come in two modes about 2x apart (7-9 or 17-19
- * ms), so at 2 the best candidate was at times dropped after one unlucky shape (bench/NOTES.md).
+ * is not measured further. Not 2: on shared CPU cores one kernel's runs can come in two modes about 2x apart
+ * (bench/NOTES.md, "A steadier GEMM tuner on shared CPU cores").
  */
 const HOPELESS = 3;
-/**
- * Timed runs per candidate and shape. With 3 (and HOPELESS 2), 4 of 15 tunings on lavapipe chose `direct-fit`,
- * on which its forward runs 1.6x faster than on `vec4-fit`; with 5 (and 3), 15 of 17 did (bench/NOTES.md).
- */
+/** Timed runs per candidate and shape (the fastest counts; same entry of bench/NOTES.md). */
 const DEFAULT_RUNS = 5;
 
-/** `vec4-64x64 (measured: vec4-64x64 22.4 ms, vec4-128x128 26.2 ms, ...)`: for logs and reports. */
+/** `tiled-64x64 (measured: tiled-64x64 22.4 ms, tiled-128x128 26.2 ms, ...)`: for logs and reports. */
 export function describeGemmTuning(t: GemmTuning): string {
   const times = [
     ...Object.entries(t.timings).map(([name, ms]) => `${name} ${formatRunMs(ms)}`),
@@ -119,11 +86,8 @@ export function describeGemmTuning(t: GemmTuning): string {
 
 const DEFAULT_TUNING_SHAPES = [[128, 784, 256], [256, 196, 512], [512, 49, 1024]] as const;
 
-/** Bump when the candidates, the cores, the choosing rule or the clock (run_timing.ts) change, so old choices are not reused. */
-const TUNING_VERSION = 'gemm-tiles-v9';
-
 export function tuningKey(ctx: GpuContext): string {
-  return adapterTuningKey(TUNING_VERSION, ctx);
+  return adapterTuningKey(GEMM_TILES_STORE_KEY, ctx);
 }
 
 /** A tuner's key in the store: its version, then the adapter, so that one adapter's choice never serves another. */
@@ -140,13 +104,13 @@ export function tuningRandom(seed: number): () => number {
 
 export interface AutotuneOptions {
   store?: TuningStore;
-  /** Use this candidate without measuring (a key of GEMM_CANDIDATES). */
+  /** Use this candidate without measuring (a key of GEMM_TILES). */
   force?: string;
   /**
    * The GEMMs that are timed, [M, N, K] each; a candidate's time is their sum. Default: three 51-MFLOP products
    * shaped like ResNet50's convs at batch 1: layer2 (128 x 784 x 256), layer3 (256 x 196 x 512) and layer4
-   * (512 x 49 x 1024). Together about 30 ms per run on lavapipe. The layer3 and layer4 shapes are where fitted
-   * tiles save work (196 and 49 columns), and they have too few columns for wide tiles to pay anywhere.
+   * (512 x 49 x 1024). The layer3 and layer4 shapes are where fitted tiles save work (196 and 49 columns),
+   * and they have too few columns for wide tiles to pay anywhere.
    */
   shapes?: ReadonlyArray<readonly [number, number, number]>;
   /** Timed runs per candidate and shape (default DEFAULT_RUNS, 5; the fastest counts). */
@@ -156,20 +120,20 @@ export interface AutotuneOptions {
 /** Choose the context's GEMM tiles: from the store, by measuring, or as forced; the choice applies to `ctx`. */
 export async function autotuneGemm(ctx: GpuContext, options: AutotuneOptions = {}): Promise<GemmTuning> {
   if (options.force !== undefined) {
-    const tiles = GEMM_CANDIDATES[options.force];
-    if (!tiles) throw new Error(`unknown GEMM tiles "${options.force}": use one of ${Object.keys(GEMM_CANDIDATES).join(', ')}`);
-    setPreferredTiles(ctx, tiles);
+    const tiles = GEMM_TILES[options.force];
+    if (!tiles) throw new Error(`unknown GEMM tiles "${options.force}": use one of ${Object.keys(GEMM_TILES).join(', ')}`);
+    configureKernels(ctx, { tiles });
     return { choice: options.force, source: 'forced', timings: {} };
   }
   const key = tuningKey(ctx);
   const cached = await options.store?.get(key).catch(() => undefined);
-  if (cached !== undefined && GEMM_CANDIDATES[cached]) {
-    setPreferredTiles(ctx, GEMM_CANDIDATES[cached]);
+  if (cached !== undefined && GEMM_TILES[cached]) {
+    configureKernels(ctx, { tiles: GEMM_TILES[cached] });
     return { choice: cached, source: 'cached', timings: {} };
   }
   const { timings, dropped } = await measureCandidates(ctx, options.shapes ?? DEFAULT_TUNING_SHAPES, options.runs ?? DEFAULT_RUNS);
   const choice = chooseCandidate(timings, tuningPrior(ctx));
-  setPreferredTiles(ctx, GEMM_CANDIDATES[choice]!);
+  configureKernels(ctx, { tiles: GEMM_TILES[choice]! });
   await options.store?.set(key, choice).catch(() => undefined); // a read-only cache only costs a re-measure
   return { choice, source: 'measured', timings, ...(dropped.length > 0 ? { dropped } : {}) };
 }
@@ -177,22 +141,21 @@ export async function autotuneGemm(ctx: GpuContext, options: AutotuneOptions = {
 /**
  * The candidate to use, from the tuner's timings: the fastest, with two priors that a candidate must beat
  * clearly to displace, since within timing noise they are the better bet:
- * - the adapter's prior (HARDWARE_PRIOR or SOFTWARE_PRIOR), the whole network's choice rather than three
- *   products' (it wins any tie it is in);
+ * - the adapter class's prior (`tuningPrior`), the whole network's choice rather than three products' (it wins
+ *   any tie it is in);
  * - a winner's fitted sibling (the same core with `fit`; under CLEAR_WIN): fitted tiles compute no padded
- *   outputs on layer3's 196 and layer4's 49 pixels, which these plain products understate. On lavapipe the
- *   tuner once picked `direct-64x64` at 24.9 ms against `direct-fit`'s 26.0, and the network's convs then took
- *   3740 ms against 3397 on `direct-fit` (bench/NOTES.md).
+ *   outputs on layer3's 196 and layer4's 49 pixels, which these plain products understate (bench/NOTES.md,
+ *   "The tuner prefers a winner's fitted sibling within 5%").
  */
-export function chooseCandidate(timings: Record<string, number>, prior: TuningPrior = HARDWARE_PRIOR): string {
+export function chooseCandidate(timings: Record<string, number>, prior: TuningPrior = { choice: 'tiled-64x64', clearWin: 0.95 }): string {
   const ranked = Object.entries(timings).sort((x, y) => x[1] - y[1]);
   if (ranked.length === 0) throw new Error('GEMM autotuner: no candidate produced a correct product');
   const [fastest, fastestTime] = ranked[0]!;
   const priorTime = timings[prior.choice];
   if (fastest === prior.choice || (priorTime !== undefined && fastestTime > prior.clearWin * priorTime)) return prior.choice;
-  const tiles = GEMM_CANDIDATES[fastest];
+  const tiles = GEMM_TILES[fastest];
   if (tiles === undefined || tiles.fit) return fastest;
-  const sibling = Object.entries(GEMM_CANDIDATES).find(([, t]) => t.fit === true && t.core === tiles.core)?.[0];
+  const sibling = Object.entries(GEMM_TILES).find(([, t]) => t.fit === true && t.core === tiles.core)?.[0];
   const siblingTime = sibling === undefined ? undefined : timings[sibling];
   return sibling !== undefined && siblingTime !== undefined && fastestTime > CLEAR_WIN * siblingTime ? sibling : fastest;
 }
@@ -223,7 +186,7 @@ async function measureCandidates(
   const dropped: string[] = [];
   const bestPerShape = products.map(() => Infinity);
   try {
-    candidates: for (const [name, tiles] of Object.entries(GEMM_CANDIDATES)) {
+    candidates: for (const [name, tiles] of Object.entries(GEMM_TILES)) {
       let total = 0;
       for (const [shape, { a, b, reference }] of products.entries()) {
         // The first run compiles the pipeline and is the one checked.

@@ -1,6 +1,6 @@
 import type { GpuContext } from '../../gpu/context.ts';
 import type { Tensor } from '../../gpu/tensor.ts';
-import { chooseTiles, gemmGroups, gemmCore } from '../gemm/tiles.ts';
+import { gemmTiles, gemmGroups, gemmCore } from '../gemm/tiles.ts';
 import source from './linear.wgsl?raw';
 import { params, shader } from '../wgsl.ts';
 
@@ -9,7 +9,7 @@ export function linear(ctx: GpuContext, x: Tensor, w: Tensor, bias: Tensor): Ten
   const [rows, inFeatures] = x.shape as [number, number];
   const [outFeatures, wIn] = w.shape as [number, number];
   if (wIn !== inFeatures) throw new Error(`linear: input has ${inFeatures} features, weight expects ${wIn}`);
-  const tiles = chooseTiles(ctx, rows, outFeatures, inFeatures);
+  const tiles = gemmTiles(ctx.kernels, rows, outFeatures, inFeatures);
   const y = ctx.empty([rows, outFeatures], 'f32', 'linear');
   ctx.dispatch(
     ctx.pipeline(shader(gemmCore(tiles), source), 'linear'),

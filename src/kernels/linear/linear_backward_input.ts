@@ -1,6 +1,6 @@
 import type { GpuContext } from '../../gpu/context.ts';
 import type { Tensor } from '../../gpu/tensor.ts';
-import { chooseTiles, gemmGroups, gemmCore } from '../gemm/tiles.ts';
+import { gemmTiles, gemmGroups, gemmCore } from '../gemm/tiles.ts';
 import source from './linear_backward_input.wgsl?raw';
 import { params, shader } from '../wgsl.ts';
 
@@ -9,7 +9,7 @@ export function linearBackwardInput(ctx: GpuContext, dy: Tensor, w: Tensor): Ten
   const [rows, outFeatures] = dy.shape as [number, number];
   const [wOut, inFeatures] = w.shape as [number, number];
   if (wOut !== outFeatures) throw new Error(`linearBackwardInput: dy has ${outFeatures} features, weight has ${wOut} outputs`);
-  const tiles = chooseTiles(ctx, rows, inFeatures, outFeatures);
+  const tiles = gemmTiles(ctx.kernels, rows, inFeatures, outFeatures);
   const dx = ctx.empty([rows, inFeatures], 'f32', 'linear dx');
   ctx.dispatch(
     ctx.pipeline(shader(gemmCore(tiles), source), 'linear_backward_input'),

@@ -1,6 +1,6 @@
 import type { GpuContext } from '../../gpu/context.ts';
 import type { Tensor } from '../../gpu/tensor.ts';
-import { chooseTiles, gemmGroups, gemmCore } from '../gemm/tiles.ts';
+import { gemmTiles, gemmGroups, gemmCore } from '../gemm/tiles.ts';
 import source from './linear_backward_weight.wgsl?raw';
 import { params, shader } from '../wgsl.ts';
 
@@ -9,7 +9,7 @@ export function linearBackwardWeight(ctx: GpuContext, dy: Tensor, x: Tensor): Te
   const [rows, outFeatures] = dy.shape as [number, number];
   const [xRows, inFeatures] = x.shape as [number, number];
   if (xRows !== rows) throw new Error(`linearBackwardWeight: dy has ${rows} rows, x has ${xRows}`);
-  const tiles = chooseTiles(ctx, outFeatures, inFeatures, rows);
+  const tiles = gemmTiles(ctx.kernels, outFeatures, inFeatures, rows);
   const dw = ctx.empty([outFeatures, inFeatures], 'f32', 'linear dw');
   ctx.dispatch(
     ctx.pipeline(shader(gemmCore(tiles), source), 'linear_backward_weight'),

@@ -1,6 +1,6 @@
 import type { GpuContext } from '../../gpu/context.ts';
 import type { Tensor } from '../../gpu/tensor.ts';
-import { convOutputSize } from '../conv/conv2d.ts';
+import { convOutputSize } from '../conv/geometry.ts';
 import source from './maxpool.wgsl?raw';
 import { groups1d, params, shader } from '../wgsl.ts';
 

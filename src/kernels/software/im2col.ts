@@ -1,7 +1,7 @@
 // A conv's input as explicit columns, for GEMMs on the direct core (see im2col.wgsl).
 import type { GpuContext } from '../../gpu/context.ts';
 import type { Tensor } from '../../gpu/tensor.ts';
-import { convPrelude, type ConvShapeConstants } from '../conv/conv2d.ts';
+import { convPrelude, type ConvShapeConstants } from '../conv/geometry.ts';
 import source from './im2col.wgsl?raw';
 import phaseOrderSource from './phase_order.wgsl?raw';
 import { launchElementwise } from '../launch.ts';

@@ -13,13 +13,7 @@
 // between. Every other setImmediate call goes to Node's own, unchanged. `createNodeGpuContext` paces while a
 // context on a software adapter is open (WGCAM_DAWN_WAIT says otherwise); a GPU's waits are never paced.
 
-/** How a Node context waits for Dawn: paced on software adapters ('auto'), always spinning, or always paced. */
-export const DAWN_WAIT_SETTINGS = ['auto', 'spin', 'paced'] as const;
-export type DawnWaitSetting = (typeof DAWN_WAIT_SETTINGS)[number];
-
-export function isDawnWaitSetting(value: unknown): value is DawnWaitSetting {
-  return (DAWN_WAIT_SETTINGS as readonly unknown[]).includes(value);
-}
+import type { DawnWaitSetting } from '../../kernels/config.ts';
 
 /** Whether a context on this adapter paces: 'auto' paces software adapters only, so a GPU's waits never lose time. */
 export function pacesDawnTicks(setting: DawnWaitSetting, softwareAdapter: boolean): boolean {

@@ -1,28 +1,44 @@
-// Chooses, per adapter and per windowed conv, between the direct conv kernels and the GEMM forms (conv_forms.ts),
-// for each of its three passes. Only adapters whose GEMMs run on the direct core (the CPU adapters, and an H200
-// under Dawn, whose GEMM tuner chose it too) have a choice to make: on the tiled cores the direct kernels never
-// run, so there this changes nothing. The two CPU
-// adapters disagree per shape (the strided 3x3s' forwards, layer2's 3x3 input gradient, the stride-1 3x3s'
-// weight gradients; bench/README.md, bench/NOTES.md), so each conv that both forms can compute is timed on the
-// adapter at hand, both forms alternated, and the winners are remembered per adapter, as the GEMM tiles are
-// (gemm_autotune.ts).
-//
-// Each form's first run is checked against the other's: a direct kernel that miscompiles on some driver is
-// never chosen.
-import type { GpuContext } from '../../gpu/context.ts';
-import type { Tensor } from '../../gpu/tensor.ts';
-import { relativeL2 } from '../../metrics.ts';
-import type { WindowedConv } from '../../model/architecture.ts';
-import { conv2d, convOutputSize } from '../conv/conv2d.ts';
-import { conv2dBackwardInput } from '../conv/conv2d_backward_input.ts';
-import { directInputGradFits, usesDirectInputGrad } from './conv2d_backward_input_window.ts';
-import { conv2dBackwardWeight } from '../conv/conv2d_backward_weight.ts';
-import { directWeightGradFits } from './conv2d_backward_weight_per_tap.ts';
-import { directConvFits, usesDirectConv } from './conv2d_window.ts';
-import { CONV_PASSES, clearConvForms, convFormKey, setDirectForm, type ConvFormShape, type ConvPass } from './conv_forms.ts';
-import { adapterTuningKey, tuningRandom, type TuningStore } from '../gemm/tuner.ts';
-import { DEFAULT_TILES, getPreferredTiles } from '../gemm/tiles.ts';
-import { fastestRun, formatRunMs } from '../run_timing.ts';
+// The former conv form tuner, kept as the tool that derives the adapter classes' window rules
+// (src/kernels/config.ts: KERNEL_PRIORS, `windows`): for each windowed conv of ResNet50 and for the forward and
+// the input gradient, times its window kernel against its GEMM form on the untiled core, both alternated, and
+// keeps the prior's form unless the other wins clearly in two sets of runs. On the tiled core there is nothing
+// to choose. Each form's first run is checked against the other's.
+// Its choices on both CPU adapters were the 'dense' rule's (bench/NOTES.md, "Software-adapter variants").
+import type { GpuContext } from '../../src/gpu/context.ts';
+import type { Tensor } from '../../src/gpu/tensor.ts';
+import { relativeL2 } from '../../src/metrics.ts';
+import type { WindowedConv } from '../../src/model/architecture.ts';
+import { configureKernels } from '../../src/kernels/config.ts';
+import { conv2d, convOutputSize } from '../../src/kernels/conv/conv2d.ts';
+import { conv2dBackwardInput } from '../../src/kernels/conv/conv2d_backward_input.ts';
+import { planConv, type ConvPass } from '../../src/kernels/conv/plan.ts';
+import { windowInputGradFits } from '../../src/kernels/software/conv2d_backward_input_window.ts';
+import { windowForwardFits } from '../../src/kernels/software/conv2d_window.ts';
+import { adapterTuningKey, tuningRandom, type TuningStore } from '../../src/kernels/gemm/tuner.ts';
+import { fastestRun, formatRunMs } from '../../src/kernels/run_timing.ts';
+
+const CONV_PASSES = ['forward', 'inputGrad'] as const;
+type FormPass = (typeof CONV_PASSES)[number];
+
+/** What decides a form: the conv's kernel, stride, padding and channels (not the batch or the image size). */
+interface ConvFormShape {
+  inC: number;
+  outC: number;
+  kH: number;
+  kW: number;
+  stride: number;
+  pad: number;
+}
+
+/** `forward 3x3/2 pad 1 128->128`: the key of a choice in reports. */
+export function convFormKey(pass: ConvPass, s: ConvFormShape): string {
+  return `${pass} ${s.kH}x${s.kW}/${s.stride} pad ${s.pad} ${s.inC}->${s.outC}`;
+}
+
+/** This pass of every conv on `ctx` as its window kernel ('all') or its GEMM form ('none'): only one conv runs at a time here. */
+function setDirectForm(ctx: GpuContext, pass: FormPass, _shape: ConvFormShape, direct: boolean): void {
+  configureKernels(ctx, { windows: { [pass]: direct ? 'all' : 'none' } });
+}
 
 /** The direct kernel, or the GEMM form it replaces (im2col + GEMM forward; columns GEMM + col2im input gradient). */
 export type ConvFormName = 'direct' | 'gemm';
@@ -71,7 +87,7 @@ export interface ConvFormTuneOptions {
    * The passes whose forms are chosen (default: all three); the recorded choices of the others stay. A session
    * chooses the weight gradients' only when a job first asks for parameter gradients (Grad-CAM does not).
    */
-  passes?: readonly ConvPass[];
+  passes?: readonly FormPass[];
 }
 
 /** Bump when a form's kernels, the choosing rule or the clock (run_timing.ts) change, so old choices are not reused. */
@@ -105,39 +121,31 @@ export function describeConvFormTuning(t: ConvFormTuning, separator = '; '): str
 
 interface Candidate {
   key: string;
-  pass: ConvPass;
+  pass: FormPass;
   shape: ConvFormShape;
   conv: WindowedConv;
   /** The form the wrapper takes without a recorded choice. */
   defaultForm: ConvFormName;
 }
 
-/** Every (pass, conv) of `convs` that both forms can compute on `ctx`'s GEMM core. */
+/** Every (pass, conv) of `convs` that both forms can compute on `ctx`'s GEMM core, with the prior's form. */
 function candidates(ctx: GpuContext, convs: readonly WindowedConv[]): Candidate[] {
-  const tiles = getPreferredTiles(ctx) ?? DEFAULT_TILES;
+  if (ctx.kernels.tiles.core !== 'untiled') return [];
   const list: Candidate[] = [];
   for (const conv of convs) {
     const { inChannels: inC, outChannels: outC, kernel: k, stride, pad } = conv;
     const shape = { inC, outC, kH: k, kW: k, stride, pad };
-    if (directConvFits(tiles, outC, k, k, stride, pad)) {
-      const defaultForm = usesDirectConv(tiles, outC, k, k, stride, pad) ? 'direct' : 'gemm';
-      list.push({ key: convFormKey('forward', shape), pass: 'forward', shape, conv, defaultForm });
-    }
-    if (directInputGradFits(tiles, inC, k, stride)) {
-      const defaultForm = usesDirectInputGrad(tiles, inC, k, stride) ? 'direct' : 'gemm';
-      list.push({ key: convFormKey('inputGrad', shape), pass: 'inputGrad', shape, conv, defaultForm });
-    }
-    if (directWeightGradFits(tiles, inC, outC, k, k, stride, pad)) {
-      list.push({ key: convFormKey('weightGrad', shape), pass: 'weightGrad', shape, conv, defaultForm: 'gemm' });
-    }
+    const geometry = { batch: 1, inC, outC, inH: conv.inSize, inW: conv.inSize, kH: k, kW: k, stride, pad };
+    const prior = (pass: FormPass): ConvFormName => (planConv(ctx.kernels, geometry, pass).form === 'window' ? 'direct' : 'gemm');
+    if (windowForwardFits(shape)) list.push({ key: convFormKey('forward', shape), pass: 'forward', shape, conv, defaultForm: prior('forward') });
+    if (windowInputGradFits(shape)) list.push({ key: convFormKey('inputGrad', shape), pass: 'inputGrad', shape, conv, defaultForm: prior('inputGrad') });
   }
   return list;
 }
 
 /**
- * Choose the form of each windowed conv in `convs` (e.g. `windowedConvs()` of the model) on `ctx`: from the
- * store, by timing both forms on a one-image input, or as forced. The choices apply to `ctx` at any batch and
- * image size, since they are keyed by kernel, stride, padding and channels.
+ * The form of each windowed conv in `convs` (e.g. `windowedConvs()` of the model) on `ctx`: from the store, by
+ * timing both forms on a one-image input, or as forced. Reported only: `ctx` keeps its window rules.
  */
 export async function autotuneConvForms(
   ctx: GpuContext,
@@ -145,8 +153,16 @@ export async function autotuneConvForms(
   options: ConvFormTuneOptions = {},
 ): Promise<ConvFormTuning> {
   const passes = options.passes ?? CONV_PASSES;
-  clearConvForms(ctx, passes);
+  const priorWindows = ctx.kernels.windows;
   const list = candidates(ctx, convs).filter((c) => passes.includes(c.pass));
+  try {
+    return await chooseForms(ctx, list, options);
+  } finally {
+    configureKernels(ctx, { windows: priorWindows });
+  }
+}
+
+async function chooseForms(ctx: GpuContext, list: Candidate[], options: ConvFormTuneOptions): Promise<ConvFormTuning> {
   if (list.length === 0) return { source: 'not needed', choices: {}, timings: {} };
   const { force } = options;
   if (force !== undefined) {
@@ -244,12 +260,11 @@ async function measure(
   const xShape: [number, number, number, number] = [1, inC, size, size];
   // Each pass's two operands: the forward's weight and input, the input gradient's weight and dy, the weight
   // gradient's dy and input.
-  const first = upload(c.pass === 'weightGrad' ? [1, outC, outSize, outSize] : wShape, 'conv form tuning operand');
+  const first = upload(wShape, 'conv form tuning operand');
   const second = upload(c.pass === 'inputGrad' ? [1, outC, outSize, outSize] : xShape, 'conv form tuning operand');
-  const passes: Record<ConvPass, () => Tensor> = {
+  const passes: Record<FormPass, () => Tensor> = {
     forward: () => conv2d(ctx, second, first, geom),
     inputGrad: () => conv2dBackwardInput(ctx, second, first, xShape, geom),
-    weightGrad: () => conv2dBackwardWeight(ctx, first, second, wShape, geom),
   };
   const run = (form: ConvFormName): Tensor => {
     setDirectForm(ctx, c.pass, c.shape, form === 'direct');

@@ -1,13 +1,15 @@
-// Chooses, per adapter, how per-workgroup reductions run (launch.ts: ReductionStyle): a tree in workgroup
-// memory or one thread walking the values. The two CPU adapters disagree (SwiftShader runs the batchnorm
-// reductions 2.7x faster serial, lavapipe 1.5x slower; bench/NOTES.md) and a GPU wants the tree, so this is
-// measured on the adapter at hand and remembered per adapter, as the GEMM tiles are (gemm_autotune.ts).
-import type { GpuContext } from '../../gpu/context.ts';
-import { relativeL2 } from '../../metrics.ts';
-import { channelSum } from '../reduce/channel_reduce.ts';
-import { adapterTuningKey, tuningRandom, type TuningStore } from '../gemm/tuner.ts';
-import { fastestRun, formatRunMs } from '../run_timing.ts';
-import { isReductionStyle, setReductionStyle, type ReductionStyle } from '../launch.ts';
+// The former reduction tuner, kept as the tool that derives the adapter classes' reduction priors
+// (src/kernels/config.ts: KERNEL_PRIORS): times a tree in workgroup memory against one thread walking the
+// values on the adapter at hand (bench/NOTES.md, "Software-adapter variants").
+import type { GpuContext } from '../../src/gpu/context.ts';
+import { relativeL2 } from '../../src/metrics.ts';
+import { channelSum } from '../../src/kernels/reduce/channel_reduce.ts';
+import { adapterTuningKey, tuningRandom, type TuningStore } from '../../src/kernels/gemm/tuner.ts';
+import { fastestRun, formatRunMs } from '../../src/kernels/run_timing.ts';
+import { configureKernels, type ReductionStyle } from '../../src/kernels/config.ts';
+
+const isReductionStyle = (v: unknown): v is ReductionStyle => v === 'tree' || v === 'serial';
+const setReductionStyle = (ctx: GpuContext, style: ReductionStyle) => void configureKernels(ctx, { reductions: style });
 
 export interface ReductionTuning {
   choice: ReductionStyle;
@@ -48,13 +50,13 @@ export interface ReductionTuneOptions {
 /** Choose the context's reduction style: from the store, by timing both once, or as forced; it applies to `ctx`. */
 export async function autotuneReductions(ctx: GpuContext, options: ReductionTuneOptions = {}): Promise<ReductionTuning> {
   if (options.force !== undefined) {
-    setReductionStyle(ctx, options.force);
+    configureKernels(ctx, { reductions: options.force });
     return { choice: options.force, source: 'forced', timings: {} };
   }
   const key = reductionTuningKey(ctx);
   const cached = await options.store?.get(key).catch(() => undefined);
   if (isReductionStyle(cached)) {
-    setReductionStyle(ctx, cached);
+    configureKernels(ctx, { reductions: cached });
     return { choice: cached, source: 'cached', timings: {} };
   }
   const [batch, channels, h, w] = SHAPE;
@@ -67,7 +69,7 @@ export async function autotuneReductions(ctx: GpuContext, options: ReductionTune
   const timings: Partial<Record<ReductionStyle, number>> = {};
   try {
     for (const style of ['tree', 'serial'] as const) {
-      setReductionStyle(ctx, style);
+      configureKernels(ctx, { reductions: style });
       // The first run compiles the pipeline and is the one checked: a style that miscompiles is never chosen.
       const first = channelSum(ctx, x);
       const sums = await ctx.read(first);
@@ -81,7 +83,7 @@ export async function autotuneReductions(ctx: GpuContext, options: ReductionTune
   const { tree, serial } = timings;
   if (tree === undefined && serial === undefined) throw new Error('reduction autotuner: neither style summed correctly');
   const choice: ReductionStyle = tree === undefined || (serial !== undefined && serial < CLEAR_WIN * tree) ? 'serial' : 'tree';
-  setReductionStyle(ctx, choice);
+  configureKernels(ctx, { reductions: choice });
   await options.store?.set(key, choice).catch(() => undefined); // a read-only cache only costs a re-measure
   return { choice, source: 'measured', timings };
 }

@@ -1,0 +1,83 @@
+// A conv's geometry as the kernels take it: output sizes, the compile-time constants and the uniform that all
+// conv kernels share (conv_params.wgsl), and the stride phases of the input gradient.
+import convParams from './conv_params.wgsl?raw';
+import { constants, params } from '../wgsl.ts';
+
+export interface ConvGeometry {
+  stride: number;
+  pad: number;
+}
+
+export interface ConvShapeConstants {
+  inH: number;
+  inW: number;
+  outH: number;
+  outW: number;
+  kH: number;
+  kW: number;
+  stride: number;
+  pad: number;
+}
+
+export function convOutputSize(size: number, kernel: number, stride: number, pad: number): number {
+  return Math.floor((size + 2 * pad - kernel) / stride) + 1;
+}
+
+/**
+ * The conv kernels' shared parameter struct plus the geometry, and whether the batch is one image, as
+ * compile-time constants (see conv_params.wgsl).
+ */
+export function convPrelude(g: ConvShapeConstants, batch: number): string {
+  return [
+    constants({ IN_H: g.inH, IN_W: g.inW, OUT_H: g.outH, OUT_W: g.outW, KH: g.kH, KW: g.kW, STRIDE: g.stride, PAD: g.pad }),
+    constants({ ONE_IMAGE: batch === 1 }),
+    convParams,
+  ].join('\n');
+}
+
+/** The conv kernels' uniform: the `Conv` struct of conv_params.wgsl (`sliceK`: the K slice length of split-K). */
+export function convUniform(batch: number, inC: number, outC: number, g: ConvShapeConstants, sliceK = 0): ArrayBuffer {
+  return params([batch, inC, g.inH, g.inW, outC, g.outH, g.outW, g.kH, g.kW, g.stride, g.pad, sliceK]);
+}
+
+/** The constants of one stride phase of the input gradient (see conv2d_backward_input.wgsl). */
+export interface StridePhase {
+  [name: string]: number;
+  PHASE_Y: number;
+  PHASE_X: number;
+  PHASE_H: number;
+  PHASE_W: number;
+  TAPS_Y: number;
+  TAPS_X: number;
+  TAP0_Y: number;
+  TAP0_X: number;
+  DY_OFF_Y: number;
+  DY_OFF_X: number;
+}
+
+/** Along one axis: the input positions p, p+s, ... and the kernel taps t0, t0+s, ... that reach them. */
+function axisPhase(phase: number, size: number, kernel: number, stride: number, pad: number) {
+  const tap0 = (phase + pad) % stride;
+  return {
+    pixels: phase < size ? Math.ceil((size - phase) / stride) : 0,
+    taps: tap0 < kernel ? Math.ceil((kernel - tap0) / stride) : 0,
+    tap0,
+    dyOffset: Math.floor((phase + pad) / stride),
+  };
+}
+
+/** stride² phases (one for stride 1); a phase with no taps is a GEMM with K = 0, which writes its zeros. */
+export function stridePhases(inH: number, inW: number, kH: number, kW: number, geom: ConvGeometry): StridePhase[] {
+  const phases: StridePhase[] = [];
+  for (let py = 0; py < geom.stride; py++) {
+    for (let px = 0; px < geom.stride; px++) {
+      const y = axisPhase(py, inH, kH, geom.stride, geom.pad);
+      const x = axisPhase(px, inW, kW, geom.stride, geom.pad);
+      phases.push({
+        PHASE_Y: py, PHASE_X: px, PHASE_H: y.pixels, PHASE_W: x.pixels,
+        TAPS_Y: y.taps, TAPS_X: x.taps, TAP0_Y: y.tap0, TAP0_X: x.tap0, DY_OFF_Y: y.dyOffset, DY_OFF_X: x.dyOffset,
+      });
+    }
+  }
+  return phases;
+}

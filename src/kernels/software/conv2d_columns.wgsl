@@ -1,0 +1,40 @@
+// Conv2d forward as a GEMM over explicit columns (im2col.wgsl), for the untiled GEMM core of CPU adapters:
+//   rows m = output channel, columns n = (image, oy, ox), reduction k = a row of the columns.
+// The untiled core calls each loader 8 times per step of k, so the window arithmetic of an implicit GEMM
+// (conv/conv_input_window.wgsl) would be paid 8 times over; im2col pays it once per element instead. B is the
+// columns as a plain [K, N] matrix (bound as `x`); the fused epilogue is the forward's (conv/conv_epilogue.wgsl).
+// With PHASE_ORDER (the stem) the columns' rows run in phase order (phase_order.wgsl) and the weight loads
+// follow, so this form adds in the window kernel's order and both give the same bits.
+// Constants from the wrapper: AFFINE, RESIDUAL, RELU, PHASE_ORDER; SLICED, OVERHANG (gemm/split_k.wgsl);
+// the geometry; the core's tile sizes.
+
+const A_M_CONTIGUOUS: bool = false;
+const B_K_CONTIGUOUS: bool = false;
+
+fn gemmDims() -> vec3u {
+  return vec3u(p.outChannels, p.batch * OUT_H * OUT_W, select(p.inChannels * KH * KW, p.sliceK, SLICED));
+}
+
+fn loadA(m: u32, k: u32) -> f32 {
+  let kk = reductionStep(k);
+  if (!inReduction(kk, p.inChannels * KH * KW)) { return 0.0; }
+  // kk is a position in the reduction, as the columns' rows are: tap kxAtPosition(j) sits at position j.
+  let j = kk % KW;
+  return w[m * p.inChannels * KH * KW + kk - j + kxAtPosition(j)];
+}
+
+fn loadB(k: u32, n: u32) -> f32 {
+  let kk = reductionStep(k);
+  if (!inReduction(kk, p.inChannels * KH * KW)) { return 0.0; }
+  return x[kk * p.batch * OUT_H * OUT_W + n];
+}
+
+fn storeC(m: u32, n: u32, acc: f32) {
+  let outArea = OUT_H * OUT_W;
+  let index = (imageOf(n, outArea) * p.outChannels + m) * outArea + pixelIn(n, outArea);
+  if (SLICED) {
+    y[gemmBatch * p.batch * p.outChannels * outArea + index] = acc;
+    return;
+  }
+  storeOutput(m, index, acc);
+}
