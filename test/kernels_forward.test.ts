@@ -87,7 +87,7 @@ describe('conv2d', () => {
   });
 
   // Strided windows take the window kernel (an even and an odd window per input row) under the 'all' rule, or
-  // in phase order (5 taps and wider) under 'dense'; each case here sets the rule. Output rows of 1, 8 + 3 and 21 pixels;
+  // under 'dense' with at least 3 taps per stride phase (the 7-wide ones); each case here sets the rule. Output rows of 1, 8 + 3 and 21 pixels;
   // inputs of odd and even widths, so the odd window's last entry falls inside and outside the row.
   const strided: Array<{ x: Shape4; out: number; k: number; pad: number }> = [
     { x: [1, 3, 23, 19], out: 8, k: 7, pad: 3 },
@@ -97,11 +97,11 @@ describe('conv2d', () => {
     { x: [1, 5, 7, 4], out: 24, k: 3, pad: 0 },
     { x: [1, 4, 12, 17], out: 8, k: 5, pad: 2 },
   ];
-  test('strided windows fit the window kernel, and take it under the dense rule only in phase order (5 taps and wider)', () => {
+  test('strided windows fit the window kernel, and take it under the dense rule with 3 or more taps per phase', () => {
     for (const c of strided) {
       const s2 = { ...c, stride: 2 };
       expect(formOf(UNTILED_TILES, s2, 'all')).toBe('window');
-      expect(formOf(UNTILED_TILES, s2)).toBe(c.k >= 5 ? 'window' : 'columns');
+      expect(formOf(UNTILED_TILES, s2)).toBe(c.k >= 7 ? 'window' : 'columns');
       expect(formOf(UNTILED_TILES, s2, 'none')).toBe('columns');
       expect(formOf(DEFAULT_TILES, s2, 'all')).toBe('implicit');
     }
@@ -110,7 +110,6 @@ describe('conv2d', () => {
     expect(formOf(UNTILED_TILES, { x: [1, 4, 19, 19], out: 16, k: 9, stride: 2, pad: 4 }, 'all')).toBe('columns');
     expect(formOf(UNTILED_TILES, { x: [1, 4, 19, 19], out: 16, k: 3, stride: 3, pad: 1 }, 'all')).toBe('columns');
   });
-  // Both forms: for the 5- and 7-wide kernels the GEMM form's columns and weight loads take the phase order.
   const stridedForms = strided.flatMap((c) => [true, false].map((direct) => ({ ...c, form: direct ? 'direct' : 'gemm' })));
   test.each(stridedForms)('$form form at stride 2 (tuned) %o', async ({ x: xs, out, k, pad, form }) => {
     const ws: Shape4 = [out, xs[1], k, k];
@@ -128,9 +127,8 @@ describe('conv2d', () => {
     }
   });
 
-  // The window kernel adds each output's products in the GEMM form's order, (ci, ky, kx), or for the 5- and
-  // 7-wide strided kernels both add in phase order (software/phase_order.wgsl), so which form a conv takes never
-  // changes a result: the two agree bit for bit, with the fused epilogue too.
+  // The window kernel adds each output's products in the GEMM form's order, (ci, ky, kx), so which form a conv
+  // takes never changes a result: the two agree bit for bit, with the fused epilogue too.
   const sameBits = [...strided.map((c) => ({ ...c, stride: 2 })), { x: [2, 6, 9, 21] as Shape4, out: 16, k: 3, pad: 1, stride: 1 }];
   test.each(sameBits)('window kernel and im2col + GEMM give the same bits %o', async ({ x: xs, out, k, pad, stride }) => {
     const ws: Shape4 = [out, xs[1], k, k];
@@ -159,7 +157,7 @@ describe('conv2d', () => {
 
   // Split-K (what GPUs get where the output tiles are few; conv/plan.ts): the slices' partial sums, added by
   // conv2d_split_k_sum.wgsl, then the epilogue, against the float64 reference. 16 input channels give 144 = 3 x 48
-  // reduction steps (exact slices); 7 give 63, whose last slice overhangs K. The 7x7/2 reads phase-ordered
+  // reduction steps (exact slices); 7 give 63, whose last slice overhangs K. The 7x7/2 reads
   // columns on the untiled core, the 1x1 reads x itself.
   const splitCases = [DEFAULT_TILES, UNTILED_TILES].flatMap((tiles) =>
     [

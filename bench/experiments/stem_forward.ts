@@ -28,7 +28,7 @@ console.log(`direct and GEMM forms agree bit for bit: ${direct.every((v, i) => O
 const forms: [string, () => { release(): void }][] = [
   ['direct', () => stem(true)],
   ['im2col + GEMM', () => stem(false)],
-  ['space to depth, direct at stride 1', () => conv2dWindow(ctx, spaceToDepth, spaceToDepthWeights, s2dGeometry, {}, false)],
+  ['space to depth, direct at stride 1', () => conv2dWindow(ctx, spaceToDepth, spaceToDepthWeights, s2dGeometry, {})],
 ];
 const times: number[][] = forms.map(() => []);
 for (let r = 0; r < Number(process.env.ROUNDS ?? 16); r++) {

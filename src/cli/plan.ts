@@ -60,6 +60,5 @@ function jsonPlan(p: ConvPlan) {
     ...(p.phases ? { phases: p.phases.map((ph) => ({ phase: [ph.phase.PHASE_Y, ph.phase.PHASE_X], n: ph.n, k: ph.k, tiles: tilesName(ph.tiles) })) } : {}),
     splits: p.splits,
     ...(p.splits > 1 ? { sliceK: p.sliceK } : {}),
-    phaseOrder: p.phaseOrder,
   };
 }

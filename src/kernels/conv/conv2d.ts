@@ -40,7 +40,7 @@ export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, geom: ConvGeometry
   if ((epilogue.scale === undefined) !== (epilogue.shift === undefined)) throw new Error('conv2d: scale and shift go together');
   const geometry = { inH, inW, outH, outW, kH, kW, stride: geom.stride, pad: geom.pad };
   const plan = planConv(ctx.kernels, { batch, inC, outC, inH, inW, kH, kW, ...geom }, 'forward', options.splitK);
-  if (plan.form === 'window') return conv2dWindow(ctx, x, w, geometry, epilogue, plan.phaseOrder);
+  if (plan.form === 'window') return conv2dWindow(ctx, x, w, geometry, epilogue);
   const { tiles, m, n } = plan.gemm!;
   const sliced = plan.splits > 1;
   const label = `conv2d ${kH}x${kW}/${geom.stride} ${inC}->${outC} ${inH}x${inW}${sliced ? ` split ${plan.splits}` : ''}`;

@@ -45,8 +45,6 @@ export interface ConvPlan {
   sliceK: number;
   /** Input gradient 'implicit' at stride > 1: one GEMM per stride phase with pixels, with its own size and tiles. */
   phases?: Array<{ phase: StridePhase; n: number; k: number; tiles: GemmTiles }>;
-  /** Forward, window or columns: each tap row's even taps, then its odd ones (the stem; software/phase_order.wgsl). */
-  phaseOrder: boolean;
 }
 
 /** The route of one pass of one conv under `config`. `splitK` forces a number of K slices (tests, bench). */
@@ -56,21 +54,20 @@ export function planConv(config: KernelConfig, c: ConvShape, pass: ConvPass, spl
   const taps = c.inC * c.kH * c.kW;
   const pixels = c.batch * outH * outW;
   const plainMatrix = c.kH === 1 && c.kW === 1 && c.pad === 0; // a 1x1 without padding needs no window
-  const phaseOrder = c.stride === 2 && c.kW >= 5;
   const slices = (tiles: GemmTiles, m: number, n: number, k: number, auto: boolean) => {
     const wanted = Math.max(1, Math.min(splitK ?? (auto ? chooseSplitK(tiles, m, n, k) : 1), k));
     return sliceReduction(k, wanted, tiles.tileK);
   };
-  const gemm = (form: ConvForm, m: number, n: number, k: number, splitAuto: boolean, order = false): ConvPlan => {
+  const gemm = (form: ConvForm, m: number, n: number, k: number, splitAuto: boolean): ConvPlan => {
     const tiles = gemmTiles(config, m, n, k);
-    return { pass, form, gemm: { m, n, k, tiles }, ...slices(tiles, m, n, k, splitAuto), phaseOrder: order };
+    return { pass, form, gemm: { m, n, k, tiles }, ...slices(tiles, m, n, k, splitAuto) };
   };
-  const window = (order = false): ConvPlan => ({ pass, form: 'window', splits: 1, sliceK: 0, phaseOrder: order });
+  const window = (): ConvPlan => ({ pass, form: 'window', splits: 1, sliceK: 0 });
   const untiled = config.tiles.core === 'untiled';
   switch (pass) {
     case 'forward':
-      if (untiled && windowForwardFits(c) && takesWindow(config.windows.forward, c)) return window(phaseOrder);
-      if (untiled && !(plainMatrix && c.stride === 1)) return gemm('columns', c.outC, pixels, taps, config.splitK, phaseOrder);
+      if (untiled && windowForwardFits(c) && takesWindow(config.windows.forward, c)) return window();
+      if (untiled && !(plainMatrix && c.stride === 1)) return gemm('columns', c.outC, pixels, taps, config.splitK);
       return gemm('implicit', c.outC, pixels, taps, config.splitK);
     case 'inputGrad': {
       if (untiled && windowInputGradFits(c) && takesWindow(config.windows.inputGrad, c)) return window();
@@ -81,7 +78,7 @@ export function planConv(config: KernelConfig, c: ConvShape, pass: ConvPass, spl
         .map((phase) => ({ phase, n: c.batch * phase.PHASE_H * phase.PHASE_W, k: c.outC * phase.TAPS_Y * phase.TAPS_X }))
         .filter((p) => p.n > 0) // an input smaller than the stride has no pixel in some phases
         .map((p) => ({ ...p, tiles: gemmTiles(config, c.inC, p.n, p.k) }));
-      return { pass, form: 'implicit', phases, splits: 1, sliceK: 0, phaseOrder: false };
+      return { pass, form: 'implicit', phases, splits: 1, sliceK: 0 };
     }
     case 'weightGrad':
       // Split on every adapter: its K is the pixels (12544 per image for the stem) and its output often small.
@@ -101,6 +98,5 @@ export function describePlan(p: ConvPlan): string {
   if (p.gemm) parts.push(`gemm ${p.gemm.m}x${p.gemm.n}x${p.gemm.k}`, tiles(p.gemm.tiles));
   if (p.phases) parts.push(`${p.phases.length} phase GEMMs`, [...new Set(p.phases.map((ph) => tiles(ph.tiles)))].join(', '));
   if (p.splits > 1) parts.push(`split-K ${p.splits} x ${p.sliceK}`);
-  if (p.phaseOrder) parts.push('phase order');
   return parts.join(', ');
 }

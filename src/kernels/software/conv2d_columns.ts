@@ -11,7 +11,6 @@ import { gemmCore, gemmGroups } from '../gemm/tiles.ts';
 import { constants, shader } from '../wgsl.ts';
 import source from './conv2d_columns.wgsl?raw';
 import { im2col } from './im2col.ts';
-import phaseOrderSource from './phase_order.wgsl?raw';
 
 /** Into `y`: the plan's GEMM over x's columns, through `epilogue` (empty when the plan slices K). */
 export function conv2dColumns(
@@ -26,11 +25,9 @@ export function conv2dColumns(
 ): void {
   const [batch, inC] = x.shape as [number, number, number, number];
   const { tiles, m, n } = plan.gemm!;
-  const columns = im2col(ctx, x, geometry, plan.phaseOrder);
+  const columns = im2col(ctx, x, geometry);
   const code = shader(
     constants({ AFFINE: epilogue.scale !== undefined, RESIDUAL: epilogue.residual !== undefined, RELU: epilogue.relu === true }),
-    constants({ PHASE_ORDER: plan.phaseOrder }),
-    phaseOrderSource,
     gemmCore(tiles),
     convPrelude(geometry, batch),
     convEpilogue,

@@ -3,9 +3,8 @@
 // The untiled core calls each loader 8 times per step of k, so the window arithmetic of an implicit GEMM
 // (conv/conv_input_window.wgsl) would be paid 8 times over; im2col pays it once per element instead. B is the
 // columns as a plain [K, N] matrix (bound as `x`); the fused epilogue is the forward's (conv/conv_epilogue.wgsl).
-// With PHASE_ORDER (the stem) the columns' rows run in phase order (phase_order.wgsl) and the weight loads
-// follow, so this form adds in the window kernel's order and both give the same bits.
-// Constants from the wrapper: AFFINE, RESIDUAL, RELU, PHASE_ORDER; SLICED, OVERHANG (gemm/split_k.wgsl);
+// It adds in the window kernel's order, (ci, ky, kx), so both forms give the same bits.
+// Constants from the wrapper: AFFINE, RESIDUAL, RELU; SLICED, OVERHANG (gemm/split_k.wgsl);
 // the geometry; the core's tile sizes.
 
 const A_M_CONTIGUOUS: bool = false;
@@ -18,9 +17,7 @@ fn gemmDims() -> vec3u {
 fn loadA(m: u32, k: u32) -> f32 {
   let kk = reductionStep(k);
   if (!inReduction(kk, p.inChannels * KH * KW)) { return 0.0; }
-  // kk is a position in the reduction, as the columns' rows are: tap kxAtPosition(j) sits at position j.
-  let j = kk % KW;
-  return w[m * p.inChannels * KH * KW + kk - j + kxAtPosition(j)];
+  return w[m * p.inChannels * KH * KW + kk];
 }
 
 fn loadB(k: u32, n: u32) -> f32 {

@@ -26,13 +26,12 @@ export function windowForwardFits(c: { outC: number; kH: number; kW: number; str
   return window && c.stride <= 2 && Math.ceil(c.kW / c.stride) <= MAX_TAPS_X && c.outC % CHANNELS_PER_THREAD === 0;
 }
 
-/** y [N, CO, OH, OW] = epilogue(conv2d(x, w)), as conv/conv2d.ts's conv2d; `phaseOrder` for the stem. */
-export function conv2dWindow(ctx: GpuContext, x: Tensor, w: Tensor, geometry: ConvShapeConstants, epilogue: ConvEpilogue, phaseOrder: boolean): Tensor {
+/** y [N, CO, OH, OW] = epilogue(conv2d(x, w)), as conv/conv2d.ts's conv2d. */
+export function conv2dWindow(ctx: GpuContext, x: Tensor, w: Tensor, geometry: ConvShapeConstants, epilogue: ConvEpilogue): Tensor {
   const [batch, inC] = x.shape as [number, number, number, number];
   const outC = w.shape[0]!;
   const code = shader(
     constants({ AFFINE: epilogue.scale !== undefined, RESIDUAL: epilogue.residual !== undefined, RELU: epilogue.relu === true }),
-    constants({ PHASE_ORDER: phaseOrder }),
     operandRounding(ctx.kernels.operands),
     convPrelude(geometry, batch),
     convEpilogue,

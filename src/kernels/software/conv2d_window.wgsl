@@ -1,28 +1,21 @@
-// Conv2d forward without a GEMM, for the adapters whose GEMMs run on the direct core (CPU adapters), with the
-// forward's fused epilogue (per-channel affine, residual add, ReLU; as in conv2d.wgsl).
+// The window forward: conv2d without a GEMM, for CPU adapters (the untiled GEMM core), with the forward's fused
+// epilogue (per-channel affine, residual add, ReLU; conv/conv_epilogue.wgsl).
 //
-// Why: on the direct core a windowed conv's GEMM reads explicit columns, which im2col writes first (7.2-7.4 MB
-// for the stem and layer1), about a quarter of such a conv's time there (bench/NOTES.md). Here each thread owns
-// 8 neighbouring output pixels of one row and 8 output channels, and for each (input channel, tap row) loads
-// the input row's values under its 8 windows once per stride phase, as one window of 11 (shared/row_window.wgsl).
+// Why: on the untiled core a windowed conv's GEMM reads explicit columns, which im2col writes first, a large
+// share of such a conv's time (bench/NOTES.md, "Stride-1 forwards without im2col on the untiled core"). Threads:
+// one per 8 neighbouring output pixels of one row and 8 output channels; for each (input channel, tap row) it
+// loads the input row's values under its 8 windows once per stride phase, as one window of 11 (row_window.wgsl).
 // Tap kx = r + STRIDE * m of pixel j reads input column STRIDE * (ox0 + j) - PAD + kx: entry j + m of phase r's
 // window, whose entry e is column STRIDE * ox0 - PAD + r + STRIDE * e. At stride 1 that is one window; at
 // stride 2, an even and an odd one. Every tap takes its 8 values by a swizzle and its 8 weights by 8 loads, for
-// 64 multiply-adds, added in the GEMM form's order (rowTaps). With PHASE_ORDER (stride 2 and 5 or more taps:
-// the stem), each (input channel, tap row) takes two loop steps instead, one per stride phase, each with one
-// window and its taps (phaseTaps), in the order of shared/phase_order.wgsl, which the GEMM form then follows:
-// the stem ran 1.4-1.6x faster so than with both windows and all 7 taps in one step (bench/NOTES.md). The
-// wrapper sends it windows of at most 4 taps per phase along x (stride 1: the 3x3s; stride 2: the stem's 7 and
-// the 3x3s) and output channels in multiples of 8. Operands are rounded as the GEMMs' are
-// (shared/f16_operand.wgsl). Constants from the wrapper: AFFINE, RESIDUAL, RELU, PHASE_ORDER and the geometry
-// (convPrelude).
+// 64 multiply-adds, added in the GEMM form's order (rowTaps). The planner sends it windows of at most 4 taps per
+// phase along x (stride 1: the 3x3s; stride 2: the stem's 7 and the 3x3s) and output channels in multiples of 8.
+// Operands are rounded as the GEMMs' are (f16_operand.wgsl). Constants from the wrapper: AFFINE, RESIDUAL, RELU
+// and the geometry (convPrelude).
 
 const PIXEL_RUNS: u32 = (OUT_W + 7u) / 8u;
-// Loop steps per (input channel, tap row), and taps per step with PHASE_ORDER.
-const STEPS_PER_ROW: u32 = select(1u, 2u, PHASE_ORDER);
-const PHASE_TAPS: u32 = (KW + 1u) / 2u;
 
-// The values the row windows read (shared/row_window.wgsl), rounded as the GEMMs' operands are.
+// The values the row windows read (row_window.wgsl), rounded as the GEMMs' operands are.
 fn rowValue(i: u32) -> f32 {
   return operand(x[i]);
 }
@@ -54,35 +47,6 @@ fn tap(a: Sums, first: u32, kx: u32, px: Pixels) -> Sums {
   return r;
 }
 
-// One tap of a stride phase's step (PHASE_ORDER): tap kx = 2m + phase of the row, entries m on of the phase's
-// window. The odd phase of an odd-width kernel has one tap fewer than the even one; its last call multiplies the
-// inputs by 0 instead (and a valid weight), which adds exactly 0 to every sum and keeps the step free of branches.
-fn phaseTap(a: Sums, firstWeight: u32, phase: u32, m: u32, v: Window) -> Sums {
-  let kx = 2u * m + phase;
-  let inside = select(0.0, 1.0, kx < KW);
-  let px = windowShift(v, m);
-  return tap(a, firstWeight, min(kx, KW - 1u), Pixels(px.lo * inside, px.hi * inside));
-}
-
-// Every tap of one stride phase of one (input channel, tap row), in the order of shared/phase_order.wgsl.
-fn phaseTaps(a: Sums, v: Window, firstWeight: u32, phase: u32) -> Sums {
-  var s = a;
-  if (PHASE_TAPS > 0u) { s = phaseTap(s, firstWeight, phase, 0u, v); }
-  if (PHASE_TAPS > 1u) { s = phaseTap(s, firstWeight, phase, 1u, v); }
-  if (PHASE_TAPS > 2u) { s = phaseTap(s, firstWeight, phase, 2u, v); }
-  if (PHASE_TAPS > 3u) { s = phaseTap(s, firstWeight, phase, 3u, v); }
-  return s;
-}
-
-fn pickColumns(even: WindowColumns, odd: WindowColumns, isOdd: bool) -> WindowColumns {
-  return WindowColumns(select(even.cols, odd.cols, isOdd), select(even.mask, odd.mask, isOdd));
-}
-
-// The even or the odd phase's window place, without a branch.
-fn pickPlace(even: WindowPlace, odd: WindowPlace, isOdd: bool) -> WindowPlace {
-  return WindowPlace(pickColumns(even.c0, odd.c0, isOdd), pickColumns(even.c1, odd.c1, isOdd), pickColumns(even.c2, odd.c2, isOdd));
-}
-
 // The values tap kx reads for the thread's 8 pixels: entries kx / STRIDE on of its stride phase's window.
 fn tapInputs(even: Window, odd: Window, kx: u32) -> Pixels {
   if (kx % STRIDE == 0u) { return windowShift(even, kx / STRIDE); }
@@ -91,7 +55,7 @@ fn tapInputs(even: Window, odd: Window, kx: u32) -> Pixels {
 
 // Every tap of one (input channel, tap row), kx ascending: with the loops over ci, then ky, that is the order of
 // the GEMM form's reduction index (ci, ky, kx), so both forms add the same products in the same order and give
-// the same sums bit for bit. Which form runs (a per-adapter choice, conv_forms.ts) then never changes a result.
+// the same sums bit for bit. Which form the planner picks then never changes a result.
 // kx is a constant at each call, so the compiler keeps only the taps inside the kernel and one swizzle each.
 fn rowTaps(a: Sums, even: Window, odd: Window, firstWeight: u32) -> Sums {
   var s = a;
@@ -107,7 +71,7 @@ fn rowTaps(a: Sums, even: Window, odd: Window, firstWeight: u32) -> Sums {
 }
 
 // Eight pixels of output channel co of row oy (those inside the row), through the epilogue
-// (shared/conv_epilogue.wgsl, which also declares this kernel's bindings).
+// (conv/conv_epilogue.wgsl, which also declares this kernel's bindings).
 fn store8(b: u32, co: u32, oy: u32, ox0: u32, lo: vec4f, hi: vec4f) {
   let row = ((b * p.outChannels + co) * OUT_H + oy) * OUT_W + ox0;
   for (var j = 0u; j < 4u; j++) {
@@ -136,33 +100,24 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   let oddPlace = windowPlace(first + 1, STRIDE, IN_W);
 
   var sums = Sums();
-  // One row of the window per step, (ci, ky) in the GEMM form's order, as one flat loop: SwiftShader ran the 3x3
-  // forwards 1.3-1.8x slower with a loop over ky nested in the loop over ci (bench/NOTES.md). With PHASE_ORDER,
-  // two steps per row: its even phase's taps, then its odd phase's.
+  // One row of the window per step, (ci, ky) in the GEMM form's order, as one flat loop (a loop over ky nested
+  // in the loop over ci ran slower on SwiftShader).
   var ci = 0u;
   var ky = 0u;
-  var phase = 0u;
-  for (var step = 0u; step < p.inChannels * KH * STEPS_PER_ROW; step++) {
+  for (var step = 0u; step < p.inChannels * KH; step++) {
     // A tap row outside the image reads a clamped row times 0, as the GEMM form adds 0 * w there (no change to
     // any sum): no branch in the loop.
     let iy = i32(STRIDE * oy + ky) - i32(PAD);
     let rowMask = select(0.0, 1.0, iy >= 0 && iy < i32(IN_H));
     let inRow = ((b * p.inChannels + ci) * IN_H + u32(clamp(iy, 0, i32(IN_H) - 1))) * IN_W;
     let firstWeight = (co0 * p.inChannels + ci) * KH * KW + ky * KW;
-    if (PHASE_ORDER) {
-      let values = scaleWindow(loadWindow(inRow, pickPlace(evenPlace, oddPlace, phase == 1u)), rowMask);
-      sums = phaseTaps(sums, values, firstWeight, phase);
-    } else {
-      let even = scaleWindow(loadWindow(inRow, evenPlace), rowMask);
-      var odd = even;
-      if (STRIDE > 1u && KW > 1u) { odd = scaleWindow(loadWindow(inRow, oddPlace), rowMask); }
-      sums = rowTaps(sums, even, odd, firstWeight);
-    }
-    // The next (ci, ky, phase).
-    let rowStepsDone = !PHASE_ORDER || phase == 1u;
-    phase = select(phase + 1u, 0u, rowStepsDone);
-    let rowDone = rowStepsDone && ky + 1u == KH;
-    ky = select(ky, select(ky + 1u, 0u, ky + 1u == KH), rowStepsDone);
+    let even = scaleWindow(loadWindow(inRow, evenPlace), rowMask);
+    var odd = even;
+    if (STRIDE > 1u && KW > 1u) { odd = scaleWindow(loadWindow(inRow, oddPlace), rowMask); }
+    sums = rowTaps(sums, even, odd, firstWeight);
+    // The next (ci, ky).
+    let rowDone = ky + 1u == KH;
+    ky = select(ky + 1u, 0u, rowDone);
     ci = select(ci, ci + 1u, rowDone);
   }
 

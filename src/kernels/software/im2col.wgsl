@@ -1,14 +1,12 @@
 // A conv's input as explicit columns ("im2col"), the B operand of its forward and weight gradient as plain
 // matrices:
 //   cols[(ci, ky, kx), (b, oy, ox)] = x[b, ci, oy * STRIDE + ky - PAD, ox * STRIDE + kx - PAD], 0 in the padding,
-// with each tap row's kx in the forward's reduction order (shared/phase_order.wgsl; plain unless PHASE_ORDER).
 // The forward reads it as its B, [K, N]; the weight gradient as the transpose of its B, [N, K] (a pixel-major
 // copy measured no faster for it, on either CPU adapter).
-// For the direct GEMM core (shared/gemm_tile_direct.wgsl), which reads each B element once per 8 rows of the
+// For the untiled GEMM core (gemm_tile_untiled.wgsl), which reads each B element once per 8 rows of the
 // product instead of once per workgroup: the window's divisions and bounds tests are then paid once per element
 // here, not 8-64 times inside the GEMM. One thread per column row, image and output row (oy): it finds its input
-// row once and copies OUT_W entries along it, so each entry costs a bounds test, not a dozen divisions (which
-// made the first, one-thread-per-entry form a third of a conv's time on SwiftShader).
+// row once and copies OUT_W entries along it, so each entry costs a bounds test, not a dozen divisions.
 struct Im2Col { count: u32, batch: u32, inChannels: u32, _pad: u32 }
 
 @group(0) @binding(0) var<uniform> p: Im2Col;
@@ -27,7 +25,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   let ci = row / (KH * KW);
   let tap = row % (KH * KW);
   let ky = tap / KW;
-  let kx = kxAtPosition(tap % KW);
+  let kx = tap % KW;
   // i32: rows and columns in the padding are negative.
   let iy = i32(oy * STRIDE + ky) - i32(PAD);
   let inRow = iy >= 0 && iy < i32(IN_H);
