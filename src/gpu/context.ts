@@ -174,8 +174,8 @@ export class GpuContext {
 
   /**
    * Copy several tensors back with one submit and one map (per `maxBufferSize` of them), in order. Each read
-   * is a round trip to the GPU: on an H200 a train step that read its 270 gradients and statistics one by one
-   * took 240-410 ms, most of it waiting (bench/NOTES.md).
+   * is a round trip to the GPU, which a train step's 270 gradients and statistics would pay one by one
+   * (bench/NOTES.md, "Reading many tensors back in one round trip").
    */
   async readMany(ts: readonly Tensor[]): Promise<Float32Array[]> {
     for (const t of ts) if (t.byteLength % 4 !== 0) throw new Error(`readMany: ${t.byteLength} bytes is not whole f32 values`);

@@ -1,7 +1,6 @@
 // The uniform parameters of the commands not yet submitted, packed into shared buffers: one createBuffer per
-// 64 KiB of parameters instead of one per dispatch. Measured on a ResNet50 forward (76 dispatches), a buffer per
-// dispatch took 2.2-4.3 ms of the 11-18 ms that encoding took on the CPU (bench/NOTES.md), time in which a GPU
-// sits idle. The slots are uploaded with one writeBuffer per buffer just before the submit that reads them.
+// 64 KiB of parameters instead of one per dispatch, whose cost is CPU time in which a GPU sits idle (bench/NOTES.md,
+// "CPU-side encoding"). The slots are uploaded with one writeBuffer per buffer just before the submit that reads them.
 
 export interface UniformSlot {
   buffer: GPUBuffer;

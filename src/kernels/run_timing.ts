@@ -10,9 +10,8 @@ export interface RunClock {
 }
 
 /**
- * A run shorter than this is timed in batches. Each wait for the GPU (submit, then onSubmittedWorkDone) costs a
- * fixed 0.1-0.5 ms or more under Dawn, as much as a tuning product's whole kernel on an H200; on the CPU
- * adapters a run takes 5 ms or more, so their timings keep the form they had.
+ * A run shorter than this is timed in batches. Each wait for the GPU (submit, then onSubmittedWorkDone) has a
+ * fixed cost under Dawn that can exceed a GPU's whole kernel; a CPU adapter's runs are longer than this.
  */
 export const SHORT_RUN_MS = 2;
 /** A batch of short runs lasts about this long, so that the fixed cost is measured against many runs. */
@@ -27,9 +26,8 @@ export const MAX_BATCH = 200;
  * A run that takes under SHORT_RUN_MS is also timed in batches of B runs, encoded back to back and waited for
  * once (B fills about BATCH_MS), and its time is the slope between the two: (batch - single) / (B - 1). A
  * single run is the fixed cost of the wait plus one run, a batch that cost plus B runs, so the slope is one run
- * alone. A GPU's tuner then compares kernels, not round trips: the H200's first tuning put 0.4 ms of
- * wall clock on each product (bench/NOTES.md), where a 51-MFLOP GEMM at that chip's measured 1.8 TFLOP/s takes
- * 0.03 ms. Each run releases its output before the next, which takes the same buffer back from the pool: the
+ * alone. A GPU's tuner then compares kernels, not round trips (bench/NOTES.md, "The tuners time a GPU's short
+ * runs in batches"). Each run releases its output before the next, which takes the same buffer back from the pool: the
  * batch's runs write one buffer, so the GPU runs them one after another, as a network would.
  */
 export async function fastestRun(clock: RunClock, runs: number, run: () => Tensor): Promise<number> {
@@ -53,7 +51,7 @@ async function timeBatch(clock: RunClock, size: number, run: () => Tensor): Prom
 
 /**
  * A tuner's time for reports: one decimal at CPU adapters' milliseconds, three below 1 ms, so that a GPU's
- * 0.03 ms kernels are not all reported as "0.0 ms".
+ * short kernels are not all reported as zero.
  */
 export function formatRunMs(ms: number): string {
   return `${ms.toFixed(ms < 1 ? 3 : 1)} ms`;

@@ -25,8 +25,8 @@ export function constants(values: Record<string, ConstValue | { f32: number }>):
 export function shader(...parts: string[]): string {
   // Kernels assemble their shader on every dispatch; the first assembly of each variant is kept, so later ones
   // cost a join and a lookup instead of a split and a filter of the whole text, and the pipeline cache then
-  // looks up the same string object (whose hash is cached). Both were about a third of a forward pass's
-  // CPU-side encoding (bench/NOTES.md).
+  // looks up the same string object (whose hash is cached): CPU time a GPU waits through (bench/NOTES.md,
+  // "CPU-side encoding").
   const key = parts.join('\u0001');
   let code = assembled.get(key);
   if (code === undefined) {

@@ -1,5 +1,5 @@
 // The overlay bytes: uint8(255 * cam / max(cam)) (truncation, as numpy's uint8 cast), cam from
-// shared/cam_blend.wgsl and its per-image maximum from cam_overlay_max. One thread per output u32: four bytes of
+// cam_blend.wgsl and its per-image maximum from cam_overlay_max. One thread per output u32: four bytes of
 // the [N, H, W, 3] uint8 result, packed little-endian, so what is read back is the Uint8Array itself.
 
 @group(0) @binding(4) var<storage, read> camMax: array<f32>;

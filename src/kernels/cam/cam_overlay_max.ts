@@ -6,7 +6,7 @@ import { workgroupReduce } from '../launch.ts';
 import source from './cam_overlay_max.wgsl?raw';
 import { params, shader } from '../wgsl.ts';
 
-/** The bindings of shared/cam_blend.wgsl: map [N, H, W], packed image bytes, levels (see camOverlay). */
+/** The bindings of cam_blend.wgsl: map [N, H, W], packed image bytes, levels (see camOverlay). */
 export interface OverlayInputs {
   map: Tensor;
   image: Tensor;

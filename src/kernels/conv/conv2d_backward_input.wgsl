@@ -10,7 +10,7 @@
 // Input rows and columns that no window reached (PyTorch floors the output size) get no term, hence 0.
 // Phase constants from the wrapper: PHASE_Y/X, PHASE_H/W (the phase's pixel grid), TAPS_Y/X, TAP0_Y/X, DY_OFF_Y/X.
 // With SLICED (split-K, stride 1 only: one phase, the whole input), workgroup z takes a K slice
-// (shared/split_k.wgsl) and writes its partial sums to slice z of `dx`, then a [splits, N, C, H, W] buffer
+// (gemm/split_k.wgsl) and writes its partial sums to slice z of `dx`, then a [splits, N, C, H, W] buffer
 // that split_k_reduce adds up: layer4's 1x1 input gradients have 512 channels by 49 pixels, 8 output tiles,
 // over a K of 2048.
 

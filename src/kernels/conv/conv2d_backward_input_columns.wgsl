@@ -1,6 +1,6 @@
 // The first half of the input gradient for convs with few input channels (the stem has 3): the columns
 //   cols[(ci, ky, kx), (b, oy, ox)] = sum over co of W[co, ci, ky, kx] * dy[b, co, oy, ox]
-// as one GEMM with rows m = (ci, ky, kx), columns n = (b, oy, ox), reduction k = co. The direct form
+// as one GEMM with rows m = (ci, ky, kx), columns n = (b, oy, ox), reduction k = co. The window form
 // (conv2d_backward_input.wgsl) has one row per input channel, so for the stem a tile of 8 rows carries 3 and the
 // GEMM runs at a fraction of its speed; here the stem has 147 rows. col2im.wgsl then sums each input pixel's
 // taps from these columns.

@@ -8,9 +8,8 @@
 // private `gemmBatch` is not, as far as WGSL's uniformity analysis knows. The last slice's overhang loads 0.
 // Constants from the wrapper: SLICED (more than one slice; else sliceK is K, and the loaders skip the slice
 // arithmetic), OVERHANG (the slices run past K, so the loaders test for it), B_COLUMNS; ONE_IMAGE
-// (conv_params.wgsl) spares the division of pixel kk at batch 1. The direct GEMM core calls each loader 8 times
-// per step of k, and this arithmetic was a third to a half of a weight gradient's time on SwiftShader
-// (bench/NOTES.md).
+// (conv_params.wgsl) spares the division of pixel kk at batch 1, which the untiled GEMM core would pay in each
+// of its 8 loader calls per step of k.
 
 // Tile load order (see the GEMM core): A = dy[m, pixel k] and B (the input window at pixel k, or its column,
 // B_COLUMNS) are both contiguous along the pixels k.

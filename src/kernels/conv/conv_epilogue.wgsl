@@ -1,5 +1,5 @@
 // The conv forward's bindings and its fused epilogue, shared by its two forms: conv2d.wgsl (a GEMM) and
-// conv2d_direct.wgsl. Constants from the wrapper: AFFINE (y = conv * scale[c] + shift[c]: eval batchnorm
+// software/conv2d_window.wgsl. Constants from the wrapper: AFFINE (y = conv * scale[c] + shift[c]: eval batchnorm
 // folded per channel, or a bias), RESIDUAL (add the residual tensor), RELU.
 
 @group(0) @binding(0) var<uniform> p: Conv;

@@ -13,7 +13,7 @@ struct Conv {
 }
 
 // Image and pixel of a flat index n = (image, pixel) over `area` pixels per image. At batch 1 the pixel is n
-// itself: no division in the loads, which the direct GEMM core makes 8 times per step (bench/NOTES.md).
+// itself: no division in the loads, which the untiled GEMM core makes 8 times per step (bench/NOTES.md).
 fn imageOf(n: u32, area: u32) -> u32 {
   if (ONE_IMAGE) { return 0u; }
   return n / area;

@@ -1,6 +1,6 @@
-// Register- and workgroup-tiled GEMM core, C[M,N] = A[M,K] * B[K,N], with the same interface as
-// gemm_tile.wgsl (gemmDims, loadA, loadB, storeC, gemmBatch, A_M_CONTIGUOUS, B_K_CONTIGUOUS); its epilogue,
-// storeC4, is gemm_store_vec4.wgsl. Each thread owns an 8x8 block of C held in sixteen vec4 accumulators; the
+// The tiled GEMM core, register- and workgroup-tiled: C[M,N] = A[M,K] * B[K,N] through the kernel's loaders
+// (gemmDims, loadA, loadB, storeC, gemmBatch, A_M_CONTIGUOUS, B_K_CONTIGUOUS); its epilogue, storeC4, is
+// gemm_store_vec4.wgsl. Each thread owns an 8x8 block of C held in sixteen vec4 accumulators; the
 // wrapper sets the thread grid THREADS_M x THREADS_N and TILE_K, so a tile is (8 THREADS_M) x (8 THREADS_N):
 // 64x64 with 8x8 threads by default, 8x256 with 1x32 for thin problems.
 //
@@ -10,8 +10,8 @@
 //   vec4 FMAs: 64 multiply-adds per 16 floats read.
 // - The accumulators are named variables, not an indexed array. CPU adapters (SwiftShader, lavapipe) keep a
 //   private array in memory when its indices are not constant after their own optimisation, and then every FMA
-//   becomes a load and a store; named variables stay in registers on every adapter. On SwiftShader this alone
-//   is a 4-8x difference (bench/NOTES.md).
+//   becomes a load and a store; named variables stay in registers on every adapter (bench/NOTES.md, "A vec4
+//   GEMM core with named accumulators").
 // - The default tile uses 8.5 KiB of workgroup memory (8 KiB and a vec4 of padding per row) and 64 threads,
 //   within every adapter's default limits.
 // - The tiles hold OPERAND values: f32, or f16 when the wrapper asks for f16 operands (`enable f16;`, shader-f16).

@@ -68,14 +68,14 @@ export function tuningPrior(ctx: GpuContext): TuningPrior {
 const CLEAR_WIN = 0.95;
 /**
  * A candidate whose fastest run on a shape takes more than this multiple of the best time so far on that shape
- * is not measured further. Not 2: on shared CPU cores one kernel's runs can come in two modes about 2x apart
+ * is not measured further. Not lower: on shared CPU cores one kernel's runs can come in two modes far apart
  * (bench/NOTES.md, "A steadier GEMM tuner on shared CPU cores").
  */
 const HOPELESS = 3;
 /** Timed runs per candidate and shape (the fastest counts; same entry of bench/NOTES.md). */
 const DEFAULT_RUNS = 5;
 
-/** `tiled-64x64 (measured: tiled-64x64 22.4 ms, tiled-128x128 26.2 ms, ...)`: for logs and reports. */
+/** `tiled-64x64 (measured: tiled-64x64 <ms>, tiled-128x128 <ms>, ...)`: for logs and reports. */
 export function describeGemmTuning(t: GemmTuning): string {
   const times = [
     ...Object.entries(t.timings).map(([name, ms]) => `${name} ${formatRunMs(ms)}`),

@@ -1,4 +1,4 @@
-// Train-mode batchnorm statistics on NCHW, one workgroup per channel (shared/workgroup_reduce.wgsl): the batch
+// Train-mode batchnorm statistics on NCHW, one workgroup per channel (reduce/workgroup_reduce.wgsl): the batch
 // mean, then the biased variance as the mean of (x - mean)^2 (two passes: no cancellation between sum(x^2) and
 // mean^2). Writes, per channel, the rows of stats [4, C]: mean, invstd = 1 / sqrt(var + eps), and the affine
 // fold scale = gamma * invstd,

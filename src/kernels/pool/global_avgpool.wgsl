@@ -1,5 +1,5 @@
 // Global average pool: [N, C, H, W] -> [N, C]. One workgroup per (n, c) plane: a strided sum by REDUCE_THREADS
-// threads, then the shared reduction (shared/workgroup_reduce.wgsl, or serial_reduce.wgsl with one thread on
+// threads, then the shared reduction (reduce/workgroup_reduce.wgsl, or serial_reduce.wgsl with one thread on
 // adapters that run that faster), so large planes (Grad-CAM on early layers) stay parallel on a GPU.
 
 struct Params { planes: u32, area: u32, _a: u32, _b: u32 }

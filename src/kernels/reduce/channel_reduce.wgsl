@@ -2,7 +2,7 @@
 // sumDyXhat[c] = sum dy * xhat, xhat = (x - mean[c]) * invstd[c] (batchnorm's dbeta and dgamma; the column sums
 // of a [rows, features] gradient are the case area = 1). With VARIANCE the fourth buffer holds the variance
 // and invstd = 1 / sqrt(var + eps) is formed here (eval mode: running statistics, nothing folded yet).
-// One workgroup per channel: strided partial sums, then tree reductions (shared/workgroup_reduce.wgsl), so the
+// One workgroup per channel: strided partial sums, then tree reductions (reduce/workgroup_reduce.wgsl), so the
 // order of the additions is fixed and the result deterministic.
 
 struct Params { batch: u32, channels: u32, area: u32, eps: f32 }

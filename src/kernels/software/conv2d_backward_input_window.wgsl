@@ -1,7 +1,7 @@
 // Conv2d input gradient without a GEMM, one dispatch per stride phase (see conv2d_backward_input.wgsl for the
-// phases and their constants), for the adapters whose GEMMs run on the direct core (CPU adapters).
+// phases and their constants), for the adapters whose GEMMs run on the untiled core (CPU adapters).
 //
-// Why not a GEMM there: the direct core cannot afford a window's arithmetic in its loads, so its input gradient
+// Why not a GEMM there: the untiled core cannot afford a window's arithmetic in its loads, so its input gradient
 // was a columns GEMM (rows (ci, ky, kx), reduction over the output channels alone: K = 64 for the stem and
 // layer1) that writes its columns for col2im to gather again, 7.4 MB for the stem; and with the stem's 3 input
 // channels the phase GEMM would carry 3 rows in 8 (bench/NOTES.md). Here each thread owns 8 neighbouring pixels
@@ -11,10 +11,10 @@
 //
 // Along x, pixel j of the thread takes tap tx from dy column qx0 + j + DY_OFF_X - tx, so for one dy row the 8
 // pixels and all TAPS_X taps read one window of 8 + TAPS_X - 1 neighbouring values. The window is loaded once
-// per (output channel, tap row) (shared/row_window.wgsl), used by every tap and channel of the thread, and each
+// per (output channel, tap row) (row_window.wgsl), used by every tap and channel of the thread, and each
 // tap reads it shifted by s = TAPS_X - 1 - tx: no window arithmetic per load, and 8 multiply-adds per weight
 // loaded. TAPS_X is at most 4 (the wrapper checks), so the window is 11 values and every shift is a swizzle.
-// Operands are rounded as the GEMMs' are (operand(), shared/f16_operand.wgsl), so f16 precision means the same
+// Operands are rounded as the GEMMs' are (operand(), f16_operand.wgsl), so f16 precision means the same
 // here; sums are f32.
 //
 // Constants from the wrapper, besides the geometry and the phase: IN_CHANNELS (at most 4, or a multiple of 4)
@@ -30,7 +30,7 @@ const GROUP_CHANNELS: u32 = min(IN_CHANNELS, 4u);
 const THREAD_CHANNELS: u32 = GROUP_CHANNELS * CHANNEL_GROUPS;
 const CHANNEL_BLOCKS: u32 = IN_CHANNELS / THREAD_CHANNELS;
 
-// The values the row windows read (shared/row_window.wgsl), rounded as the GEMMs' operands are.
+// The values the row windows read (row_window.wgsl), rounded as the GEMMs' operands are.
 fn rowValue(i: u32) -> f32 {
   return operand(dy[i]);
 }

@@ -1,5 +1,5 @@
 // One operand as the precision asks (OPERANDS_F16, from the wrapper): rounded to the nearest f16 (ties to even)
-// for f16 operands, so that kernels without workgroup tiles (the direct GEMM core, the few-channel input
+// for f16 operands, so that kernels without workgroup tiles (the untiled GEMM core, the few-channel input
 // gradient) compute what the tiled cores do with the same operands (they have no tiles to halve, so f16 saves
 // them nothing). Rounded on the bits, because compilers fold f32(f16(v)), and even
 // unpack2x16float(pack2x16float(v)), into v (lavapipe does).

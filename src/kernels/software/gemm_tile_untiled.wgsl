@@ -1,16 +1,13 @@
-// GEMM core without workgroup memory, C[M,N] = A[M,K] * B[K,N], with the interface of gemm_tile_vec4.wgsl
-// (gemmDims, loadA, loadB, storeC, gemmBatch; the load-order constants are not used) and its epilogue
-// (gemm_store_vec4.wgsl). Each thread owns an 8x8 block of C in sixteen named vec4 accumulators, as there, but
-// reads its eight A values and eight B values for each step of k straight from the kernel's loaders instead of
-// from shared tiles.
-//
-// Why a second core: on CPU adapters workgroup memory buys nothing (the CPU's caches already share the loads)
-// and costs a lot. A kernel with workgroup memory has a barrier, if only Tint's zero-initialisation of that
-// memory, and on SwiftShader each of its invocations then costs 3-5 µs before any arithmetic (presumably the
-// coroutines that SwiftShader runs such workgroups as), as much as 50 multiply-adds per output. Measured on
-// 1024x1024xK GEMMs, this core ran 1.8-3.3x faster than the tiled one on SwiftShader and 1.4-1.6x faster on
-// lavapipe (bench/NOTES.md). On a GPU it rereads each operand from memory 8 times more often than the tiled
-// core; the autotuner measures, so a GPU keeps the tiled core.
+// The untiled GEMM core, for CPU adapters: C[M,N] = A[M,K] * B[K,N] with the interface of the tiled core
+// (gemm/gemm_tile_vec4.wgsl: gemmDims, loadA, loadB, storeC, gemmBatch; the load-order constants are not used)
+// and its epilogue (gemm/gemm_store_vec4.wgsl). Threads: THREADS_N x THREADS_M per workgroup, each owning an 8x8
+// block of C in sixteen named vec4 accumulators, as there, but reading its eight A values and eight B values for
+// each step of k straight from the kernel's loaders instead of from workgroup tiles.
+// Why: on a CPU adapter the caches already share the loads, and workgroup memory brings a barrier (if only
+// Tint's zero-initialisation of it) that costs each invocation more than its arithmetic saves (bench/NOTES.md,
+// "A GEMM core without workgroup memory"). On a GPU it rereads each operand 8 times more often than the tiled
+// core, so GPUs keep that one (kernels/config.ts priors; the GEMM tuner measures).
+// Constants in: THREADS_M, THREADS_N, OPERAND and OPERANDS_F16 (f16_operand.wgsl).
 // There is no TILE_K: the loop runs exactly K steps. Rows and columns past the matrix are read clamped to its
 // last row or column (valid addresses, no branch in the loop) and never stored.
 

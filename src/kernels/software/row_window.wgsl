@@ -1,5 +1,5 @@
-// A window of 12 values along one row of an image (11 used), for the direct conv kernels
-// (conv2d_direct.wgsl, conv2d_backward_input_direct.wgsl): a thread owns 8 neighbouring pixels of an output
+// A window of 12 values along one row of an image (11 used), for the window kernels
+// (software/conv2d_window.wgsl, conv2d_backward_input_window.wgsl): a thread owns 8 neighbouring pixels of an output
 // row, and for one input row all its taps read the same few neighbouring values, each tap shifted by one. The
 // window holds them once, and `windowShift` hands each tap its 8 values by a swizzle (its `s` is a constant at
 // every call, so the compiler keeps one branch). Entry e of the window is row column first + step * e: step 1

@@ -3,14 +3,12 @@
 //
 // While a promise of the binding is pending (onSubmittedWorkDone, mapAsync), the binding keeps its event loop
 // turning by calling `globalThis.setImmediate` with a native tick function, and again from each tick: the JS
-// thread runs at 100% of a core for as long as the GPU works. On a GPU that core is idle anyway. On lavapipe
-// or SwiftShader the "GPU" is a pool of worker threads, one per core, and the spin takes one core of them: on
-// this project's 2-core machine the JS thread's CPU time was 240-440 ms of a 331-580 ms wait, and whole
-// forwards ran 1.4x and Grad-CAM 1.85x slower than with the ticks paced (bench/NOTES.md).
+// thread spins on a core for as long as the GPU works. On a GPU that core is idle anyway. On lavapipe or
+// SwiftShader the "GPU" is a pool of worker threads, one per core, and the spin takes one of those cores
+// (bench/NOTES.md, "Dawn's busy-wait paced on software adapters").
 //
-// Paced, each of the binding's ticks goes through setTimeout(0), about 1 ms, instead of setImmediate: a wait
-// ends at most about 1 ms after its work (CPU adapters' runs take milliseconds), and the JS thread sleeps in
-// between. Every other setImmediate call goes to Node's own, unchanged. `createNodeGpuContext` paces while a
+// Paced, each of the binding's ticks goes through setTimeout(0) instead of setImmediate: a wait ends at most a
+// timer tick after its work (CPU adapters' runs take milliseconds), and the JS thread sleeps in between. Every other setImmediate call goes to Node's own, unchanged. `createNodeGpuContext` paces while a
 // context on a software adapter is open (WGCAM_DAWN_WAIT says otherwise); a GPU's waits are never paced.
 
 import type { DawnWaitSetting } from '../../kernels/config.ts';
@@ -23,7 +21,7 @@ export function pacesDawnTicks(setting: DawnWaitSetting, softwareAdapter: boolea
 /**
  * The binding's tick: an anonymous native function (Napi::Function::New). Node's own callers, and a user's,
  * pass JavaScript functions; a bound function has a name ("bound f"). Another addon's anonymous native
- * callback would also be paced, which delays it by about 1 ms and changes nothing else.
+ * callback would also be paced, which delays it by a timer tick and changes nothing else.
  */
 export function isDawnTick(callback: unknown): boolean {
   return (

@@ -1,9 +1,9 @@
 // How many threads lavapipe (Mesa's CPU Vulkan driver) runs compute shaders on. It splits each dispatch's
 // workgroups evenly between its threads when the dispatch starts, one thread per core by default, and the
 // dispatch ends when the last share does. On shared cores (a VM, a busy machine) one core is often slower
-// for a while, and then every dispatch waits for its half: on this project's 2-core VM, runs came in two modes
-// 2x apart. With two threads per core the shares are smaller and the OS moves the waiting ones to whichever
-// core is free, so a slow core costs a fraction of the dispatch (bench/NOTES.md).
+// for a while, and then every dispatch waits for its half. With two threads per core the shares are smaller and
+// the OS moves the waiting ones to whichever core is free, so a slow core costs a fraction of the dispatch
+// (bench/NOTES.md, "lavapipe at two threads per core").
 //
 // Mesa reads LP_NUM_THREADS when the driver is loaded, so this must run before Dawn looks for adapters. A value
 // the user set is kept; other Vulkan drivers ignore the variable.
