@@ -99,7 +99,10 @@ describe('flags', () => {
     await expect(configFromFlags(parseFlags('bench', ['--e2e', 'backward'], BENCH_FLAGS))).rejects.toThrow(/unknown task/);
     expect((await configFromFlags(parseFlags('bench', ['--split-k', 'off'], BENCH_FLAGS))).splitK).toBe('off');
     expect(c.splitK).toBe('auto');
-    await expect(configFromFlags(parseFlags('bench', ['--split-k', 'on'], BENCH_FLAGS))).rejects.toThrow(/--split-k must be auto or off/);
+    await expect(configFromFlags(parseFlags('bench', ['--split-k', 'on'], BENCH_FLAGS))).rejects.toThrow(/--split-k=on is not a split-K setting: use auto or off/);
+    // Kernel settings: the earlier names of tiles and forms still work; unknown values are refused.
+    expect(await configFromFlags(parseFlags('bench', ['--tiles', 'direct-fit', '--conv-forms', 'direct', '--reductions', 'serial'], BENCH_FLAGS))).toMatchObject({ tiles: 'untiled-fit', convForms: 'window', reductions: 'serial' });
+    await expect(configFromFlags(parseFlags('bench', ['--conv-forms', 'fast'], BENCH_FLAGS))).rejects.toThrow(/--conv-forms=fast is not a conv form choice: use one of auto, window, gemm/);
   });
 });
 
@@ -140,6 +143,8 @@ test('a reduced --quick run in-process yields the JSON fields the reports need',
   expect(textReport(json)).toContain(json.adapter.note);
   expect(markdownReport(json)).toContain(json.adapter.note);
   expect(markdownReport(json)).toContain('- split-K of the forward and input gradient: auto');
+  expect(json.kernel_config).toMatch(/ tiles, f32 operands, (tree|serial) reductions, /);
+  expect(textReport(json)).toContain(`kernels: ${json.kernel_config}`);
   expect(svgChart(json)).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
 });
 

@@ -8,6 +8,7 @@
 // Mesa reads LP_NUM_THREADS when the driver is loaded, so this must run before Dawn looks for adapters. A value
 // the user set is kept; other Vulkan drivers ignore the variable.
 import { availableParallelism } from 'node:os';
+import { readSetting } from '../../kernels/config.ts';
 
 /** Two per core, and no more than Mesa's limit (LP_MAX_THREADS in lp_limits.h, 32; Mesa caps it too). */
 export function lavapipeThreads(cores: number): number {
@@ -19,8 +20,8 @@ export function oversubscribeLavapipe(
   env: Record<string, string | undefined> = process.env,
   cores: number = availableParallelism(),
 ): { threads: string; source: 'wgcam' | 'LP_NUM_THREADS' } {
-  const set = env.LP_NUM_THREADS;
-  if (set !== undefined && set !== '') return { threads: set, source: 'LP_NUM_THREADS' };
+  const set = readSetting(env, 'LP_NUM_THREADS');
+  if (set !== undefined) return { threads: set, source: 'LP_NUM_THREADS' };
   const threads = String(lavapipeThreads(cores));
   env.LP_NUM_THREADS = threads;
   return { threads, source: 'wgcam' };
