@@ -145,7 +145,7 @@ describe.each([
       );
       expect(d.over1).toBeLessThan(0.005);
       expect(dSame.over1).toBeLessThan(0.005);
-      // With serial reductions (launch.ts: ReductionStyle) the overlay's maximum, and so every byte, is the same.
+      // With serial reductions (kernels/config.ts: ReductionStyle) the overlay's maximum, and so every byte, is the same.
       const serial = await withReductions(ctx, 'serial', () => renderOverlay(ctx, map, image, COLORMAPS.jet, 0.5));
       expect(Buffer.from(serial).equals(Buffer.from(got))).toBe(true);
     }

@@ -151,7 +151,7 @@ describe('conv2d backward', () => {
       }
     }));
 
-    // Split-K of the phase GEMM at stride 1 (GPUs take it where the output tiles are few: `gpuSplitK`); the
+    // Split-K of the phase GEMM at stride 1 (GPUs take it where the output tiles are few: conv/plan.ts); the
     // other forms have no slices and ignore it.
     if (c.stride === 1) {
       test(`${core}: input gradient in 3 K slices, ${convLabel(c)}`, onCore(async () => {
@@ -262,7 +262,7 @@ function bnParams(c: number) {
   };
 }
 
-// Both reduction styles (launch.ts: ReductionStyle): the autotuner may give an adapter either.
+// Both reduction styles (kernels/config.ts: ReductionStyle): an adapter class's prior may be either.
 const BN_CASES = (['tree', 'serial'] as const).flatMap((style) => BN_SHAPES.map((shape) => ({ style, shape })));
 
 

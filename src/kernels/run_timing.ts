@@ -1,6 +1,6 @@
-// How the three per-adapter tuners time a candidate: the wall-clock time of one run on the adapter, measured so
-// that it means the same on a CPU adapter, where one run takes milliseconds, and on a GPU, where it takes tens
-// of microseconds and every wait for the GPU costs more than that.
+// How the GEMM tile tuner (and the experiments that derived the other priors) time a candidate: the wall-clock
+// time of one run on the adapter, measured so that it means the same on a CPU adapter, where one run takes
+// milliseconds, and on a GPU, where a run is shorter than a wait for the GPU.
 import type { Tensor } from '../gpu/tensor.ts';
 
 /** What fastestRun needs of a GpuContext (a test gives it a clock of its own). */

@@ -1,4 +1,4 @@
-// A plain GEMM on the shared tile core: what the autotuner times, and the bench's roofline.
+// A plain GEMM on the context's GEMM core: what the autotuner times, and the bench's roofline.
 import type { GpuContext } from '../../gpu/context.ts';
 import type { Tensor } from '../../gpu/tensor.ts';
 import { gemmCore, gemmGroups, gemmTiles, resolveTiles, type GemmTiles } from './tiles.ts';
