@@ -628,7 +628,7 @@ describe('fuzzing the safetensors reader', () => {
 // ---------------------------------------------------------------------------------------------------------
 // The error-code table cannot go stale.
 
-const SRC = fileURLToPath(new URL('../src', import.meta.url));
+const SRC = fileURLToPath(new URL('../src/', import.meta.url));
 const README = fileURLToPath(new URL('../README.md', import.meta.url));
 
 function sourceFiles(dir: string): string[] {

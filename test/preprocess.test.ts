@@ -19,8 +19,8 @@ import { relL2 } from './helpers/fixtures.ts';
 import { mulberry32 } from './reference/ops.ts';
 import { pilResizeReference } from './reference/pil_resize.ts';
 
-const SAMPLES = new URL('../src/app/samples', import.meta.url).pathname;
-const FIXTURES = new URL('./fixtures', import.meta.url).pathname;
+const SAMPLES = new URL('../src/app/samples/', import.meta.url).pathname;
+const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
 
 // ---- a self-contained safetensors reader (U8 and F32 only) ---------------------------------------------------
 

@@ -31,7 +31,7 @@ const head = `struct P { m: u32, n: u32, k: u32, _p: u32 }
 @group(0) @binding(0) var<uniform> p: P;`;
 const variants = {};
 // V0 current core
-const core = readFileSync(new URL('../../src/kernels/gemm/gemm_tile_scalar.wgsl', import.meta.url), 'utf8');
+const core = readFileSync(new URL('./gemm_tile_scalar.wgsl', import.meta.url), 'utf8');
 const scalarIO = `@group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;

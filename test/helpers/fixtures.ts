@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readSafetensors, toFloat32, toUint8, toInt64Numbers, type SafetensorsFile } from '../../src/model/safetensors.ts';
 
-export const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
 export class Fixture {
   readonly file: SafetensorsFile;
