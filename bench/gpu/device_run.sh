@@ -56,7 +56,9 @@ export WGCAM_CACHE=$work/cache NO_COLOR=1
 
 summary=$work/summary.txt
 { echo "host: $(nproc) cores; node $(node -v); unpacked after $(( $(date +%s) - t_start )) s"; echo "vulkan driver: ${VK_DRIVER_FILES:-default}"
-  nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu,utilization.gpu --format=csv,noheader 2>&1 | sed 's/^/gpu: /'
+  if command -v nvidia-smi > /dev/null; then
+    nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu,utilization.gpu --format=csv,noheader 2>&1 | sed 's/^/gpu: /'
+  else echo "gpu: no nvidia-smi"; fi
 } > "$summary"
 # The results' name: the GPU's model (h100, h200, ...), or sim-<adapter> in a rehearsal.
 name=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1 | grep -oiE '[A-Z]+[0-9]{2,4}[A-Z]*' | head -n 1 | tr 'A-Z' 'a-z')
