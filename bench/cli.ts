@@ -18,7 +18,7 @@ export const BENCH_FLAGS: Record<string, FlagSpec> = {
   report: { kind: 'string', value: 'FILE.md', help: 'write a markdown report' },
   chart: { kind: 'string', value: 'FILE.svg', help: 'write GFLOP/s per layer against the GEMM roofline as SVG' },
   browser: { kind: 'boolean', help: 'run the suite in headless Chromium (WebGPU) instead of Node (Dawn)' },
-  peers: { kind: 'boolean', help: 'with --browser: also time onnxruntime-web (WebGPU) and TensorFlow.js (WebGPU) on the same work' },
+  peers: { kind: 'boolean', help: 'also time TensorFlow.js (WebGPU) and ONNX Runtime (WebGPU EP; onnxruntime-node, or -web with --browser) on the same input and weights (dev dependencies)' },
   weights: { kind: 'string', value: 'SRC', help: 'weights for the end-to-end tasks: synthetic | pretrained | PATH | URL', default: 'synthetic' },
   filter: { kind: 'string', value: 'S,S', help: 'only the kernels whose name contains one of these (e.g. "conv fwd,relu")' },
   e2e: { kind: 'string', value: 'T,T', help: 'end-to-end tasks: forward,gradcam,input_grad,train_step or none', default: 'forward,gradcam,input_grad,train_step' },
@@ -82,8 +82,9 @@ export const bench: Command = {
   async run(flags) {
     const verbose = flags.verbose === true;
     const config = await configFromFlags(flags);
-    if (flags.peers === true && flags.browser !== true) {
-      throw new WgcamError('BAD_ARGUMENT', '--peers runs in the browser (onnxruntime-web and TensorFlow.js on WebGPU): add --browser');
+    const peers = flags.peers === true;
+    if (peers && !config.e2e.includes('forward')) {
+      throw new WgcamError('BAD_ARGUMENT', "--peers needs the forward end-to-end task (wgcam's logits are the peers' equal-work check): add forward to --e2e");
     }
     for (const [flag, ext] of [['json', '.json'], ['report', '.md'], ['chart', '.svg']] as const) {
       const v = flags[flag];
@@ -103,9 +104,9 @@ export const bench: Command = {
     let result: BenchResult;
     if (flags.browser === true) {
       const { runInBrowser } = await import('./browser_runner.ts');
-      result = await runInBrowser({ config, peers: flags.peers === true, weights: weightsSource, log: progress, verbose });
+      result = await runInBrowser({ config, peers, weights: weightsSource, log: progress, verbose });
     } else {
-      result = await runInNode(config, weightsSource, progress);
+      result = await runInNode(config, weightsSource, progress, { peers });
     }
     const { textReport, markdownReport, svgChart } = await import('./report.ts');
     const { writeAtomically } = await import('../src/cli/shared.ts');
@@ -130,14 +131,25 @@ export const bench: Command = {
   },
 };
 
-export async function runInNode(config: BenchConfig, weightsSource: string, log: (line: string) => void): Promise<BenchResult> {
+/**
+ * The suite in Node on Dawn; with `peers`, then TensorFlow.js and onnxruntime-node on the same input and weights
+ * (bench/peers/node.ts), while wgcam's context stays open, so that Dawn's waits are paced for them as for wgcam.
+ */
+export async function runInNode(config: BenchConfig, weightsSource: string, log: (line: string) => void, options: { peers?: boolean } = {}): Promise<BenchResult> {
   const { createNodeGpuContext, runtimeNotes } = await import('../src/node/gpu.ts');
   const { loadWeightsNode } = await import('../src/node/weights_node.ts');
-  const { runBench } = await import('./core.ts');
+  const { attachPeers, benchPictures, runBench } = await import('./core.ts');
   const loaded = config.e2e.length > 0 ? await loadWeightsNode(weightsSource) : { weights: new Map<string, Float32Array>(), description: 'none (no end-to-end tasks)' };
   const ctx = await createNodeGpuContext();
   try {
-    const { result } = await runBench(ctx, { config, weights: loaded.weights, weightsName: weightsSource, surface: 'node', log, notes: runtimeNotes(ctx) });
+    const { result, logits, input } = await runBench(ctx, { config, weights: loaded.weights, weightsName: weightsSource, surface: 'node', log, notes: runtimeNotes(ctx) });
+    if (options.peers) {
+      if (!logits) throw new WgcamError('BAD_ARGUMENT', '--peers needs the forward end-to-end task');
+      const { runPeersNode } = await import('./peers/node.ts');
+      const started = performance.now();
+      attachPeers(result, await runPeersNode({ config, weights: loaded.weights, input, pictures: benchPictures(config.batch, config.size), logits, log }));
+      result.notes.push(`peers: ${((performance.now() - started) / 1000).toFixed(0)} s after wgcam's part, in the same process; TensorFlow.js on Dawn's GPU object as wgcam, onnxruntime-node on the Dawn built into it`);
+    }
     return result;
   } finally {
     ctx.destroy();

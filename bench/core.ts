@@ -33,6 +33,8 @@ export interface BenchConfig {
   quick: boolean;
   /** Side of the roofline GEMM. */
   gemmSize: number;
+  /** Side of a second, larger roofline GEMM, timed on hardware adapters only (a software adapter takes minutes). */
+  largeGemmSize: number | null;
   /** MiB streamed by the bandwidth kernel. */
   bandwidthMiB: number;
   /** Which end-to-end tasks to run. */
@@ -65,6 +67,7 @@ export function benchConfig(options: { quick?: boolean; batch?: number; runs?: n
     e2eRuns: options.runs ?? (quick ? 1 : 3),
     quick,
     gemmSize: quick ? 512 : 1024,
+    largeGemmSize: quick ? null : 4096,
     bandwidthMiB: quick ? 16 : 64,
     e2e: E2E_TASKS,
     timing: 'auto',
@@ -117,10 +120,34 @@ export interface PeerResult {
   warmup_ms?: Record<string, number>;
   /** Relative L2 distance of the peer's logits from wgcam's on the same input and weights. */
   logits_rel_l2?: number | null;
+  /** wgcam's end-to-end median over the peer's, per task both ran (under 1: wgcam is faster). */
+  wgcam_over_peer?: Partial<Record<PeerTask, number>>;
   version?: string;
   backend?: string;
+  /** Why the peer did not run, in one line. */
   error?: string;
   notes?: string[];
+}
+
+/** The end-to-end tasks a peer may run beside wgcam. */
+export const PEER_TASKS = ['forward', 'gradcam', 'input_grad'] as const;
+export type PeerTask = (typeof PEER_TASKS)[number];
+
+/** wgcam's median over the peer's for each task both timed. */
+export function wgcamOverPeer(e2e: E2eResult, peer: PeerResult): Partial<Record<PeerTask, number>> {
+  const out: Partial<Record<PeerTask, number>> = {};
+  for (const t of PEER_TASKS) {
+    const ours = e2e[`${t}_ms`];
+    const theirs = peer[`${t}_ms`];
+    if (ours !== null && theirs !== null && theirs !== undefined && theirs > 0) out[t] = ours / theirs;
+  }
+  return out;
+}
+
+/** Put the peers' results into the bench result, each with its ratios. */
+export function attachPeers(result: BenchResult, peers: Record<string, PeerResult>): void {
+  for (const peer of Object.values(peers)) peer.wgcam_over_peer = wgcamOverPeer(result.e2e, peer);
+  result.peers = peers;
 }
 
 export interface AdapterInfo {
@@ -149,7 +176,8 @@ export interface BenchResult {
   e2e_runs: number;
   quick: boolean;
   weights: string;
-  roofline: { gemm: KernelResult | null; bandwidth: KernelResult | null };
+  /** `gemm_large`: the larger GEMM, on hardware adapters (absent in results from before it). */
+  roofline: { gemm: KernelResult | null; gemm_large?: KernelResult | null; bandwidth: KernelResult | null };
   kernels: KernelResult[];
   /** Per-pass sums over the whole network (each distinct shape's median times its count), when complete. */
   network: { conv_forward_ms: number | null; conv_input_grad_ms: number | null; conv_weight_grad_ms: number | null };
@@ -237,14 +265,14 @@ export async function timeCase(ctx: GpuContext, c: KernelCase, runs: number, sou
   };
 }
 
-/** The cases a configuration times, in order: roofline first, then layers. */
-export function benchCases(config: BenchConfig): { roofline: KernelCase[]; layers: KernelCase[]; completeConvs: boolean } {
+/** The cases a configuration times, in order: roofline first (the GEMM, the stream, the large GEMM on a hardware adapter), then layers. */
+export function benchCases(config: BenchConfig, software = true): { roofline: KernelCase[]; layers: KernelCase[]; completeConvs: boolean } {
   const shapes = resnet50Shapes(config.batch, config.size);
   const convs = config.quick ? quickConvs(shapes.convs) : shapes.convs;
   let layers = config.skipLayers ? [] : layerCases(shapes, convs);
   if (config.filter && config.filter.length > 0) layers = layers.filter((c) => config.filter!.some((f) => c.name.includes(f)));
   return {
-    roofline: [gemmCase(config.gemmSize), bandwidthCase(config.bandwidthMiB)],
+    roofline: [gemmCase(config.gemmSize), bandwidthCase(config.bandwidthMiB), ...(config.largeGemmSize && !software ? [gemmCase(config.largeGemmSize)] : [])],
     layers,
     completeConvs: !config.quick && !config.filter?.length && !config.skipLayers,
   };
@@ -322,7 +350,7 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
   log(`kernels: ${kernelConfig}`);
 
   // ---- kernels --------------------------------------------------------------------------------------------
-  const { roofline, layers, completeConvs } = benchCases(config);
+  const { roofline, layers, completeConvs } = benchCases(config, adapter.software);
   const total = roofline.length + layers.length;
   let done = 0;
   const timeOne = async (c: KernelCase): Promise<KernelResult> => {
@@ -334,6 +362,7 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
   };
   const gemmResult = await timeOne(roofline[0]!);
   const bandwidthResult = await timeOne(roofline[1]!);
+  const largeGemmResult = roofline[2] ? await timeOne(roofline[2]) : null;
   const kernels: KernelResult[] = [];
   for (const c of layers) kernels.push(await timeOne(c));
 
@@ -423,7 +452,7 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
     e2e_runs: config.e2eRuns,
     quick: config.quick,
     weights: options.weightsName,
-    roofline: { gemm: gemmResult, bandwidth: bandwidthResult },
+    roofline: { gemm: gemmResult, ...(largeGemmResult ? { gemm_large: largeGemmResult } : {}), bandwidth: bandwidthResult },
     kernels,
     network: { conv_forward_ms: networkSum('forward'), conv_input_grad_ms: networkSum('input_grad'), conv_weight_grad_ms: networkSum('weight_grad') },
     e2e,

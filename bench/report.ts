@@ -1,7 +1,7 @@
 // Rendering a BenchResult: the plain-text table printed on stdout, the markdown report (--report) and the SVG
 // chart of GFLOP/s per layer against the GEMM roofline (--chart). Pure functions, browser-safe.
 import { describeGemmTuning } from '../src/kernels/gemm/tuner.ts';
-import { fmtMs, type BenchResult, type KernelResult, type PeerResult } from './core.ts';
+import { fmtMs, wgcamOverPeer, PEER_TASKS, type BenchResult, type KernelResult, type PeerResult } from './core.ts';
 
 const gf = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const mflop = (f: number): string => (f >= 1e9 ? `${(f / 1e9).toFixed(2)} G` : f >= 1e6 ? `${(f / 1e6).toFixed(1)} M` : `${(f / 1e3).toFixed(1)} k`);
@@ -39,7 +39,7 @@ const KERNEL_RIGHT = [false, true, true, true, true, true, true];
 /** The table printed on stdout. */
 export function textReport(r: BenchResult): string {
   const lines = [...header(r), ''];
-  const roof = [r.roofline.gemm, r.roofline.bandwidth].filter((k): k is KernelResult => k !== null);
+  const roof = [r.roofline.gemm, r.roofline.gemm_large, r.roofline.bandwidth].filter((k): k is KernelResult => k !== null && k !== undefined);
   lines.push('roofline');
   lines.push(...table([KERNEL_HEAD, ...roof.map(kernelRow)], KERNEL_RIGHT).map((l) => `  ${l}`));
   lines.push('', `kernels (x = times per forward pass of the network)`);
@@ -52,8 +52,8 @@ export function textReport(r: BenchResult): string {
   lines.push(...table([['task', 'median ms', 'warm-up ms', 'what'], ...e2eRows(r)], [false, true, true, false]).map((l) => `  ${l}`));
   const peers = Object.entries(r.peers);
   if (peers.length > 0) {
-    lines.push('', 'peers (same input and weights, same browser and adapter)');
-    lines.push(...table([['peer', 'forward ms', 'gradcam ms', 'input grad ms', 'logits rel L2', 'notes'], ...peers.map(peerRow)], [false, true, true, true, true, false]).map((l) => `  ${l}`));
+    lines.push('', `peers (${peersWhere(r)}; in brackets wgcam's time over the peer's)`);
+    lines.push(...table([PEER_HEAD, ...peers.map((p) => peerRow(r, p))], PEER_RIGHT).map((l) => `  ${l}`));
   }
   if (r.notes.length > 0) lines.push('', ...r.notes.map((s) => `note: ${s}`));
   return `${lines.join('\n')}\n`;
@@ -64,10 +64,24 @@ function e2eRows(r: BenchResult): string[][] {
   return (['forward', 'gradcam', 'input_grad', 'train_step'] as const).map((t) => [t, msOrDash(e[`${t}_ms`]), msOrDash(e.warmup_ms[t]), e.what[t]]);
 }
 
-function peerRow([name, p]: [string, PeerResult]): string[] {
+const PEER_HEAD = ['peer', 'forward ms (wgcam/peer)', 'gradcam ms (wgcam/peer)', 'input grad ms (wgcam/peer)', 'logits rel L2', 'notes'];
+const PEER_RIGHT = [false, true, true, true, true, false];
+
+function peersWhere(r: BenchResult): string {
+  return r.surface === 'browser' ? 'same input and weights, same browser and adapter' : 'same input and weights, same adapter, after wgcam in the same process';
+}
+
+/** A peer's time with wgcam's over it beside it, e.g. `25736 (0.17)`. */
+function peerRow(r: BenchResult, [name, p]: [string, PeerResult]): string[] {
   const l2 = p.logits_rel_l2 === null || p.logits_rel_l2 === undefined ? '-' : p.logits_rel_l2.toExponential(1);
   const notes = [p.backend, p.version, p.error ? `error: ${p.error}` : '', ...(p.notes ?? [])].filter(Boolean).join('; ');
-  return [name, msOrDash(p.forward_ms), msOrDash(p.gradcam_ms), msOrDash(p.input_grad_ms), l2, notes];
+  const ratios = p.wgcam_over_peer ?? wgcamOverPeer(r.e2e, p);
+  const cell = (t: (typeof PEER_TASKS)[number]): string => {
+    const ms = p[`${t}_ms`];
+    const ratio = ratios[t];
+    return ms === null || ms === undefined ? '-' : `${fmtMs(ms)}${ratio === undefined ? '' : ` (${ratio.toFixed(2)})`}`;
+  };
+  return [name, ...PEER_TASKS.map(cell), l2, notes];
 }
 
 function mdTable(rows: string[][], right: boolean[]): string[] {
@@ -99,10 +113,10 @@ export function markdownReport(r: BenchResult, options: { command?: string; char
   );
   const peers = Object.entries(r.peers);
   if (peers.length > 0) {
-    out.push('## Peers', '', ...mdTable([['peer', 'forward ms', 'gradcam ms', 'input grad ms', 'logits rel L2', 'notes'], ...peers.map(peerRow)], [false, true, true, true, true, false]), '');
+    out.push('## Peers', '', `${peersWhere(r)}; in brackets wgcam's median over the peer's (under 1: wgcam is faster).`, '', ...mdTable([PEER_HEAD, ...peers.map((p) => peerRow(r, p))], PEER_RIGHT), '');
   }
   out.push('## Roofline', '');
-  const roof = [r.roofline.gemm, r.roofline.bandwidth].filter((k): k is KernelResult => k !== null);
+  const roof = [r.roofline.gemm, r.roofline.gemm_large, r.roofline.bandwidth].filter((k): k is KernelResult => k !== null && k !== undefined);
   out.push(...mdTable([KERNEL_HEAD, ...roof.map(kernelRow)], KERNEL_RIGHT), '');
   if (options.chart) out.push(`![GFLOP/s per layer against the GEMM roofline](${options.chart})`, '');
   out.push('## Kernels', '', '`x`: how many times one forward pass runs this exact problem.', '');

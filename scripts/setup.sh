@@ -25,5 +25,7 @@ if ! have_mesa25 || ! command -v chromium >/dev/null 2>&1; then
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  # onnxruntime-node (a dev dependency: the bench's Node peer) would download CUDA libraries from outside the npm
+  # registry in its install script; the bench uses only its bundled CPU and WebGPU providers.
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 fi

@@ -4,7 +4,8 @@
 import { describe, expect, test } from 'vitest';
 import * as cost from '../bench/accounting.ts';
 import { configFromFlags } from '../bench/cli.ts';
-import { benchCases, benchConfig, runBench, type BenchResult } from '../bench/core.ts';
+import { attachPeers, benchCases, benchConfig, runBench, wgcamOverPeer, type BenchResult } from '../bench/core.ts';
+import { LOGITS_TOLERANCE, runEachPeer } from '../bench/peers/types.ts';
 import { encodeModel, ProtoWriter, resnet50Graph } from '../bench/onnx_writer.ts';
 import { markdownReport, svgChart, textReport } from '../bench/report.ts';
 import { quickConvs, resnet50Shapes, type ConvShape } from '../bench/shapes.ts';
@@ -146,6 +147,26 @@ test('a reduced --quick run in-process yields the JSON fields the reports need',
   expect(json.kernel_config).toMatch(/ tiles, f32 operands, (tree|serial) reductions, /);
   expect(textReport(json)).toContain(`kernels: ${json.kernel_config}`);
   expect(svgChart(json)).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
+
+  // Peers: each one's ratios beside its times, a far-off peer flagged, a failed one's reason in one line.
+  const e = json.e2e;
+  const peerContext = { config, weights: new Map(), input: { shape: [1], data: new Float32Array(1) }, pictures: [], logits: new Float32Array(1), log: () => {} };
+  const peers = await runEachPeer(peerContext, {
+    twice: async () => ({ forward_ms: e.forward_ms! * 2, gradcam_ms: e.gradcam_ms! * 4, input_grad_ms: null, logits_rel_l2: 1e-6 }),
+    off: async () => ({ forward_ms: e.forward_ms! / 2, logits_rel_l2: 10 * LOGITS_TOLERANCE }),
+    failed: async () => ({ forward_ms: null, error: 'onnxruntime-node 9.9 has no WebGPU execution provider on linux-x64' }),
+  });
+  expect(LOGITS_TOLERANCE).toBe(1e-4);
+  attachPeers(json, peers);
+  expect(json.peers.twice!.wgcam_over_peer).toEqual({ forward: 0.5, gradcam: 0.25 });
+  expect(wgcamOverPeer(e, json.peers.off!)).toEqual({ forward: 2 });
+  expect(json.peers.off!.notes).toEqual([expect.stringMatching(/^logits differ from wgcam's \(rel L2 1\.0e-3 >= 0\.0001\): not equal work/)]);
+  expect(json.peers.failed!.wgcam_over_peer).toEqual({});
+  const text = textReport(json);
+  expect(text).toContain(`(0.50)`);
+  expect(text).toContain(`(0.25)`);
+  expect(text).toMatch(/failed .*error: onnxruntime-node 9\.9 has no WebGPU execution provider on linux-x64/);
+  expect(markdownReport(json)).toContain("wgcam's median over the peer's");
 });
 
 test('CPU-side timing is labelled timing: "cpu"', async () => {

@@ -27,12 +27,12 @@ describe('lavapipe threads', () => {
     try {
       const notes = runtimeNotes(ctx);
       if (!/llvmpipe|lavapipe/i.test(ctx.adapter.description)) {
-        expect(notes).toEqual([expect.stringMatching(/^Dawn waits: /)]);
+        expect(notes).toEqual([expect.stringMatching(/^Dawn waits: /), expect.stringMatching(/^Dawn toggles: /)]);
         return;
       }
       const threads = Number(process.env.LP_NUM_THREADS);
       expect(threads).toBeGreaterThan(0);
-      expect(notes).toEqual([expect.stringMatching(/^Dawn waits: /), expect.stringMatching(new RegExp(`^lavapipe threads: ${threads} `))]);
+      expect(notes).toEqual([expect.stringMatching(/^Dawn waits: /), expect.stringMatching(/^Dawn toggles: /), expect.stringMatching(new RegExp(`^lavapipe threads: ${threads} `))]);
       // Mesa starts a pool of that many compute threads (and as many for rasterising) beside Node's own.
       expect(readdirSync('/proc/self/task').length).toBeGreaterThanOrEqual(2 * threads);
     } finally {

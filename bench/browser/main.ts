@@ -4,7 +4,7 @@ import { runPeers } from 'virtual:bench-peers';
 import { createGpuContext } from '../../src/gpu/context.ts';
 import { syntheticResNet50 } from '../../src/model/synthetic.ts';
 import { loadWeightsFromBytes } from '../../src/model/weights.ts';
-import { benchPictures, runBench, type BenchConfig, type BenchResult } from '../core.ts';
+import { attachPeers, benchPictures, runBench, type BenchConfig, type BenchResult } from '../core.ts';
 
 export interface BenchPageState {
   status: 'running' | 'done' | 'error';
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   if (wantPeers) {
     if (!runPeers) throw new Error('the page was built without the peers (WGCAM_BENCH_PEERS=1)');
     if (!out.logits) throw new Error('--peers needs the forward end-to-end task (its logits are the equal-work check)');
-    out.result.peers = await runPeers({ config, weights, input: out.input, pictures: benchPictures(config.batch, config.size), logits: out.logits, log });
+    attachPeers(out.result, await runPeers({ config, weights, input: out.input, pictures: benchPictures(config.batch, config.size), logits: out.logits, log }));
   }
   state.result = out.result;
   state.status = 'done';

@@ -16,7 +16,7 @@ function peers(): Plugin {
     },
     load(source) {
       if (source !== id) return null;
-      const file = process.env.WGCAM_BENCH_PEERS === '1' ? '../peers/index.ts' : './peers_stub.ts';
+      const file = process.env.WGCAM_BENCH_PEERS === '1' ? '../peers/browser.ts' : './peers_stub.ts';
       return `export { runPeers } from ${JSON.stringify(fileURLToPath(new URL(file, import.meta.url)))};`;
     },
   };

@@ -1,29 +1,41 @@
 #!/usr/bin/env bash
-# wgcam on a lent GPU machine, in one call of the workplace's `device` tool (a bare machine with no Node, no npm
-# and no registry): Dawn in Node on the vendor's Vulkan driver. Stages, most wanted first, each under its own
-# time limit so that a slow one cannot eat the others:
-#   info       the adapter Dawn picked (a software one stops the run: its figures would say nothing of the GPU)
-#   bench-f32  the full `wgcam bench`: every kernel at ResNet50 shapes, the GEMM roofline, forward, Grad-CAM,
-#              input gradient and train step
-#   bench-nosplit  the conv forwards, input gradients and tasks again without split-K (`--split-k off`): the
-#              comparison for split-K, in the same lease
+# wgcam on a lent GPU machine, in one call of the workplace's `device` tool (a bare x86-64 machine with no Node,
+# no npm and no network): Dawn in Node on the vendor's Vulkan driver, beside TensorFlow.js and onnxruntime-node on
+# the same adapter. Stages, most wanted first, each under its own time limit and all under one budget
+# (WGCAM_DEVICE_BUDGET_S, default 450 s, so that the call with the machine's start and the transfers stays
+# within 10 minutes):
+#   info        the adapter Dawn picked (a software one stops the run: its figures would say nothing of the GPU)
+#   bench       the full `wgcam bench --peers`: the roofline (GEMM at 1024^3 and 4096^3, a 64 MiB stream), every
+#               kernel at ResNet50 shapes, forward, Grad-CAM, input gradient and train step, then TF.js (forward,
+#               Grad-CAM, input gradient) and onnxruntime-node (forward) with their logits checked against
+#               wgcam's; Dawn's speed toggles as `auto` gives them (on for a GPU)
+#   toggles-off, toggles-on, toggles-off2, toggles-on2
+#               the roofline, one conv and the three peer tasks with WGCAM_DAWN_TOGGLES=off and =on, alternated
+#               twice: what the toggles bring (src/node/gpu.ts)
 #   vitest-kernels  the kernel, model and f16 tests against the PyTorch fixtures and float64 references (also
-#              writes test/artifacts/f16-accuracy.md, the f16 path against the f32 fixtures on this adapter)
-#   bench-f16  the same bench with f16 GEMM operands
-#   vitest-rest the session, CLI and bench tests
-# It needs, beside the working tree (see bench/README.md, "On a lent GPU", for how they are made):
-#   .dev/node.xz     an x86-64 Node binary, xz-compressed
-#   .dev/nm.tar.xz   node_modules without the browser-only packages (peers, puppeteer, typescript)
+#               writes test/artifacts/f16-accuracy.md)
+#   nosplit, f16, vitest-rest  as the budget allows: the conv forwards, input gradients and tasks without split-K,
+#               the bench with f16 GEMM operands, the session and bench tests (the CLI's spawn bin/wgcam.mjs,
+#               whose tsx does not travel)
+# WGCAM_DEVICE_STAGES="bench vitest-kernels" runs only those (a rerun within what is left of a lease).
+# It needs, beside the working tree, what `bash bench/gpu/pack.sh` makes here (carry [".dev", ".gl"]):
+#   .dev/node.xz     this machine's Node binary, stripped, xz-compressed
+#   .dev/nm.tar.xz   node_modules without the browser-only packages, with the TF.js bundle and onnxruntime-node
+#                    for linux-x64 (when they fit the tool's 64 MiB)
 #   .gl/*.deb        the Vulkan loader (libvulkan1) and glvnd, which the machine's image may lack
-# WGCAM_DEVICE_STAGES names the stages to run after info (all by default).
-# Everything lands in $OUT/device-results.tar.gz, rewritten after each stage so that a run cut off at its time
-# limit still returns what finished; the last lines printed are a summary.
+# Writes $OUT/gpu-<name>.{json,md,svg} (the bench; <name> from nvidia-smi, e.g. h100), $OUT/summary.txt and
+# $OUT/device-results.tar.gz (every log and result), the archive rewritten after each stage so that a run cut off
+# at its limit still returns what finished. The last lines printed are the summary.
+# WGCAM_DEVICE_SIM=1 rehearses it on a machine without a GPU (software adapter allowed, no driver set-up);
+# WGCAM_DEVICE_QUICK=1 makes every stage a short one (bench/README.md, "On a lent GPU": the rehearsal).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=${OUT:-out/device}
 work=$(mktemp -d)
-mkdir -p "$out"
-quick=${WGCAM_DEVICE_QUICK:-}   # set: a minutes-long dry run of the plumbing on a CPU machine
+mkdir -p "$out" "$work/r"
+quick=${WGCAM_DEVICE_QUICK:-}
+budget=${WGCAM_DEVICE_BUDGET_S:-450}
+t_start=$(date +%s)
 
 if [ -z "${WGCAM_DEVICE_SIM:-}" ]; then
   # The loader goes into / (the device README's recipe); other packages would not be safe there.
@@ -43,55 +55,87 @@ export PATH=$PWD/.dev/bin:$PATH
 export WGCAM_CACHE=$work/cache NO_COLOR=1
 
 summary=$work/summary.txt
-{ echo "host: $(nproc) cores; node $(node -v)"; echo "vulkan driver: ${VK_DRIVER_FILES:-default}"
-  nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu,utilization.gpu --format=csv,noheader 2>&1 | sed 's/^/gpu: /'
+{ echo "host: $(nproc) cores; node $(node -v); unpacked after $(( $(date +%s) - t_start )) s"; echo "vulkan driver: ${VK_DRIVER_FILES:-default}"
+  if command -v nvidia-smi > /dev/null; then
+    nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu,utilization.gpu --format=csv,noheader 2>&1 | sed 's/^/gpu: /'
+  else echo "gpu: no nvidia-smi"; fi
 } > "$summary"
+# The results' name: the GPU's model (h100, h200, ...), or sim-<adapter> in a rehearsal.
+name=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1 | grep -oiE '[A-Z]+[0-9]{2,4}[A-Z]*' | head -n 1 | tr 'A-Z' 'a-z')
+[ -n "${WGCAM_DEVICE_SIM:-}" ] && name="sim-${name:-cpu}"
+name=${name:-gpu}
 
 pack() { cp "$summary" "$work/r/" 2>/dev/null; tar -C "$work/r" -czf "$out/device-results.tar.gz" . ; }
-mkdir -p "$work/r"
 stage() {
-  local name=$1 limit=$2; shift 2
-  # WGCAM_DEVICE_STAGES="bench-f32 vitest-kernels" runs only those (a rerun within what is left of a lease).
-  if [ -n "${WGCAM_DEVICE_STAGES:-}" ] && [[ " $WGCAM_DEVICE_STAGES " != *" $name "* ]]; then return 0; fi
+  local stage_name=$1 limit=$2; shift 2
+  if [ -n "${WGCAM_DEVICE_STAGES:-}" ] && [[ " $WGCAM_DEVICE_STAGES " != *" $stage_name "* ]]; then return 0; fi
+  local left=$(( budget - ($(date +%s) - t_start) ))
+  if [ "$left" -lt 20 ]; then echo "$stage_name: skipped, $left s of the budget left" >> "$summary"; return 0; fi
+  [ "$limit" -gt "$left" ] && limit=$left
   local start=$(date +%s)
-  timeout -k 5 "$limit" "$@" > "$work/r/$name.log" 2>&1
+  timeout -k 5 "$limit" "$@" > "$work/r/$stage_name.log" 2>&1
   local rc=$?
-  echo "$name: exit $rc after $(( $(date +%s) - start )) s (limit $limit s)" >> "$summary"
+  echo "$stage_name: exit $rc after $(( $(date +%s) - start )) s (limit $limit s)" >> "$summary"
   pack
   return $rc
 }
+# `timeout` runs programs, not shell functions: the command is spelt out. wgcam_device.mjs is bin/wgcam.mjs
+# without tsx, which pack.sh leaves behind.
+wgcam="node bench/gpu/wgcam_device.mjs"
 
-stage info 60 node bin/wgcam.mjs info
-if grep -q 'architecture software\|llvmpipe\|SwiftShader' "$work/r/info.log" && [ -z "${WGCAM_DEVICE_SIM:-}" ]; then
+stage info 60 $wgcam info
+if grep -q 'architecture software\|llvmpipe\|SwiftShader\|software adapter' "$work/r/info.log" && [ -z "${WGCAM_DEVICE_SIM:-}" ]; then
   echo "stopped: Dawn picked a software adapter" >> "$summary"; pack; cat "$summary" "$work/r/info.log"; exit 1
 fi
 
+r=$work/r
 if [ -n "$quick" ]; then
-  stage bench-f32 300 node bin/wgcam.mjs bench --quick --filter relu --e2e forward --json "$work/r/gpu-f32.json" --report "$work/r/gpu-f32.md" --chart "$work/r/gpu-f32.svg" --verbose
-  stage bench-nosplit 300 node bin/wgcam.mjs bench --quick --split-k off --filter "conv fwd 1x1" --e2e none --json "$work/r/gpu-nosplit.json" --report "$work/r/gpu-nosplit.md"
-  stage vitest-kernels 300 node node_modules/vitest/vitest.mjs run test/gemm_tiles.test.ts --reporter=default
-  stage bench-f16 300 node bin/wgcam.mjs bench --quick --precision f16 --filter relu --e2e none --json "$work/r/gpu-f16.json" --report "$work/r/gpu-f16.md"
+  stage bench 600 $wgcam bench --quick --peers --filter relu --e2e forward,gradcam --json "$r/gpu-$name.json" --report "$r/gpu-$name.md" --chart "$r/gpu-$name.svg" --verbose
+  for s in off on; do
+    stage "toggles-$s" 120 env WGCAM_DAWN_TOGGLES="$s" $wgcam bench --quick --filter "relu fwd 1x64x112" --e2e forward --json "$r/toggles-$s.json"
+  done
+  stage vitest-kernels 300 node node_modules/vitest/vitest.mjs run test/dawn_toggles.test.ts --reporter=default
 else
   # 15 runs: on a GPU each costs milliseconds, and the medians of 3 moved with the clocks.
-  stage bench-f32 150 node bin/wgcam.mjs bench --runs 15 --json "$work/r/gpu-f32.json" --report "$work/r/gpu-f32.md" --chart "$work/r/gpu-f32.svg" --verbose
-  stage bench-nosplit 90 node bin/wgcam.mjs bench --runs 15 --split-k off --filter "conv fwd,conv dx" --e2e forward,gradcam,input_grad --json "$work/r/gpu-nosplit.json" --report "$work/r/gpu-nosplit.md" --verbose
-  # The suite in two parts, the kernels and the model against the fixtures first.
-  stage vitest-kernels 130 node node_modules/vitest/vitest.mjs run kernels_forward kernels_backward model gradcam_gpu precision_f16 gemm_tiles conv_forms --reporter=default
-  [ -f test/artifacts/f16-accuracy.md ] && cp test/artifacts/f16-accuracy.md "$work/r/" && pack
-  stage bench-f16 110 node bin/wgcam.mjs bench --runs 15 --precision f16 --json "$work/r/gpu-f16.json" --report "$work/r/gpu-f16.md" --verbose
-  stage vitest-rest 110 node node_modules/vitest/vitest.mjs run session cli bench --reporter=default
+  stage bench 200 $wgcam bench --runs 15 --peers --json "$r/gpu-$name.json" --report "$r/gpu-$name.md" --chart "$r/gpu-$name.svg" --verbose
+  for s in off on off2 on2; do
+    stage "toggles-$s" 40 env WGCAM_DAWN_TOGGLES="${s%2}" $wgcam bench --runs 15 --filter "conv fwd 3x3/1 64->64" --e2e forward,gradcam,input_grad --json "$r/toggles-$s.json"
+  done
+  # The kernels and the model against the fixtures.
+  stage vitest-kernels 130 node node_modules/vitest/vitest.mjs run kernels_forward kernels_backward model gradcam_gpu precision_f16 gemm_tiles conv_forms dawn_toggles --reporter=default
+  [ -f test/artifacts/f16-accuracy.md ] && cp test/artifacts/f16-accuracy.md "$r/" && pack
+  stage nosplit 60 $wgcam bench --runs 15 --split-k off --filter "conv fwd,conv dx" --e2e forward,gradcam,input_grad --json "$r/gpu-$name-nosplit.json" --report "$r/gpu-$name-nosplit.md"
+  stage f16 90 $wgcam bench --runs 15 --precision f16 --json "$r/gpu-$name-f16.json" --report "$r/gpu-$name-f16.md"
+  stage vitest-rest 110 node node_modules/vitest/vitest.mjs run session bench --reporter=default
 fi
+
+# The summary: tests, then each result's headline figures.
+{
+  for v in vitest-kernels vitest-rest; do [ -f "$r/$v.log" ] && { echo "---- $v"; grep -E "FAIL|Test Files|Tests  " "$r/$v.log" | tail -n 12; }; done
+  echo "---- results"
+  node -e '
+    const fs = require("fs"), path = require("path");
+    const dir = process.argv[1];
+    const f = (x, d = 1) => (x == null ? "-" : x.toFixed(d));
+    for (const file of fs.readdirSync(dir).filter((n) => n.endsWith(".json")).sort()) {
+      const r = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8"));
+      const e = r.e2e || {}, roof = r.roofline || {};
+      const tasks = ["forward", "gradcam", "input_grad", "train_step"].filter((t) => e[`${t}_ms`] != null).map((t) => `${t} ${f(e[`${t}_ms`], 2)} ms`).join(", ");
+      const gemms = [roof.gemm, roof.gemm_large].filter(Boolean).map((g) => `${g.name} ${f(g.gflops, 0)} GFLOP/s`).join(", ");
+      const stream = roof.bandwidth ? `${roof.bandwidth.name} ${f(roof.bandwidth.gbps, 0)} GB/s` : "";
+      const toggles = (r.notes || []).find((n) => n.startsWith("Dawn toggles")) || "";
+      console.log(`${file}: ${r.adapter.description}; ${gemms}; ${stream}; ${tasks}; ${toggles}`);
+      for (const [peer, p] of Object.entries(r.peers || {})) {
+        if (p.error) { console.log(`  ${peer}: ${p.error}`); continue; }
+        const cells = ["forward", "gradcam", "input_grad"].filter((t) => p[`${t}_ms`] != null).map((t) => `${t} ${f(p[`${t}_ms`], 2)} ms (wgcam/peer ${f((p.wgcam_over_peer || {})[t], 2)})`);
+        console.log(`  ${peer} ${p.version || ""}: ${cells.join(", ")}; logits rel L2 ${p.logits_rel_l2 == null ? "-" : p.logits_rel_l2.toExponential(1)}`);
+      }
+    }
+  ' "$r"
+} >> "$summary" 2>&1
 pack
-echo "---- info"; cat "$work/r/info.log"
-for v in vitest-kernels vitest-rest; do [ -f "$work/r/$v.log" ] && { echo "---- $v"; grep -E "FAIL|Test Files|Tests  " "$work/r/$v.log" | tail -n 12; }; done
-for r in gpu-f32 gpu-nosplit gpu-f16; do
-  [ -f "$work/r/$r.json" ] && node -e '
-    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-    const e = r.e2e || {};
-    const e2e = ["forward", "gradcam", "input_grad", "train_step"].filter((t) => e[`${t}_ms`] != null).map((t) => `${t} ${e[`${t}_ms`].toFixed(2)} ms`).join(", ");
-    const convs = r.kernels.filter((k) => k.kind === "conv"), g = r.roofline.gemm.gflops;
-    const at70 = convs.filter((k) => k.gflops >= 0.7 * g).length;
-    console.log(`${process.argv[2]}: ${r.adapter.description}; GEMM ${g.toFixed(0)} GFLOP/s; convs at 70%: ${at70}/${convs.length}; ${e2e}`);
-  ' "$work/r/$r.json" "$r"
-done
+for ext in json md svg; do [ -f "$r/gpu-$name.$ext" ] && cp "$r/gpu-$name.$ext" "$out/"; done
+cp "$summary" "$out/summary.txt"
+echo "---- info"; cat "$r/info.log"
 echo "---- summary"; cat "$summary"
+echo "total: $(( $(date +%s) - t_start )) s of a $budget s budget"

@@ -1,5 +1,6 @@
 // Peer: TensorFlow.js on its WebGPU backend. ResNet50 written with tf ops (NHWC, torchvision's padding, eval
-// batchnorm) from the same weights; Grad-CAM at layer4 and the input gradient through tf.grad.
+// batchnorm) from the same weights; Grad-CAM at layer4 and the input gradient through tf.grad. The same code in
+// the bench page and in Node; only the loading differs (loadTfBrowser below, tfjs_node.ts in Node).
 //
 // Equal work, as far as the library allows: the same input and pictures, uploaded once; the target class is
 // wgcam's top class (the peers do not read the logits back before the backward, which wgcam does); the
@@ -12,13 +13,15 @@ import type { PeerResult } from '../core.ts';
 import { errorMessage, timeCalls, topClasses, type PeerContext } from './types.ts';
 
 /** The part of tfjs-core used here (typed locally: the package is only needed with --peers). */
-interface T {
+export interface T {
   shape: number[];
   data(): Promise<Float32Array | Int32Array | Uint8Array>;
   dispose(): void;
 }
-interface Tf {
+export interface Tf {
   version_core?: string;
+  /** Exported by the Node bundle (tfjs_node.ts). */
+  version_webgpu?: string;
   setBackend(name: string): Promise<boolean>;
   ready(): Promise<void>;
   getBackend(): string;
@@ -135,19 +138,29 @@ class TfResNet50 {
   }
 }
 
-export async function runTfjs(p: PeerContext): Promise<PeerResult> {
+/** tfjs with its gradients and the WebGPU backend, set and ready. */
+export type TfLoader = (log: PeerContext['log']) => Promise<Tf>;
+
+/** In the bench page: the packages as Vite bundles them. */
+export const loadTfBrowser: TfLoader = async () => {
+  // @ts-ignore -- resolved by Vite when the bench page is built with --peers; typed by Tf above
+  const tf = (await import('@tensorflow/tfjs-core')) as unknown as Tf;
+  // @ts-ignore -- the gradients of every op (the union package @tensorflow/tfjs imports them; core alone does not)
+  await import('@tensorflow/tfjs-core/dist/register_all_gradients');
+  // @ts-ignore -- registers the 'webgpu' backend
+  await import('@tensorflow/tfjs-backend-webgpu');
+  if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") failed');
+  await tf.ready();
+  return tf;
+};
+
+export async function runTfjs(p: PeerContext, load: TfLoader): Promise<PeerResult> {
   const result: PeerResult = { forward_ms: null, gradcam_ms: null, input_grad_ms: null, backend: 'webgpu' };
   let model: TfResNet50 | null = null;
   const owned: T[] = [];
   try {
-    // @ts-ignore -- resolved by Vite when the bench page is built with --peers; typed by Tf above
-    const tf = (await import('@tensorflow/tfjs-core')) as unknown as Tf;
-    // @ts-ignore -- the gradients of every op (the union package @tensorflow/tfjs imports them; core alone does not)
-    await import('@tensorflow/tfjs-core/dist/register_all_gradients');
-    // @ts-ignore -- registers the 'webgpu' backend
-    await import('@tensorflow/tfjs-backend-webgpu');
-    if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") failed');
-    await tf.ready();
+    const tf = await load(p.log);
+    if (tf.getBackend() !== 'webgpu') throw new Error(`tfjs runs on "${tf.getBackend()}", not webgpu`);
     result.version = tf.version_core;
     const [n, c, h, w] = p.input.shape as [number, number, number, number];
     // NCHW -> NHWC, once (wgcam's input is uploaded once too).
@@ -191,7 +204,7 @@ export async function runTfjs(p: PeerContext): Promise<PeerResult> {
       const hi = tf.max(x, [1, 2, 3], true);
       return tf.div(tf.sub(x, lo), tf.add(tf.sub(hi, lo), tf.scalar(1e-7)));
     };
-    const cam = await timeCalls(runs, async () => {
+    const gradcam = async () => {
       const out = tf.tidy(() => {
         const act = m.trunk(input);
         const logitsT = m.head(act);
@@ -211,20 +224,21 @@ export async function runTfjs(p: PeerContext): Promise<PeerResult> {
       out.logits.dispose();
       out.map.dispose();
       out.overlay.dispose();
-    });
-    result.gradcam_ms = cam.median;
-    result.warmup_ms.gradcam = cam.warmup;
-    p.log(`peer tfjs: gradcam ${cam.median.toFixed(0)} ms (warm-up ${cam.warmup.toFixed(0)} ms)`);
-
+    };
     // full input gradient
-    const ig = await timeCalls(runs, async () => {
+    const inputGrad = async () => {
       const g = tf.tidy(() => tf.grad((x) => tf.sum(tf.mul(m.head(m.trunk(x)), seed)))(input));
       await g.data();
       g.dispose();
-    });
-    result.input_grad_ms = ig.median;
-    result.warmup_ms.input_grad = ig.warmup;
-    p.log(`peer tfjs: input gradient ${ig.median.toFixed(0)} ms (warm-up ${ig.warmup.toFixed(0)} ms)`);
+    };
+    // Each only where wgcam ran it too: the ratio needs both.
+    for (const [task, call, what] of [['gradcam', gradcam, 'gradcam'], ['input_grad', inputGrad, 'input gradient']] as const) {
+      if (!p.config.e2e.includes(task)) continue;
+      const t = await timeCalls(runs, call);
+      result[`${task}_ms`] = t.median;
+      result.warmup_ms[task] = t.warmup;
+      p.log(`peer tfjs: ${what} ${t.median.toFixed(0)} ms (warm-up ${t.warmup.toFixed(0)} ms)`);
+    }
     result.notes = ['target class taken from wgcam\'s logits (no logits read-back before the backward)'];
   } catch (e) {
     result.error = errorMessage(e);

@@ -1,5 +1,9 @@
-// What the peers get from the bench page: the same input, weights and target as wgcam's end-to-end tasks.
+// What the peers get from the bench (the page, or Node): the same input, weights and target as wgcam's end-to-end
+// tasks; and how they run, one after the other.
 import type { BenchConfig, Log, PeerResult } from '../core.ts';
+
+/** Logits farther than this (relative L2) from wgcam's mean the peer did other work: its times are flagged. */
+export const LOGITS_TOLERANCE = 1e-4;
 
 export interface PeerContext {
   config: BenchConfig;
@@ -14,6 +18,21 @@ export interface PeerContext {
 }
 
 export type Peer = (p: PeerContext) => Promise<PeerResult>;
+
+/** Each peer in turn; a peer that fails says why in its `error` and the next one runs. */
+export async function runEachPeer(p: PeerContext, peers: Record<string, Peer>): Promise<Record<string, PeerResult>> {
+  const out: Record<string, PeerResult> = {};
+  for (const [name, peer] of Object.entries(peers)) {
+    p.log(`peer ${name}: starting`);
+    const r = await peer(p);
+    const l2 = r.logits_rel_l2;
+    if (l2 !== null && l2 !== undefined && !(l2 < LOGITS_TOLERANCE)) {
+      (r.notes ??= []).push(`logits differ from wgcam's (rel L2 ${l2.toExponential(1)} >= ${LOGITS_TOLERANCE}): not equal work, do not compare`);
+    }
+    out[name] = r;
+  }
+  return out;
+}
 
 /** Median of the timed calls after one warm-up call (which includes compilation). */
 export async function timeCalls(runs: number, call: () => Promise<unknown>): Promise<{ warmup: number; median: number; runs: number[] }> {

@@ -20,6 +20,8 @@ export interface GpuContextOptions {
   powerPreference?: GPUPowerPreference;
   /** Record a GPU timestamp pair around every dispatch (needs 'timestamp-query'). */
   profile?: boolean;
+  /** Features to ask for beside timestamp-query and shader-f16, where the adapter has them. */
+  optionalFeatures?: GPUFeatureName[];
 }
 
 /** One recorded kernel time, from timestamp-query when available. */
@@ -50,7 +52,7 @@ export async function createGpuContext(gpu: GPU, options: GpuContextOptions = {}
     maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
     maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
   };
-  const wanted: GPUFeatureName[] = ['timestamp-query', 'shader-f16'];
+  const wanted: GPUFeatureName[] = ['timestamp-query', 'shader-f16', ...(options.optionalFeatures ?? [])];
   const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   const info = adapter.info;

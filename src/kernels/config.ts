@@ -78,6 +78,7 @@ export const ENVIRONMENT = {
   WGCAM_CONV_FORMS: 'windowed convs on the untiled core: auto (the prior), window (every one the kernels fit) or gemm (none)',
   WGCAM_SPLIT_K: 'split-K of the forward and stride-1 input gradient: auto (GPUs) or off',
   WGCAM_DAWN_WAIT: "Node: how waits for Dawn use the JS thread: auto (paced on software adapters), spin or paced",
+  WGCAM_DAWN_TOGGLES: "Node: Dawn's speed toggles (no robustness, validation, workgroup zeroing or lazy clears; subgroups): auto (hardware adapters only), on or off",
   LP_NUM_THREADS: "Mesa's lavapipe worker threads; wgcam sets two per core unless it is set",
   WGCAM_CACHE: 'Node: the cache folder for pretrained weights and tuning.json (default $XDG_CACHE_HOME/wgcam or ~/.cache/wgcam)',
   XDG_CACHE_HOME: "Node: the user's cache root, when WGCAM_CACHE is not set",
@@ -101,6 +102,18 @@ export function dawnWaitFromEnv(env: Environment): DawnWaitSetting {
     throw new WgcamError('BAD_ARGUMENT', `WGCAM_DAWN_WAIT=${value} is not a way to wait: use one of ${DAWN_WAIT_SETTINGS.join(', ')}`);
   }
   return value as DawnWaitSetting;
+}
+
+/** WGCAM_DAWN_TOGGLES: auto (unset or empty: on for hardware adapters only), on or off. */
+export const DAWN_TOGGLE_SETTINGS = ['auto', 'on', 'off'] as const;
+export type DawnToggleSetting = (typeof DAWN_TOGGLE_SETTINGS)[number];
+
+export function dawnTogglesFromEnv(env: Environment): DawnToggleSetting {
+  const value = readSetting(env, 'WGCAM_DAWN_TOGGLES') ?? 'auto';
+  if (!(DAWN_TOGGLE_SETTINGS as readonly string[]).includes(value)) {
+    throw new WgcamError('BAD_ARGUMENT', `WGCAM_DAWN_TOGGLES=${value} is not a setting: use one of ${DAWN_TOGGLE_SETTINGS.join(', ')}`);
+  }
+  return value as DawnToggleSetting;
 }
 
 export const STORE_KEYS = {
