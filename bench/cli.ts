@@ -1,4 +1,4 @@
-// `wgcam bench`: the command-line surface of the benchmark (registered in src/cli/commands.ts). Light at load
+// `wgcam bench`: the command-line surface of the benchmark (bin/wgcam.mjs adds it in a checkout). Light at load
 // time: the core, Dawn and the browser runner are imported only when the command runs.
 import { CONV_FORM_SETTINGS, parseKernelSetting } from '../src/kernels/config.ts';
 import { GEMM_TILES } from '../src/kernels/gemm/tiles.ts';

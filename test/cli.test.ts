@@ -13,6 +13,7 @@ import { Fixture, FIXTURES, maxAbs, overlayMismatch, relL2, relL2ExceptBoundarie
 const run = promisify(execFile);
 const BIN = new URL('../bin/wgcam.mjs', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'wgcam-cli-'));
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 async function wgcam(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return wgcamWithEnv({}, ...args);
@@ -83,7 +84,7 @@ test('info names the adapter and how this process waits for it; WGCAM_DAWN_WAIT 
   expect(auto.code, auto.stderr).toBe(0);
   // A software adapter is paced by default, a GPU spins.
   const software = /software adapter/.test(auto.stdout);
-  expect(auto.stdout).toMatch(new RegExp(`^adapter: .*\nDawn waits: ${software ? 'paced' : 'spinning'} `));
+  expect(auto.stdout).toMatch(new RegExp(`^version: wgcam ${PACKAGE_VERSION.replace(/\./g, '\\.')} \\(Node v\\d+.*\nadapter: .*\nDawn waits: ${software ? 'paced' : 'spinning'} `));
   const spin = await wgcamWithEnv({ WGCAM_DAWN_WAIT: 'spin' }, 'info');
   expect(spin.stdout).toMatch(/\nDawn waits: spinning /);
   // On lavapipe, its thread count: two per core unless LP_NUM_THREADS says otherwise.

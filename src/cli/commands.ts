@@ -8,13 +8,13 @@ import { readSafetensors, toInt64Numbers, writeSafetensors } from '../model/safe
 import { IMAGENET_LABELS } from '../session.ts';
 import { tuneAdapter } from '../tuning.ts';
 import { WgcamError } from '../errors.ts';
+import { VERSION } from '../version.ts';
 import type { Command } from './main.ts';
 import type { FlagSpec, ParsedFlags } from './args.ts';
 import { openSession, loadInputs, dumpTensors, describeAdapter, writeAtomically, type DumpEntry, type Inputs } from './shared.ts';
 import { plan } from './plan.ts';
 import { syntheticSafetensors } from '../model/synthetic.ts';
 import { MODULE_DUMP_PATHS } from './shared.ts';
-import { bench } from '../../bench/cli.ts';
 
 const COMMON: Record<string, FlagSpec> = {
   weights: { kind: 'string', value: 'SRC', help: 'pretrained | synthetic | PATH.safetensors | URL', default: 'pretrained' },
@@ -89,12 +89,12 @@ const synthWeights: Command = {
 };
 
 const info: Command = {
-  summary: 'print the WebGPU adapter wgcam would use',
+  summary: "print wgcam's version and the WebGPU adapter it would use",
   flags: { verbose: COMMON.verbose! },
   async run(_flags: ParsedFlags) {
     const { createNodeGpuContext, runtimeNotes } = await import('../node/gpu.ts');
     const ctx = await createNodeGpuContext();
-    process.stdout.write(`${[describeAdapter(ctx), ...runtimeNotes(ctx)].join('\n')}\n`);
+    process.stdout.write(`${[`version: wgcam ${VERSION} (Node ${process.version})`, describeAdapter(ctx), ...runtimeNotes(ctx)].join('\n')}\n`);
     ctx.destroy();
     return 0;
   },
@@ -294,7 +294,6 @@ export const COMMANDS: Record<string, Command> = {
   info,
   tune,
   plan,
-  bench,
 };
 
 export { COMMON };

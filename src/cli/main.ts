@@ -1,6 +1,9 @@
 // `wgcam`: the command line on Node. Each command parses strictly, runs the shared core, and reports errors
-// as one line (a stack only with --verbose) with a non-zero exit.
+// as one line (a stack only with --verbose) with a non-zero exit. The commands are src/cli/commands.ts's, plus
+// any the caller adds: bin/wgcam.mjs adds `bench` (bench/cli.ts) in a checkout of the repository, since the
+// package's code never imports bench/.
 import { WgcamError } from '../errors.ts';
+import { VERSION } from '../version.ts';
 import { flagHelp, parseFlags, type FlagSpec, type ParsedFlags } from './args.ts';
 import { COMMANDS } from './commands.ts';
 
@@ -10,26 +13,34 @@ export interface Command {
   run(flags: ParsedFlags): Promise<number>;
 }
 
-const USAGE = `wgcam: ResNet50 and Grad-CAM on WebGPU, from hand-written WGSL
+function usage(commands: Record<string, Command>): string {
+  return `wgcam ${VERSION}: ResNet50 and Grad-CAM on WebGPU, from hand-written WGSL
 
-usage: wgcam <command> [flags]     (wgcam <command> --help for its flags)
+usage: wgcam <command> [flags]     (wgcam <command> --help for its flags; wgcam --version)
 
 commands:
-${Object.entries(COMMANDS)
+${Object.entries(commands)
   .map(([name, c]) => `  ${name.padEnd(14)} ${c.summary}`)
   .join('\n')}
 `;
+}
 
-export async function main(argv: readonly string[]): Promise<number> {
+/** Run `wgcam argv`; `extra` adds commands to the package's own (the repository's `bench`). */
+export async function main(argv: readonly string[], extra: Record<string, Command> = {}): Promise<number> {
+  const commands: Record<string, Command> = { ...COMMANDS, ...extra };
   const verbose = argv.includes('--verbose');
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(USAGE);
+    process.stdout.write(usage(commands));
     return name ? 0 : 2;
   }
-  const command = COMMANDS[name];
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const command = commands[name];
   if (!command) {
-    process.stderr.write(`wgcam: unknown command "${name}": use one of ${Object.keys(COMMANDS).join(', ')}\n`);
+    process.stderr.write(`wgcam: unknown command "${name}": use one of ${Object.keys(commands).join(', ')}\n`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {

@@ -133,3 +133,26 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   for (const b of digest) hex += b.toString(16).padStart(2, '0');
   return hex;
 }
+
+export interface LoadWeightsFromUrlOptions {
+  onProgress?: ProgressCallback;
+  /** Lower-case hex SHA-256 the file must have (PRETRAINED.sha256 for the pretrained file); unchecked if absent. */
+  sha256?: string;
+  fetchImpl?: typeof fetch;
+}
+
+/**
+ * Download a ResNet50 safetensors file (streamed, with progress), check its SHA-256 when one is given, and parse
+ * it: `loadWeightsFromUrl(PRETRAINED.url, { sha256: PRETRAINED.sha256 })` for the pretrained weights. Nothing is
+ * cached; a page that wants the file kept puts the bytes in Cache Storage and calls loadWeightsFromBytes.
+ */
+export async function loadWeightsFromUrl(url: string, options: LoadWeightsFromUrlOptions = {}): Promise<Map<string, Float32Array>> {
+  const bytes = await downloadWithProgress(url, options.onProgress, options.fetchImpl);
+  if (options.sha256 !== undefined) {
+    const actual = await sha256Hex(bytes);
+    if (actual !== options.sha256.toLowerCase()) {
+      throw weightsError('CHECKSUM_MISMATCH', `the file downloaded from ${url} has SHA-256 ${actual}, expected ${options.sha256}: try again, or ${OFFLINE_HINT}`);
+    }
+  }
+  return loadWeightsFromBytes(bytes);
+}
