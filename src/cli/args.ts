@@ -1,6 +1,7 @@
 // A small strict argument parser: every command declares its flags, and anything else is an error that
 // names the command's flags. No dependency, no surprises.
 import { WgcamError } from '../errors.ts';
+import { quote, shorten } from '../quote.ts';
 
 export type FlagKind = 'string' | 'number' | 'boolean' | 'list';
 
@@ -22,17 +23,17 @@ export function parseFlags(command: string, argv: readonly string[], spec: Recor
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (!arg.startsWith('--')) {
-      throw new WgcamError('BAD_ARGUMENT', `unexpected argument "${arg}" for "wgcam ${command}": flags start with -- (see wgcam ${command} --help)`);
+      throw new WgcamError('BAD_ARGUMENT', `unexpected argument ${quote(arg)} for "wgcam ${command}": flags start with -- (see wgcam ${command} --help)`);
     }
     const eq = arg.indexOf('=');
     const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
     const s = spec[name];
     if (!s) {
       const known = Object.keys(spec).map((k) => `--${k}`).join(' ');
-      throw new WgcamError('UNKNOWN_FLAG', `unknown flag --${name} for "wgcam ${command}": known flags are ${known}`);
+      throw new WgcamError('UNKNOWN_FLAG', `unknown flag ${quote(`--${name}`)} for "wgcam ${command}": known flags are ${known}`);
     }
     if (s.kind === 'boolean') {
-      if (eq > 0) throw new WgcamError('BAD_ARGUMENT', `--${name} takes no value`);
+      if (eq > 0) throw new WgcamError('BAD_ARGUMENT', `--${shorten(name)} takes no value`);
       out[name] = true;
       continue;
     }
@@ -51,7 +52,7 @@ export function parseFlags(command: string, argv: readonly string[], spec: Recor
       out[name] = [...(Array.isArray(prev) ? prev : []), ...values];
     } else if (s.kind === 'number') {
       const v = Number(values[0]);
-      if (!Number.isFinite(v)) throw new WgcamError('BAD_ARGUMENT', `--${name} must be a number, got "${values[0]}"`);
+      if (!Number.isFinite(v)) throw new WgcamError('BAD_ARGUMENT', `--${name} must be a number, got ${quote(values[0]!)}`);
       out[name] = v;
     } else {
       out[name] = values[0]!;

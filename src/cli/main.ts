@@ -4,6 +4,7 @@
 // package's code never imports bench/.
 import { WgcamError } from '../errors.ts';
 import { VERSION } from '../version.ts';
+import { oneLine, quote } from '../quote.ts';
 import { flagHelp, parseFlags, type FlagSpec, type ParsedFlags } from './args.ts';
 import { COMMANDS } from './commands.ts';
 
@@ -40,7 +41,7 @@ export async function main(argv: readonly string[], extra: Record<string, Comman
   }
   const command = commands[name];
   if (!command) {
-    process.stderr.write(`wgcam: unknown command "${name}": use one of ${Object.keys(commands).join(', ')}\n`);
+    process.stderr.write(`wgcam: unknown command ${quote(name)}: use one of ${Object.keys(commands).join(', ')}\n`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -57,12 +58,12 @@ export async function main(argv: readonly string[], extra: Record<string, Comman
 
 export function reportError(e: unknown, verbose: boolean): number {
   if (e instanceof WgcamError) {
-    process.stderr.write(`wgcam: error [${e.code}]: ${e.message}\n`);
+    process.stderr.write(`wgcam: error [${e.code}]: ${oneLine(e.message)}\n`);
     if (verbose && e.stack) process.stderr.write(`${e.stack}\n`);
     return 1;
   }
   const message = e instanceof Error ? e.message : String(e);
-  process.stderr.write(`wgcam: internal error: ${message.split('\n')[0]} (run with --verbose for details, and please report it)\n`);
+  process.stderr.write(`wgcam: internal error: ${oneLine(message.split('\n')[0]!)} (run with --verbose for details, and please report it)\n`);
   if (verbose && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
   return 70;
 }
