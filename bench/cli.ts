@@ -3,6 +3,7 @@
 import { CONV_FORM_SETTINGS, parseKernelSetting } from '../src/kernels/config.ts';
 import { GEMM_TILES } from '../src/kernels/gemm/tiles.ts';
 import { WgcamError } from '../src/errors.ts';
+import { quote } from '../src/quote.ts';
 import { parsePrecision } from '../src/session.ts';
 import type { FlagSpec, ParsedFlags } from '../src/cli/args.ts';
 import type { Command } from '../src/cli/main.ts';
@@ -58,11 +59,11 @@ export async function configFromFlags(flags: ParsedFlags): Promise<BenchConfig> 
   if (e2e.length === 1 && e2e[0] === 'none') config.e2e = [];
   else {
     const bad = e2e.find((t) => !(E2E_NAMES as readonly string[]).includes(t));
-    if (bad !== undefined) throw new WgcamError('BAD_ARGUMENT', `--e2e: unknown task "${bad}": use ${E2E_NAMES.join(', ')} or none`);
+    if (bad !== undefined) throw new WgcamError('BAD_ARGUMENT', `--e2e: unknown task ${quote(bad)}: use ${E2E_NAMES.join(', ')} or none`);
     config.e2e = e2e as E2eTask[];
   }
   const timing = String(flags.timing ?? 'auto');
-  if (timing !== 'auto' && timing !== 'cpu') throw new WgcamError('BAD_ARGUMENT', `--timing must be auto or cpu, got "${timing}"`);
+  if (timing !== 'auto' && timing !== 'cpu') throw new WgcamError('BAD_ARGUMENT', `--timing must be auto or cpu, got ${quote(timing)}`);
   config.timing = timing;
   const setting = <K extends 'tiles' | 'reductions' | 'windows' | 'splitK'>(key: K, flag: string) =>
     parseKernelSetting(key, String(flags[flag] ?? 'auto'), `--${flag}`);
@@ -89,9 +90,13 @@ export const bench: Command = {
     for (const [flag, ext] of [['json', '.json'], ['report', '.md'], ['chart', '.svg']] as const) {
       const v = flags[flag];
       if (v !== undefined && (typeof v !== 'string' || !v.toLowerCase().endsWith(ext))) {
-        throw new WgcamError('BAD_ARGUMENT', `--${flag} needs a ${ext} file name, got "${String(v)}"`);
+        throw new WgcamError('BAD_ARGUMENT', `--${flag} needs a ${ext} file name, got ${quote(String(v))}`);
       }
     }
+    // Every output is checked before the benchmark runs, so that a bad path never costs a full run.
+    const { checkOutputs } = await import('../src/cli/shared.ts');
+    const outputs = (['json', 'report', 'chart'] as const).filter((f) => typeof flags[f] === 'string').map((f) => ({ what: `--${f}`, path: flags[f] as string }));
+    await checkOutputs(outputs, []);
     const log = (line: string) => process.stderr.write(`${line}\n`);
     // Without --verbose: the adapter, every 20th kernel, the end-to-end tasks and the peers.
     const progress = verbose

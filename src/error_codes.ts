@@ -36,6 +36,10 @@ export const ERROR_CODES: Record<string, ErrorCodeInfo> = {
     what: 'The Grad-CAM layer is not a ResNet50 module path.',
     fix: 'Use a torchvision module path such as `layer4`, `layer3.5` or `layer4.2.conv3`.',
   },
+  NOT_A_CAM_LAYER: {
+    what: 'The Grad-CAM layer has no spatial output: `avgpool` gives [N,2048,1,1] and `fc` [N,1000], so there is nothing to localise (pytorch-grad-cam weighs the channels of a [N,C,H,W] map).',
+    fix: 'Use `layer4` (the default) or a module with a spatial output, e.g. `layer4.2.conv3` or `layer3`.',
+  },
   UNKNOWN_PARAMETER: {
     what: 'A parameter asked for with `--grads` is not a ResNet50 state-dict name.',
     fix: 'Use torchvision names such as `conv1.weight`, `layer1.0.conv2.weight`, `bn1.bias`, `fc.weight`.',
@@ -49,10 +53,40 @@ export const ERROR_CODES: Record<string, ErrorCodeInfo> = {
     fix: 'Run on x86-64 or ARM (every platform WebGPU supports is little-endian).',
   },
 
+  // ---- output files ----
+  OUTPUT_NOT_WRITABLE: {
+    what: 'An output (`--out`, `--dump`, `--save`, `synth-weights --out`, a bench report) cannot be written: its folder is read-only or not writable, a part of its folder path is a file, or several outputs need a folder and the path is a file. Checked before any work.',
+    fix: 'Choose a path in a folder you can write to (or fix the folder\'s permissions).',
+  },
+  OUTPUT_IS_FOLDER: {
+    what: 'An output that should be a file names an existing folder.',
+    fix: 'Give a file name, e.g. `--dump out/result.safetensors` rather than `--dump out`.',
+  },
+  OUTPUT_SPECIAL_FILE: {
+    what: 'An output names a device, a FIFO or a socket (e.g. `/dev/null`); wgcam never writes to or replaces one.',
+    fix: 'Give a regular file name; to discard a result, leave the flag out.',
+  },
+  OUTPUT_IS_INPUT: {
+    what: 'An output names one of the run\'s inputs (an image, the `--tensor` file or the weights file); wgcam never overwrites its inputs.',
+    fix: 'Choose another output name.',
+  },
+  OUTPUT_WRITE_FAILED: {
+    what: 'Writing an output failed part-way (a full disk, a quota, an I/O error); the temporary file was removed and the target left as it was.',
+    fix: 'Free some space or choose another folder, then run again.',
+  },
+
   // ---- input tensors ----
   BAD_INPUT_SHAPE: {
     what: 'The network input is not [N,3,H,W] with H and W at least 32, or a `--tensor` file\'s `image` does not match its `input`.',
     fix: 'Give `input` as float32 [N,3,H,W] (e.g. [1,3,224,224]) and `image` as uint8 [H,W,3] or [N,H,W,3] of the same size.',
+  },
+  INPUT_NON_FINITE: {
+    what: 'The input tensor holds NaN or infinite values; the network would turn them into plausible-looking classes.',
+    fix: 'Give finite numbers (a normalised picture is roughly within [-3, 3]); check how the tensor was made.',
+  },
+  INPUT_TOO_LARGE: {
+    what: 'An input file is larger than wgcam reads: 1 GiB for an image, 2 GiB for weights or a `--tensor` file (a pipe is refused as soon as it passes the limit).',
+    fix: 'Check that the path is the file you meant; scale a giant picture down first.',
   },
   TENSOR_MISSING_INPUT: {
     what: 'The `--tensor` safetensors file has no tensor named `input`.',
@@ -65,7 +99,7 @@ export const ERROR_CODES: Record<string, ErrorCodeInfo> = {
 
   // ---- images ----
   IMAGE_NOT_FOUND: {
-    what: 'The image path does not exist, is a folder, or cannot be read.',
+    what: 'The image path does not exist, is a folder or a device (e.g. `/dev/urandom`), or cannot be read.',
     fix: 'Check the path and the file\'s permissions.',
   },
   IMAGE_EMPTY: {
@@ -77,7 +111,7 @@ export const ERROR_CODES: Record<string, ErrorCodeInfo> = {
     fix: 'Convert it to PNG or JPEG (e.g. `convert in.webp out.png`).',
   },
   IMAGE_TRUNCATED: {
-    what: 'The PNG or JPEG is damaged or cut short and could not be decoded.',
+    what: 'The PNG or JPEG is damaged or cut short (its image data ends early, or a JPEG has no end-of-image marker) and was not decoded.',
     fix: 'Copy or download the picture again, or re-save it with an image editor.',
   },
   IMAGE_ZERO_SIZE: {
@@ -87,8 +121,8 @@ export const ERROR_CODES: Record<string, ErrorCodeInfo> = {
 
   // ---- weights files ----
   FILE_NOT_FOUND: {
-    what: 'A weights or `--tensor` file does not exist, is a folder, or cannot be read.',
-    fix: 'Check the path; for weights, `--weights pretrained` or `--weights synthetic` need no file.',
+    what: 'A weights or `--tensor` file does not exist, is a folder or a device (a terminal as standard input included), is empty, or cannot be read.',
+    fix: 'Check the path; `--weights -` reads piped data (`wgcam classify --weights - < model.safetensors`); `--weights pretrained` or `--weights synthetic` need no file.',
   },
   WEIGHTS_EMPTY: {
     what: 'The weights file or download has zero bytes.',
@@ -141,6 +175,10 @@ export const ERROR_CODES: Record<string, ErrorCodeInfo> = {
   DOWNLOAD_FAILED: {
     what: 'The weights could not be downloaded (network error, HTTP error, or a body shorter than announced).',
     fix: 'Check the network; offline, copy the file into the cache (see weights/README.md) or use `--weights synthetic` or a local .safetensors file.',
+  },
+  DOWNLOAD_TIMEOUT: {
+    what: 'A weights download stalled: no connection or no answer within the connect timeout, or no data for the idle timeout (30 s each by default).',
+    fix: 'Check the network or the server; raise the limits with WGCAM_CONNECT_TIMEOUT_S and WGCAM_IDLE_TIMEOUT_S; offline, copy the file into the cache (see weights/README.md).',
   },
   CHECKSUM_MISMATCH: {
     what: 'The downloaded weights\' SHA-256 differs from the expected one; nothing was cached.',

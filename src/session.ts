@@ -10,7 +10,8 @@ import type { GemmTuning } from './kernels/gemm/tuner.ts';
 import { memoryTuningStore, tuneAdapter, type AdapterTuning, type TuningOptions, type TuningStore } from './tuning.ts';
 import { NUM_CLASSES, parameterNames } from './model/architecture.ts';
 import labels from './model/imagenet_classes.json' with { type: 'json' };
-import { ResNet50, assertModulePath, type WeightMap } from './model/resnet50.ts';
+import { ResNet50, assertCamLayer, type WeightMap } from './model/resnet50.ts';
+import { quote } from './quote.ts';
 import { Tape } from './model/tape.ts';
 import { WgcamError } from './errors.ts';
 import { gradCamFromActivations, averageCamMaps, renderOverlay } from './cam/gradcam.ts';
@@ -218,7 +219,7 @@ export class Wgcam {
 
   private async gradcamNow(input: Tensor, options: GradCamOptions): Promise<GradCamResult> {
     const layers = options.layers.length > 0 ? [...new Set(options.layers)] : ['layer4'];
-    for (const l of layers) assertModulePath(l);
+    for (const l of layers) assertCamLayer(l);
     const params = options.params ?? [];
     checkParams(params);
     const [batch, , height, width] = input.shape as [number, number, number, number];
@@ -400,10 +401,11 @@ export interface TrainStepResult {
 
 const PARAMETERS = new Set(parameterNames());
 
-function checkParams(params: readonly string[]): void {
+/** Every name a torchvision ResNet50 state-dict name, checked before any work. */
+export function checkParams(params: readonly string[]): void {
   for (const p of params) {
     if (!PARAMETERS.has(p)) {
-      throw new WgcamError('UNKNOWN_PARAMETER', `unknown parameter "${p}": use a torchvision name such as conv1.weight, layer1.0.conv2.weight, bn1.bias, fc.weight`);
+      throw new WgcamError('UNKNOWN_PARAMETER', `unknown parameter ${quote(p)}: use a torchvision name such as conv1.weight, layer1.0.conv2.weight, bn1.bias, fc.weight`);
     }
   }
 }

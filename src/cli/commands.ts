@@ -1,17 +1,18 @@
 // The commands of `wgcam`. Each one: validate flags, load weights and inputs, run the shared core, print.
-import { writeFile, mkdir, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { COLORMAPS, type ColormapName } from '../cam/colormaps.ts';
 import { parameterNames } from '../model/architecture.ts';
-import { assertModulePath } from '../model/resnet50.ts';
+import { assertCamLayer } from '../model/resnet50.ts';
 import { readSafetensors, toInt64Numbers, writeSafetensors } from '../model/safetensors.ts';
-import { IMAGENET_LABELS } from '../session.ts';
+import { IMAGENET_LABELS, checkParams } from '../session.ts';
 import { tuneAdapter } from '../tuning.ts';
 import { WgcamError } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import type { Command } from './main.ts';
 import type { FlagSpec, ParsedFlags } from './args.ts';
-import { openSession, loadInputs, dumpTensors, describeAdapter, writeAtomically, type DumpEntry, type Inputs } from './shared.ts';
+import { openSession, readInputs, readTensorFile, uploadInputs, checkOutputs, inputFiles, dumpTensors, describeAdapter, writeAtomically, type DumpEntry, type Inputs, type OutputSpec } from './shared.ts';
+import { fileStem, uniqueStems } from '../node/output_paths.ts';
+import { quote } from '../quote.ts';
 import { plan } from './plan.ts';
 import { syntheticSafetensors } from '../model/synthetic.ts';
 import { MODULE_DUMP_PATHS } from './shared.ts';
@@ -35,9 +36,11 @@ const classify: Command = {
     const top = flags.top as number;
     if (!Number.isInteger(top) || top < 1 || top > 1000) throw new WgcamError('BAD_ARGUMENT', `--top must be an integer in [1, 1000], got ${top}`);
     const verbose = flags.verbose === true;
+    const host = await readInputs(flags);
+    await checkOutputs(typeof flags.dump === 'string' ? [{ what: '--dump', path: flags.dump }] : [], inputFiles(flags, host));
     const session = await openSession(flags);
     try {
-      const inputs = await loadInputs(session, flags);
+      const inputs = await uploadInputs(session, host);
       try {
         const started = performance.now();
         const result = await session.classify(inputs.input, { topK: top, capture: flags.dump ? MODULE_DUMP_PATHS : [] });
@@ -80,9 +83,9 @@ const synthWeights: Command = {
   },
   async run(flags) {
     if (typeof flags.out !== 'string') throw new WgcamError('BAD_ARGUMENT', 'synth-weights needs --out FILE.safetensors');
+    await checkOutputs([{ what: '--out', path: flags.out }], []);
     const bytes = syntheticSafetensors();
-    await mkdir(dirname(flags.out), { recursive: true });
-    await writeFile(flags.out, bytes);
+    await writeAtomically(flags.out, bytes, '--out');
     process.stderr.write(`wrote ${flags.out} (${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB)\n`);
     return 0;
   },
@@ -130,7 +133,7 @@ export function parseTargets(value: string): number[] | 'top' {
   const parts = value.split(',').map((s) => s.trim());
   const out = parts.map((s) => (/^-?\d+$/.test(s) ? Number(s) : NaN));
   const bad = parts.find((_, i) => !Number.isInteger(out[i]) || out[i]! < 0 || out[i]! > 999);
-  if (bad !== undefined) throw new WgcamError('BAD_TARGETS', `target "${bad}" is not a class index: use top, or integers in [0, 999] separated by commas`);
+  if (bad !== undefined) throw new WgcamError('BAD_TARGETS', `target ${quote(bad)} is not a class index: use top, or integers in [0, 999] separated by commas`);
   return out;
 }
 
@@ -144,7 +147,7 @@ const cam: Command = {
   summary: 'Grad-CAM heatmaps and overlays (pytorch-grad-cam semantics), gradients on request',
   flags: {
     ...COMMON,
-    layer: { kind: 'string', repeatable: true, value: 'NAME', help: 'target layer by module path, repeatable (default layer4)' },
+    layer: { kind: 'string', repeatable: true, value: 'NAME', help: 'target layer by module path with a spatial output (conv1 ... layer4 and modules inside; not avgpool or fc), repeatable (default layer4)' },
     target: { kind: 'string', value: 'T', help: 'top | N | N,N,... (one class per image)', default: 'top' },
     colormap: { kind: 'string', value: 'NAME', help: 'jet | turbo | viridis | inferno', default: 'jet' },
     alpha: { kind: 'number', value: 'A', help: 'heatmap weight in the overlay, in [0, 1]', default: 0.5 },
@@ -155,21 +158,28 @@ const cam: Command = {
   async run(flags) {
     const layers = parseList(flags.layer);
     if (layers.length === 0) layers.push('layer4');
-    for (const l of layers) assertModulePath(l);
+    for (const l of layers) assertCamLayer(l);
     const targets = parseTargets(String(flags.target));
     const colormap = String(flags.colormap);
-    if (!(colormap in COLORMAPS)) throw new WgcamError('UNKNOWN_COLORMAP', `unknown colormap "${colormap}": use one of ${Object.keys(COLORMAPS).join(', ')}`);
+    if (!(colormap in COLORMAPS)) throw new WgcamError('UNKNOWN_COLORMAP', `unknown colormap ${quote(colormap)}: use one of ${Object.keys(COLORMAPS).join(', ')}`);
     const alpha = flags.alpha as number;
     if (!(alpha >= 0 && alpha <= 1)) throw new WgcamError('BAD_ALPHA', `--alpha must be in [0, 1], got ${alpha}`);
     const params = parseList(flags.grads);
+    checkParams(params);
+    const host = await readInputs(flags);
+    // Checked before the work, so that a missing picture or an unwritable path never costs a full run.
+    if (typeof flags.out === 'string' && host.tensor && host.pictures.some((p) => p === null)) {
+      throw new WgcamError('NO_PICTURE', '--out needs a picture: use --image, or a --tensor file that holds `image` uint8 [H,W,3]');
+    }
+    const overlayPaths = typeof flags.out === 'string' ? overlayFiles(flags.out, host.names) : [];
+    const outputs: OutputSpec[] = typeof flags.dump === 'string' ? [{ what: '--dump', path: flags.dump }] : [];
+    if (typeof flags.out === 'string' && !isSingleOverlay(flags.out, host.names)) outputs.push({ what: '--out', path: flags.out, folder: true });
+    outputs.push(...overlayPaths.map((path) => ({ what: '--out', path })));
+    await checkOutputs(outputs, inputFiles(flags, host));
     const session = await openSession(flags);
     try {
-      const inputs = await loadInputs(session, flags);
+      const inputs = await uploadInputs(session, host);
       try {
-        // Checked before the work, so that a missing picture never costs a full run.
-        if (typeof flags.out === 'string' && inputs.pictures.some((p) => p === null)) {
-          throw new WgcamError('NO_PICTURE', '--out needs a picture: use --image, or a --tensor file that holds `image` uint8 [H,W,3]');
-        }
         const result = await session.gradcam(inputs.input, {
           layers,
           targets,
@@ -197,7 +207,7 @@ const cam: Command = {
           await dumpTensors(flags.dump, entries, { command: 'cam', layers: layers.join(','), targets: JSON.stringify(result.targets), weights: String(flags.weights) });
           process.stderr.write(`wrote ${flags.dump}\n`);
         }
-        if (typeof flags.out === 'string') await writeOverlays(flags.out, result.overlay!, inputs.names, h, w);
+        if (overlayPaths.length > 0) await writeOverlays(overlayPaths, result.overlay!, h, w);
       } finally {
         inputs.input.release();
       }
@@ -208,14 +218,22 @@ const cam: Command = {
   },
 };
 
-async function writeOverlays(out: string, overlay: Uint8Array, names: string[], h: number, w: number): Promise<void> {
-  const single = names.length === 1 && out.toLowerCase().endsWith('.png');
-  for (let n = 0; n < names.length; n++) {
+/** One image and a .png name: that file; otherwise a folder with `<stem>-cam.png` per image, unique per run. */
+function isSingleOverlay(out: string, names: readonly string[]): boolean {
+  return names.length === 1 && out.toLowerCase().endsWith('.png');
+}
+
+function overlayFiles(out: string, names: readonly string[]): string[] {
+  if (isSingleOverlay(out, names)) return [out];
+  return uniqueStems(names.map(fileStem)).map((stem) => join(out, `${stem}-cam.png`));
+}
+
+async function writeOverlays(paths: readonly string[], overlay: Uint8Array, h: number, w: number): Promise<void> {
+  const { encodePng } = await import('../image/decode_node.ts');
+  for (let n = 0; n < paths.length; n++) {
     const data = overlay.subarray(n * h * w * 3, (n + 1) * h * w * 3);
-    const path = single ? out : join(out, `${names[n]!.replace(/\.[^.]*$/, '').replace(/[^\w.-]+/g, '_')}-cam.png`);
-    const { encodePng } = await import('../image/decode_node.ts');
-    await writeAtomically(path, encodePng({ width: w, height: h, data }));
-    process.stderr.write(`wrote ${path}\n`);
+    await writeAtomically(paths[n]!, encodePng({ width: w, height: h, data }), '--out');
+    process.stderr.write(`wrote ${paths[n]}\n`);
   }
 }
 
@@ -233,9 +251,15 @@ const trainStep: Command = {
     const lr = flags.lr as number | undefined;
     if (lr !== undefined && !(lr > 0)) throw new WgcamError('BAD_ARGUMENT', `--lr must be positive, got ${lr}`);
     if (flags.save !== undefined && lr === undefined) throw new WgcamError('BAD_ARGUMENT', '--save needs --lr (there is nothing to save without an update)');
+    checkParams(params);
+    const host = await readInputs(flags);
+    const outputs: OutputSpec[] = [];
+    if (typeof flags.dump === 'string') outputs.push({ what: '--dump', path: flags.dump });
+    if (typeof flags.save === 'string') outputs.push({ what: '--save', path: flags.save });
+    await checkOutputs(outputs, inputFiles(flags, host));
     const session = await openSession(flags);
     try {
-      const inputs = await loadInputs(session, flags);
+      const inputs = await uploadInputs(session, host);
       try {
         const batch = inputs.input.shape[0]!;
         let labels: number[];
@@ -280,7 +304,7 @@ const trainStep: Command = {
 };
 
 async function readLabels(path: string): Promise<number[]> {
-  const file = readSafetensors(new Uint8Array(await readFile(path)));
+  const file = readSafetensors(await readTensorFile(path));
   const t = file.tensors.get('labels');
   if (!t) throw new WgcamError('BAD_TARGETS', `${path} has no \`labels\` tensor: pass --labels 3,7`);
   return toInt64Numbers(t);

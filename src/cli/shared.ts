@@ -1,12 +1,15 @@
 // What the CLI commands share: opening a session (weights + device), reading inputs, writing dumps.
-import { readFile, writeFile, mkdir, rename } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { basename } from 'node:path';
 import { WgcamError } from '../errors.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { readSafetensors, toFloat32, toUint8, writeSafetensors } from '../model/safetensors.ts';
 import { createNodeGpuContext } from '../node/gpu.ts';
-import { loadWeightsNode } from '../node/weights_node.ts';
+import { loadWeightsNode, weightsPath } from '../node/weights_node.ts';
+import { checkDistinct, checkOutputFile, checkOutputFolder, writeFileAtomic } from '../node/output_paths.ts';
+import { MAX_TENSOR_FILE_BYTES, readBounded } from '../node/read_bounded.ts';
+import { quote } from '../quote.ts';
+import type { RgbImage } from '../image/types.ts';
 import { makeProgressBar } from '../node/progress.ts';
 import { Wgcam, parsePrecision, type TuningOptions } from '../session.ts';
 import { settingsFromEnv } from '../kernels/config.ts';
@@ -69,53 +72,110 @@ export interface Inputs {
   names: string[];
 }
 
-export async function loadInputs(session: Wgcam, flags: ParsedFlags): Promise<Inputs> {
+/** The inputs as read and checked on the CPU, before any GPU work. */
+export interface HostInputs {
+  /** Decoded pictures (--image), or null for a --tensor file. */
+  images: RgbImage[] | null;
+  /** The --tensor file's input [N,3,H,W]. */
+  tensor: { data: Float32Array; shape: number[] } | null;
+  /** --tensor's pictures (its `image` tensor), when present. */
+  pictures: Array<Uint8Array | null>;
+  names: string[];
+  /** The files read, which no output may replace. */
+  files: string[];
+}
+
+/** Read, decode and check the inputs --image or --tensor name; nothing touches the GPU. */
+export async function readInputs(flags: ParsedFlags): Promise<HostInputs> {
   const images = flags.image as string[] | undefined;
   const tensorPath = flags.tensor as string | undefined;
   if (images && tensorPath) throw new WgcamError('BAD_ARGUMENT', 'pass either --image or --tensor, not both');
   if (!images && !tensorPath) throw new WgcamError('BAD_ARGUMENT', 'nothing to run on: pass --image FILE... or --tensor FILE.safetensors');
-  const ctx = session.ctx;
   if (images) {
     // Decoders load only when images are given.
     const { decodeImageFile } = await import('../image/decode_node.ts');
-    const { preprocessImages } = await import('../image/preprocess.ts');
-    const decoded = [];
+    const decoded: RgbImage[] = [];
     for (const path of images) decoded.push(await decodeImageFile(path));
-    const { input, crops } = await preprocessImages(ctx, decoded);
-    return { input, pictures: crops.map((c) => c.data), names: images.map((p) => basename(p)) };
+    return { images: decoded, tensor: null, pictures: images.map(() => null), names: images.map((p) => basename(p)), files: [...images] };
   }
-  const bytes = await readInputFile(tensorPath!);
-  const file = readSafetensors(bytes);
+  const path = tensorPath!;
+  const file = readSafetensors(await readTensorFile(path));
   const raw = file.tensors.get('input');
-  if (!raw) throw new WgcamError('TENSOR_MISSING_INPUT', `${tensorPath} has no tensor named "input": it needs input [N,3,H,W] float32`);
-  if (raw.shape.length !== 4 || raw.shape[1] !== 3) {
-    throw new WgcamError('BAD_INPUT_SHAPE', `"input" in ${tensorPath} has shape [${raw.shape.join(',')}]: it must be [N,3,H,W]`);
-  }
+  if (!raw) throw new WgcamError('TENSOR_MISSING_INPUT', `${quote(path)} has no tensor named "input": it needs input [N,3,H,W] float32`);
+  checkInputShape(raw.shape, `"input" in ${quote(path)}`);
   const [n, , h, w] = raw.shape as [number, number, number, number];
-  const input = ctx.upload(toFloat32(raw), raw.shape, 'f32', 'input');
+  const data = toFloat32(raw);
+  checkFinite(data, raw.shape, `"input" in ${quote(path)}`);
   const pictures: Array<Uint8Array | null> = new Array(n).fill(null);
   const image = file.tensors.get('image');
   if (image) {
     const shape = image.shape.length === 3 ? [1, ...image.shape] : image.shape;
     if (image.dtype !== 'U8' || shape.length !== 4 || shape[0] !== n || shape[1] !== h || shape[2] !== w || shape[3] !== 3) {
-      input.release();
-      throw new WgcamError('BAD_INPUT_SHAPE', `"image" in ${tensorPath} must be uint8 [${h},${w},3] or [${n},${h},${w},3] to match the input, got ${image.dtype} [${image.shape.join(',')}]`);
+      throw new WgcamError('BAD_INPUT_SHAPE', `"image" in ${quote(path)} must be uint8 [${h},${w},3] or [${n},${h},${w},3] to match the input, got ${image.dtype} [${image.shape.join(',')}]`);
     }
     const bytesPerImage = h * w * 3;
     const all = toUint8(image);
     for (let i = 0; i < n; i++) pictures[i] = all.subarray(i * bytesPerImage, (i + 1) * bytesPerImage);
   }
-  const names = Array.from({ length: n }, (_, i) => (n === 1 ? basename(tensorPath!) : `${basename(tensorPath!)}[${i}]`));
-  return { input, pictures, names };
+  const names = Array.from({ length: n }, (_, i) => (n === 1 ? basename(path) : `${basename(path)}[${i}]`));
+  return { images: null, tensor: { data, shape: raw.shape }, pictures, names, files: [path] };
 }
 
-async function readInputFile(path: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new WgcamError('FILE_NOT_FOUND', `cannot read ${path} (${code ?? 'error'}): check the path`);
+/** [N,3,H,W] with at least one image of at least 32x32. */
+export function checkInputShape(shape: readonly number[], what: string): void {
+  if (shape.length !== 4 || shape[1] !== 3) throw new WgcamError('BAD_INPUT_SHAPE', `${what} has shape [${shape.join(',')}]: it must be [N,3,H,W]`);
+  if (shape[0] === 0) throw new WgcamError('BAD_INPUT_SHAPE', `${what} has shape [${shape.join(',')}], an empty batch: give at least one image`);
+  if (shape[2]! < 32 || shape[3]! < 32) throw new WgcamError('BAD_INPUT_SHAPE', `${what} is ${shape[2]}x${shape[3]}, too small for ResNet50: use at least 32x32`);
+}
+
+/** NaN or infinite inputs are refused: the network would turn them into plausible-looking classes. */
+export function checkFinite(data: Float32Array, shape: readonly number[], what: string): void {
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i]!)) {
+      const count = data.reduce((c, v) => c + (Number.isFinite(v) ? 0 : 1), 0);
+      throw new WgcamError('INPUT_NON_FINITE', `${what} [${shape.join(',')}] holds ${count} NaN or infinite values (the first at index ${i}): give finite numbers`);
+    }
   }
+}
+
+/** Upload checked inputs: pictures are resized and cropped on the GPU, a tensor goes up as it is. */
+export async function uploadInputs(session: Wgcam, host: HostInputs): Promise<Inputs> {
+  const ctx = session.ctx;
+  if (host.images) {
+    const { preprocessImages } = await import('../image/preprocess.ts');
+    const { input, crops } = await preprocessImages(ctx, host.images);
+    return { input, pictures: crops.map((c) => c.data), names: host.names };
+  }
+  const t = host.tensor!;
+  return { input: ctx.upload(t.data, t.shape, 'f32', 'input'), pictures: host.pictures, names: host.names };
+}
+
+/** The input files and the weights file (when the weights are one): outputs may not replace them. */
+export function inputFiles(flags: ParsedFlags, host?: HostInputs): string[] {
+  const files = [...(host?.files ?? [])];
+  const weights = String(flags.weights ?? 'pretrained');
+  if (weights !== 'pretrained' && weights !== 'synthetic' && !/^https?:\/\//i.test(weights)) files.push(weightsPath(weights));
+  return files;
+}
+
+/** An output path and what it is for; a folder holds several files. */
+export interface OutputSpec {
+  what: string;
+  path: string;
+  folder?: boolean;
+}
+
+/** Check every output of a run before its work starts (see node/output_paths.ts). */
+export async function checkOutputs(outputs: readonly OutputSpec[], inputs: readonly string[]): Promise<void> {
+  checkDistinct(outputs.filter((o) => !o.folder).map((o) => [o.what, o.path] as const));
+  for (const o of outputs) {
+    if (o.folder) await checkOutputFolder(o.path, { what: o.what });
+    else await checkOutputFile(o.path, { what: o.what, inputs });
+  }
+}
+
+export async function readTensorFile(path: string): Promise<Uint8Array> {
+  return readBounded(path, { what: '--tensor file', maxBytes: MAX_TENSOR_FILE_BYTES, notFound: (m) => new WgcamError('FILE_NOT_FOUND', m), empty: (m) => new WgcamError('FILE_NOT_FOUND', m), hint: 'use --image with a picture' });
 }
 
 export type DumpEntry = [string, { shape: number[]; data: Float32Array | Uint8Array }];
@@ -126,12 +186,10 @@ export async function dumpTensors(path: string, entries: DumpEntry[], metadata: 
     entries.map(([name, t]) => ({ name, dtype: t.data instanceof Uint8Array ? 'U8' : 'F32', shape: t.shape, data: t.data })),
     metadata,
   );
-  await writeAtomically(path, bytes);
+  await writeFileAtomic(path, bytes, { what: '--dump' });
 }
 
-export async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
-  await mkdir(dirname(path) || '.', { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, path);
+/** Write a whole file through a temporary file and a rename (node/output_paths.ts). */
+export async function writeAtomically(path: string, bytes: Uint8Array, what = 'output'): Promise<void> {
+  await writeFileAtomic(path, bytes, { what });
 }

@@ -11,10 +11,12 @@
 // JPEG: grayscale is replicated, Adobe CMYK/YCCK is converted to RGB by jpeg-js. jpeg-js upsamples chroma by
 // nearest neighbour and has its own IDCT, so a JPEG's pixels can differ from libjpeg's (PIL's) by a few
 // levels; PNGs are exact. EXIF orientation is not applied (PIL does not either, unless asked).
-import { readFile } from 'node:fs/promises';
+import { inflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { WgcamError } from '../errors.ts';
+import { MAX_IMAGE_FILE_BYTES, readBounded } from '../node/read_bounded.ts';
+import { quote } from '../quote.ts';
 import type { RgbImage } from './types.ts';
 
 /** Larger pictures are refused before decoding; 12000 x 9000 is 108 MP. */
@@ -36,24 +38,37 @@ export function sniffImageFormat(bytes: Uint8Array): ImageFormat | null {
   return null;
 }
 
+/**
+ * Read and decode an image file. The file is bounded (MAX_IMAGE_FILE_BYTES; devices and folders refused) and
+ * judged by its first bytes before the rest is read: not PNG or JPEG, or a PNG whose header is above the
+ * megapixel limit, stops the read.
+ */
 export async function decodeImageFile(path: string): Promise<RgbImage> {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(path));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EISDIR') throw new WgcamError('IMAGE_NOT_FOUND', `${path} is a folder: pass an image file`);
-    if (code === 'ENOENT') throw new WgcamError('IMAGE_NOT_FOUND', `image ${path} does not exist: check the path`);
-    throw new WgcamError('IMAGE_NOT_FOUND', `cannot read image ${path} (${code ?? 'error'}): check the path and its permissions`);
-  }
+  const bytes = await readBounded(path, {
+    what: 'image',
+    maxBytes: MAX_IMAGE_FILE_BYTES,
+    notFound: (m) => new WgcamError('IMAGE_NOT_FOUND', m),
+    empty: (m) => new WgcamError('IMAGE_EMPTY', m),
+    hint: 'pass a PNG or JPEG file',
+    inspect: (head) => {
+      const name = quote(path);
+      const format = sniffImageFormat(head);
+      if (!format) throw notAnImage(name);
+      if (format === 'png') pngHeader(head, name);
+    },
+  });
   return decodeImageBytes(bytes, path);
 }
 
+function notAnImage(name: string): WgcamError {
+  return new WgcamError('IMAGE_NOT_AN_IMAGE', `${name} is neither PNG nor JPEG (by its first bytes): convert it to PNG or JPEG`);
+}
+
 export function decodeImageBytes(bytes: Uint8Array, nameForErrors = 'image'): RgbImage {
-  const name = nameForErrors;
+  const name = quote(nameForErrors);
   if (bytes.byteLength === 0) throw new WgcamError('IMAGE_EMPTY', `${name} is empty (0 bytes): copy or download the picture again`);
   const format = sniffImageFormat(bytes);
-  if (!format) throw new WgcamError('IMAGE_NOT_AN_IMAGE', `${name} is neither PNG nor JPEG (by its first bytes): convert it to PNG or JPEG`);
+  if (!format) throw notAnImage(name);
   const image = format === 'png' ? decodePng(bytes, name) : decodeJpeg(bytes, name);
   if (image.width === 0 || image.height === 0) {
     throw new WgcamError('IMAGE_ZERO_SIZE', `${name} has zero size (${image.width}x${image.height}): use a real picture`);
@@ -92,17 +107,67 @@ function pngChunks(bytes: Uint8Array): PngChunk[] {
   return chunks;
 }
 
-function decodePng(bytes: Uint8Array, name: string): RgbImage {
-  const chunks = pngChunks(bytes);
-  const ihdr = chunks[0];
+interface PngHeader {
+  width: number;
+  height: number;
+  depth: number;
+  colorType: number;
+  interlace: boolean;
+}
+
+/** The IHDR of a PNG's first bytes, checked against the size limits before anything is decoded. */
+function pngHeader(bytes: Uint8Array, name: string): PngHeader {
+  const ihdr = pngChunks(bytes)[0];
   if (!ihdr || ihdr.type !== 'IHDR' || ihdr.end - ihdr.start < 12 + 13) throw truncated(name, new Error('no IHDR chunk'));
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const width = view.getUint32(ihdr.start + 8);
-  const height = view.getUint32(ihdr.start + 12);
-  const depth = bytes[ihdr.start + 16]!;
-  const colorType = bytes[ihdr.start + 17]!;
-  if (width === 0 || height === 0) throw new WgcamError('IMAGE_ZERO_SIZE', `${name} has zero size (${width}x${height}): use a real picture`);
-  checkMegapixels(name, width, height);
+  const header = {
+    width: view.getUint32(ihdr.start + 8),
+    height: view.getUint32(ihdr.start + 12),
+    depth: bytes[ihdr.start + 16]!,
+    colorType: bytes[ihdr.start + 17]!,
+    interlace: bytes[ihdr.start + 20] === 1,
+  };
+  if (header.width === 0 || header.height === 0) throw new WgcamError('IMAGE_ZERO_SIZE', `${name} has zero size (${header.width}x${header.height}): use a real picture`);
+  checkMegapixels(name, header.width, header.height);
+  return header;
+}
+
+const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+/** Adam7's passes: x and y start, x and y step. */
+const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] as const;
+
+/** Bytes of a PNG's filtered scanlines (a filter byte per row), interlaced or not. */
+function pngRawBytes(h: PngHeader): number {
+  const bits = (PNG_CHANNELS[h.colorType] ?? 0) * h.depth;
+  const rows = (width: number, height: number) => (width > 0 && height > 0 ? height * (1 + Math.ceil((width * bits) / 8)) : 0);
+  if (!h.interlace) return rows(h.width, h.height);
+  return ADAM7.reduce((sum, [x0, y0, dx, dy]) => sum + rows(Math.ceil((h.width - x0) / dx), Math.ceil((h.height - y0) / dy)), 0);
+}
+
+/**
+ * The image data must inflate completely to exactly the scanlines the header announces. pngjs does not check
+ * this: when the data ends early it returns its output buffer as it stands, uninitialised memory included.
+ */
+function checkPngData(bytes: Uint8Array, chunks: PngChunk[], header: PngHeader, name: string): void {
+  const idat = chunks.filter((c) => c.type === 'IDAT');
+  if (idat.length === 0) throw truncated(name, new Error('no image data (IDAT)'));
+  const data = Buffer.concat(idat.map((c) => bytes.subarray(c.start + 8, c.end - 4)));
+  const expected = pngRawBytes(header);
+  let inflated: Buffer;
+  try {
+    inflated = inflateSync(data, { maxOutputLength: Math.max(expected, 1) });
+  } catch (e) {
+    const why = e instanceof RangeError ? 'more image data than the header announces' : e instanceof Error ? e.message : String(e);
+    throw truncated(name, new Error(why));
+  }
+  if (inflated.length !== expected) throw truncated(name, new Error(`${inflated.length} of ${expected} bytes of image data`));
+}
+
+function decodePng(bytes: Uint8Array, name: string): RgbImage {
+  const chunks = pngChunks(bytes);
+  const header = pngHeader(bytes, name);
+  const { width, height, depth, colorType } = header;
+  checkPngData(bytes, chunks, header, name);
   // pngjs blanks the pixels matching a gray/RGB tRNS colour key (RGB and alpha); PIL keeps their colour.
   let source = bytes;
   if ((colorType === 0 || colorType === 2) && chunks.some((c) => c.type === 'tRNS')) {
@@ -156,7 +221,37 @@ export function isAdobeRgb(bytes: Uint8Array): boolean {
   return adobeTransform === 0 && !jfif;
 }
 
+/**
+ * Where the first scan starts (after the SOS segment), walking the marker segments; -1 when there is none.
+ * An EXIF thumbnail sits inside an APP segment before it, so its end-of-image marker is not mistaken for ours.
+ */
+function firstScan(bytes: Uint8Array): number {
+  let at = 2;
+  while (at + 4 <= bytes.length) {
+    if (bytes[at] !== 0xff) return -1;
+    const marker = bytes[at + 1]!;
+    if (marker === 0xff) {
+      at += 1; // fill byte
+      continue;
+    }
+    const length = (bytes[at + 2]! << 8) | bytes[at + 3]!;
+    if (length < 2) return -1;
+    if (marker === 0xda) return at + 2 + length;
+    at += 2 + length;
+  }
+  return -1;
+}
+
+/** A JPEG is whole when an end-of-image marker follows its first scan (jpeg-js decodes cut files silently). */
+function checkJpegComplete(bytes: Uint8Array, name: string): void {
+  const scan = firstScan(bytes);
+  if (scan < 0 || scan > bytes.length) throw truncated(name, new Error('no image data (SOS)'));
+  for (let i = scan; i + 1 < bytes.length; i++) if (bytes[i] === 0xff && bytes[i + 1] === 0xd9) return;
+  throw truncated(name, new Error('no end-of-image marker: the file ends early'));
+}
+
 function decodeJpeg(bytes: Uint8Array, name: string): RgbImage {
+  checkJpegComplete(bytes, name);
   let img: { width: number; height: number; data: Uint8Array };
   try {
     img = jpeg.decode(bytes, {

@@ -11,6 +11,7 @@ import { BN_EPS, FEATURES, NUM_CLASSES, STAGES, isModulePath, modulePaths, param
 import { Ops, type BatchnormParams, type Mode } from './ops.ts';
 import type { Tape } from './tape.ts';
 import { WgcamError } from '../errors.ts';
+import { quote } from '../quote.ts';
 
 export interface ForwardOptions {
   mode?: Mode;
@@ -140,8 +141,8 @@ export class ResNet50 {
   forward(input: Tensor, options: ForwardOptions = {}): ForwardResult {
     const capture = new Set(options.capture ?? []);
     for (const path of capture) assertModulePath(path);
-    if (input.shape.length !== 4 || input.shape[1] !== 3) {
-      throw new WgcamError('BAD_INPUT_SHAPE', `input must be [N,3,H,W], got [${input.shape.join(',')}]`);
+    if (input.shape.length !== 4 || input.shape[1] !== 3 || input.shape[0]! < 1) {
+      throw new WgcamError('BAD_INPUT_SHAPE', `input must be [N,3,H,W] with N >= 1, got [${input.shape.join(',')}]`);
     }
     const [, , h, w] = input.shape as [number, number, number, number];
     if (h < 32 || w < 32) throw new WgcamError('BAD_INPUT_SHAPE', `input ${h}x${w} is too small for ResNet50: use at least 32x32`);
@@ -204,12 +205,40 @@ export function assertModulePath(path: string): void {
   if (!isModulePath(path)) {
     throw new WgcamError(
       'UNKNOWN_LAYER',
-      `unknown layer "${path}": use a torchvision module path such as layer4, layer3.5, layer4.2.conv3 (all: ${summarisePaths()})`,
+      `unknown layer ${quote(path)}: use a torchvision module path such as layer4, layer3.5, layer4.2.conv3 (all: ${summarisePaths(modulePaths())})`,
     );
   }
 }
 
-function summarisePaths(): string {
-  const top = modulePaths().filter((p) => !p.includes('.'));
+/**
+ * Modules whose output has no spatial map: avgpool's is [N,2048,1,1] and fc's [N,1000]. pytorch-grad-cam weighs
+ * the channels of a [N,C,H,W] activation by their mean gradient over H x W; on these there is nothing to
+ * localise (avgpool's one pixel gives a constant map), so they are not Grad-CAM layers here.
+ */
+export const NOT_CAM_LAYERS: ReadonlySet<string> = new Set(['avgpool', 'fc']);
+
+/** The modules Grad-CAM can target: every module path with a spatial output (conv1 ... layer4 and inside). */
+export function camLayerPaths(): string[] {
+  return modulePaths().filter((p) => !NOT_CAM_LAYERS.has(p));
+}
+
+/** A Grad-CAM target layer: a module path with a spatial output, checked before any work. */
+export function assertCamLayer(path: string): void {
+  if (NOT_CAM_LAYERS.has(path)) {
+    throw new WgcamError(
+      'NOT_A_CAM_LAYER',
+      `layer ${quote(path)} has no spatial output (${path === 'fc' ? '[N,1000]' : '[N,2048,1,1]'}), so Grad-CAM has nothing to localise: use layer4 or a module inside it, e.g. layer4.2.conv3`,
+    );
+  }
+  if (!isModulePath(path)) {
+    throw new WgcamError(
+      'UNKNOWN_LAYER',
+      `unknown layer ${quote(path)}: use a torchvision module path such as layer4, layer3.5, layer4.2.conv3 (all: ${summarisePaths(camLayerPaths())})`,
+    );
+  }
+}
+
+function summarisePaths(paths: readonly string[]): string {
+  const top = paths.filter((p) => !p.includes('.'));
   return `${top.join(', ')}, layerX.i, layerX.i.{conv1,bn1,conv2,bn2,conv3,bn3,relu}, layerX.0.downsample[.0|.1]`;
 }

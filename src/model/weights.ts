@@ -1,6 +1,7 @@
 // Getting weights, the parts that run anywhere (browser and Node): the pretrained file's identity, parsing
 // bytes into checked float32 tensors, a streamed download with progress, and SHA-256.
 import { WgcamError } from '../errors.ts';
+import { quote } from '../quote.ts';
 import { validateResNet50 } from './resnet50_spec.ts';
 import { readSafetensors, weightsError } from './safetensors.ts';
 
@@ -42,25 +43,71 @@ function reason(e: unknown): string {
   return `${e.message}${detail}`.split('\n')[0]!;
 }
 
+/** How long a download may wait: for the response (connect and headers), and between two pieces of its body. */
+export interface DownloadTimeouts {
+  /** Milliseconds from the request to the response's headers; default DEFAULT_DOWNLOAD_TIMEOUT_MS. */
+  connectMs?: number;
+  /** Milliseconds without a byte of the body; default DEFAULT_DOWNLOAD_TIMEOUT_MS. */
+  idleMs?: number;
+}
+
+/** 30 s: a server that accepts and never answers fails this fast (Node's own limit is 300 s). */
+export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 30_000;
+
 /**
  * Download `url` into memory, streaming the body and reporting progress (total is undefined when the server
  * sends no Content-Length). Any failure, including an HTTP error status or a body shorter than announced, is
- * a WgcamError DOWNLOAD_FAILED.
+ * a WgcamError DOWNLOAD_FAILED; a server that stops answering, DOWNLOAD_TIMEOUT.
  */
 export async function downloadWithProgress(
   url: string,
   onProgress?: ProgressCallback,
   fetchImpl: typeof fetch = globalThis.fetch,
+  timeouts: DownloadTimeouts = {},
 ): Promise<Uint8Array> {
-  const failed = (why: string) => weightsError('DOWNLOAD_FAILED', `cannot download ${url} (${why}): check the network, or ${OFFLINE_HINT}`);
-  let response: Response;
+  const shown = quote(url);
+  const failed = (why: string) => weightsError('DOWNLOAD_FAILED', `cannot download ${shown} (${why}): check the network, or ${OFFLINE_HINT}`);
+  const connectMs = timeouts.connectMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
+  const idleMs = timeouts.idleMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
+  // One abort for both limits; `stalled` says which one fired.
+  const controller = new AbortController();
+  let stalled: string | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = (ms: number, why: string) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      stalled = why;
+      controller.abort();
+    }, ms);
+  };
+  const timedOut = () =>
+    new WgcamError('DOWNLOAD_TIMEOUT', `cannot download ${shown}: ${stalled}; check the network or the server (limits: WGCAM_CONNECT_TIMEOUT_S, WGCAM_IDLE_TIMEOUT_S), or ${OFFLINE_HINT}`);
+  const seconds = (ms: number) => `${+(ms / 1000).toFixed(3)} s`;
   try {
-    response = await fetchImpl(url);
-  } catch (e) {
-    throw failed(reason(e));
+    let response: Response;
+    arm(connectMs, `no answer within ${seconds(connectMs)} (connect timeout)`);
+    try {
+      response = await fetchImpl(url, { signal: controller.signal });
+    } catch (e) {
+      throw stalled ? timedOut() : failed(reason(e));
+    }
+    clearTimeout(timer);
+    if (!response.ok) throw failed(`HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
+    return await readBody(response, onProgress, failed, () => (stalled ? timedOut() : undefined), (received) =>
+      arm(idleMs, `no data for ${seconds(idleMs)} after ${received} bytes (idle timeout)`),
+    );
+  } finally {
+    clearTimeout(timer);
   }
-  if (!response.ok) throw failed(`HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
+}
 
+async function readBody(
+  response: Response,
+  onProgress: ProgressCallback | undefined,
+  failed: (why: string) => WgcamError,
+  timedOut: () => WgcamError | undefined,
+  waiting: (received: number) => void,
+): Promise<Uint8Array> {
   const lengthHeader = response.headers.get('content-length');
   const announced = lengthHeader !== null && /^\d+$/.test(lengthHeader.trim()) ? Number(lengthHeader) : undefined;
   // With Content-Encoding the header counts compressed bytes, not the bytes the stream yields: no total then.
@@ -69,11 +116,12 @@ export async function downloadWithProgress(
   if (!body) {
     // Environments without streams: one buffer, no intermediate progress.
     try {
+      waiting(0);
       const all = new Uint8Array(await response.arrayBuffer());
       onProgress?.(all.length, total ?? all.length);
       return all;
     } catch (e) {
-      throw failed(reason(e));
+      throw timedOut() ?? failed(reason(e));
     }
   }
 
@@ -90,6 +138,7 @@ export async function downloadWithProgress(
   try {
     onProgress?.(0, total);
     for (;;) {
+      waiting(received);
       const { done, value } = await reader.read();
       if (done) break;
       if (buffer && received + value.length > buffer.length) {
@@ -103,7 +152,7 @@ export async function downloadWithProgress(
       onProgress?.(received, total);
     }
   } catch (e) {
-    throw failed(`the connection broke after ${received} bytes: ${reason(e)}`);
+    throw timedOut() ?? failed(`the connection broke after ${received} bytes: ${reason(e)}`);
   } finally {
     reader.releaseLock();
   }

@@ -1,6 +1,7 @@
 // The GEMM autotuner's memory in Node: one small JSON file in wgcam's cache folder, keyed by adapter.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from './output_paths.ts';
 import type { TuningStore } from '../kernels/gemm/tuner.ts';
 import { defaultCacheDir } from './weights_node.ts';
 
@@ -25,11 +26,8 @@ export function fileTuningStore(path: string = defaultTuningPath()): TuningStore
     },
     async set(key, value) {
       const all = { ...(await readAll()), [key]: value };
-      await mkdir(dirname(path), { recursive: true });
       // Written aside and renamed, so a concurrent reader never sees half a file.
-      const partial = `${path}.${process.pid}.partial`;
-      await writeFile(partial, `${JSON.stringify(all, null, 2)}\n`);
-      await rename(partial, path);
+      await writeFileAtomic(path, new TextEncoder().encode(`${JSON.stringify(all, null, 2)}\n`), { what: 'the tuning cache' });
     },
   };
 }

@@ -1,12 +1,15 @@
 // Node side of getting weights: local files, URLs, the SHA-256-checked cache of the pretrained file, and the
 // synthetic generator. The cache only ever holds verified files: downloads are checked in memory, written to
 // a temporary file beside the target and renamed into place, which is atomic on one filesystem.
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WgcamError } from '../errors.ts';
+import { readSetting, type Environment } from '../kernels/config.ts';
+import { quote } from '../quote.ts';
+import { writeFileAtomic } from './output_paths.ts';
+import { MAX_TENSOR_FILE_BYTES, readBounded } from './read_bounded.ts';
 import { validateResNet50 } from '../model/resnet50_spec.ts';
 import { formatSize, readSafetensors, weightsError } from '../model/safetensors.ts';
 import { SYNTHETIC_NAME, syntheticSafetensors } from '../model/synthetic.ts';
@@ -15,6 +18,7 @@ import {
   PRETRAINED,
   downloadWithProgress,
   sha256Hex,
+  type DownloadTimeouts,
   type PretrainedInfo,
   type ProgressCallback,
   type WeightsSource,
@@ -27,6 +31,8 @@ export interface LoadWeightsOptions {
   /** Which file 'pretrained' means (tests substitute their own URL and checksum). */
   pretrained?: PretrainedInfo;
   fetchImpl?: typeof fetch;
+  /** Download limits; default: downloadTimeoutsFromEnv() (30 s each unless the environment says otherwise). */
+  timeouts?: DownloadTimeouts;
 }
 
 export interface LoadedWeights {
@@ -36,6 +42,20 @@ export interface LoadedWeights {
   bytes: Uint8Array;
   /** One line for --verbose: what was loaded, from where. */
   description: string;
+}
+
+/** WGCAM_CONNECT_TIMEOUT_S and WGCAM_IDLE_TIMEOUT_S (kernels/config.ts's ENVIRONMENT): seconds, > 0. */
+export function downloadTimeoutsFromEnv(env: Environment = process.env): DownloadTimeouts {
+  const seconds = (name: 'WGCAM_CONNECT_TIMEOUT_S' | 'WGCAM_IDLE_TIMEOUT_S') => {
+    const value = readSetting(env, name);
+    if (value === undefined) return undefined;
+    const s = Number(value);
+    if (!(s > 0 && s <= 86400)) throw new WgcamError('BAD_ARGUMENT', `${name}=${quote(value)} is not a time limit: give seconds, e.g. ${name}=30`);
+    return s * 1000;
+  };
+  const connectMs = seconds('WGCAM_CONNECT_TIMEOUT_S');
+  const idleMs = seconds('WGCAM_IDLE_TIMEOUT_S');
+  return { ...(connectMs !== undefined ? { connectMs } : {}), ...(idleMs !== undefined ? { idleMs } : {}) };
 }
 
 /** $WGCAM_CACHE, else $XDG_CACHE_HOME/wgcam, else ~/.cache/wgcam. */
@@ -53,34 +73,24 @@ function errnoCode(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | undefined)?.code;
 }
 
-/** Read a whole file into one buffer of exactly its size (no intermediate copies). */
+/**
+ * Read a whole weights file, bounded (MAX_TENSOR_FILE_BYTES): a regular file into one buffer of its size, a
+ * pipe (`-` or /dev/stdin with data piped in) to its end; folders and devices are refused.
+ */
 export async function readWholeFile(path: string): Promise<Uint8Array> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (e) {
-    const code = errnoCode(e);
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable (permission denied)' : `cannot be opened (${code ?? String(e)})`;
-    throw weightsError('FILE_NOT_FOUND', `weights file ${path} ${why}: check the path, or use --weights pretrained or synthetic`);
-  }
-  try {
-    const stat = await handle.stat();
-    if (stat.isDirectory()) throw weightsError('FILE_NOT_FOUND', `weights path ${path} is a directory: give the .safetensors file inside it`);
-    if (stat.size === 0) throw weightsError('WEIGHTS_EMPTY', `weights file ${path} is empty (0 bytes): download it again or check the path`);
-    const bytes = new Uint8Array(stat.size);
-    let at = 0;
-    while (at < bytes.length) {
-      const { bytesRead } = await handle.read(bytes, at, bytes.length - at, at);
-      if (bytesRead === 0) throw weightsError('WEIGHTS_HEADER_PAST_END', `weights file ${path} shrank while being read (${at} of ${stat.size} bytes): read it again`);
-      at += bytesRead;
-    }
-    return bytes;
-  } catch (e) {
-    if (e instanceof WgcamError) throw e;
-    throw weightsError('FILE_NOT_FOUND', `weights file ${path} cannot be read (${errnoCode(e) ?? String(e)}): check the file`);
-  } finally {
-    await handle.close();
-  }
+  return readBounded(path, {
+    what: 'weights file',
+    maxBytes: MAX_TENSOR_FILE_BYTES,
+    notFound: (m) => new WgcamError('FILE_NOT_FOUND', m),
+    empty: (m) => weightsError('WEIGHTS_EMPTY', m),
+    hint: 'use --weights pretrained or synthetic',
+  });
+}
+
+/** The file a --weights value names: `-` is standard input, a file: URL its path. */
+export function weightsPath(source: string): string {
+  if (source === '-') return '/dev/stdin';
+  return /^file:\/\//i.test(source) ? fileURLToPath(source) : source;
 }
 
 /** Parse and check; prefix any error with where the bytes came from, keeping its code. */
@@ -111,11 +121,11 @@ export async function loadWeightsNode(source: WeightsSource, options: LoadWeight
   }
   if (source === 'pretrained') return loadPretrained(options);
   if (/^https?:\/\//i.test(source)) {
-    const bytes = await downloadWithProgress(source, options.onProgress, options.fetchImpl);
+    const bytes = await downloadWithProgress(source, options.onProgress, options.fetchImpl, options.timeouts ?? downloadTimeoutsFromEnv());
     const { weights, metadata } = parse(bytes, source);
     return { weights, bytes, description: `downloaded ${source} (${formatSize(bytes.length)}${labelOf(metadata)}; not cached)` };
   }
-  const path = /^file:\/\//i.test(source) ? fileURLToPath(source) : source;
+  const path = weightsPath(source);
   const bytes = await readWholeFile(path);
   const { weights, metadata } = parse(bytes, path);
   return { weights, bytes, description: `file ${path} (${formatSize(bytes.length)}${labelOf(metadata)})` };
@@ -147,7 +157,7 @@ async function loadPretrained(options: LoadWeightsOptions): Promise<LoadedWeight
 
   let bytes: Uint8Array;
   try {
-    bytes = await downloadWithProgress(info.url, options.onProgress, options.fetchImpl);
+    bytes = await downloadWithProgress(info.url, options.onProgress, options.fetchImpl, options.timeouts ?? downloadTimeoutsFromEnv());
   } catch (e) {
     if (e instanceof WgcamError && e.code === 'DOWNLOAD_FAILED') {
       throw new WgcamError(e.code, `${e.message}; or, offline, copy the file to ${target} (see weights/README.md)`);
@@ -166,16 +176,12 @@ async function loadPretrained(options: LoadWeightsOptions): Promise<LoadedWeight
   return { weights, bytes, description: `pretrained ${info.name} (downloaded from ${info.url}, SHA-256 verified, ${cacheNote}${note})` };
 }
 
-/** Write to a temporary file in the same directory, then rename. Failing to cache is not fatal. */
+/** Write through a temporary file in the same folder and a rename. Failing to cache is not fatal. */
 async function storeAtomically(dir: string, target: string, bytes: Uint8Array): Promise<string> {
-  const tmp = join(dir, `.${process.pid}.${randomBytes(4).toString('hex')}.download`);
   try {
-    await mkdir(dir, { recursive: true });
-    await writeFile(tmp, bytes);
-    await rename(tmp, target);
+    await writeFileAtomic(target, bytes, { what: 'the weights cache' });
     return `cached at ${target}`;
   } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    return `not cached: ${errnoCode(e) ?? String(e)} writing ${dir}`;
+    return `not cached: ${e instanceof Error ? e.message : String(e)} (writing ${dir})`;
   }
 }
