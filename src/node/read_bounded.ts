@@ -3,6 +3,7 @@
 // refused from its size; a pipe (`--weights -` or `/dev/stdin` with data piped in) is read to its end, and
 // refused as soon as it passes the limit. Nothing grows without bound.
 import type { Stats } from 'node:fs';
+import { fstatSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { WgcamError } from '../errors.ts';
 import { quote } from '../quote.ts';
@@ -44,6 +45,20 @@ export async function readBounded(path: string, options: BoundedReadOptions): Pr
   const { what, maxBytes, hint } = options;
   const named = (message: string) => `${what} ${quote(path)} ${message}`;
   const notFound = (message: string) => options.notFound(named(message));
+  const limit = `${(maxBytes / 2 ** 30).toFixed(0)} GiB`;
+  if (path === '/dev/stdin') {
+    // Standard input is read from the stream Node already has: a pipe from a parent process may be a socket,
+    // which /dev/stdin cannot open. A terminal (or /dev/null) is refused: there is nothing to read from it.
+    let s: Stats;
+    try {
+      s = fstatSync(0);
+    } catch (e) {
+      throw notFound(`cannot be read (${errnoCode(e) ?? String(e)}): pipe the data in`);
+    }
+    const kind = s.isSocket() ? null : kindOf(s);
+    if (kind) throw notFound(`is ${kind}, not a file: pipe the data in (e.g. \`< model.safetensors\`), or ${hint}`);
+    if (!s.isFile()) return readStream(process.stdin, options, named, limit);
+  }
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');
@@ -58,7 +73,6 @@ export async function readBounded(path: string, options: BoundedReadOptions): Pr
     const s = await handle.stat();
     const kind = kindOf(s);
     if (kind) throw notFound(`is ${kind}, not a file: give a file, or ${hint}`);
-    const limit = `${(maxBytes / 2 ** 30).toFixed(0)} GiB`;
     if (s.isFile()) {
       if (s.size > maxBytes) throw new WgcamError('INPUT_TOO_LARGE', named(`has ${s.size} bytes, more than the ${limit} wgcam reads as a ${what}`));
       if (s.size === 0) throw options.empty(named(`is empty (0 bytes): copy or download it again`));
@@ -103,6 +117,31 @@ export async function readBounded(path: string, options: BoundedReadOptions): Pr
   } finally {
     await handle.close();
   }
+}
+
+async function readStream(stream: AsyncIterable<Uint8Array> & { destroy(): void }, options: BoundedReadOptions, named: (m: string) => string, limit: string): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  let inspected = false;
+  try {
+    for await (const chunk of stream) {
+      chunks.push(chunk);
+      total += chunk.length;
+      if (total > options.maxBytes) throw new WgcamError('INPUT_TOO_LARGE', named(`gave more than the ${limit} wgcam reads as a ${options.what}`));
+      if (!inspected && total >= HEAD) {
+        inspected = true;
+        options.inspect?.(join(chunks, total));
+      }
+    }
+  } catch (e) {
+    stream.destroy();
+    if (e instanceof WgcamError) throw e;
+    throw options.notFound(named(`cannot be read (${errnoCode(e) ?? String(e)})`));
+  }
+  if (total === 0) throw options.empty(named(`is empty (0 bytes were read): pipe the data in, or give a file`));
+  const all = join(chunks, total);
+  if (!inspected) options.inspect?.(all);
+  return all;
 }
 
 function join(chunks: Uint8Array[], total: number): Uint8Array {
