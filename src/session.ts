@@ -12,6 +12,7 @@ import { NUM_CLASSES, parameterNames } from './model/architecture.ts';
 import labels from './model/imagenet_classes.json' with { type: 'json' };
 import { ResNet50, assertCamLayer, type WeightMap } from './model/resnet50.ts';
 import { quote } from './quote.ts';
+import { checkFinite, checkInputShape } from './input_checks.ts';
 import { Tape } from './model/tape.ts';
 import { WgcamError } from './errors.ts';
 import { gradCamFromActivations, averageCamMaps, renderOverlay } from './cam/gradcam.ts';
@@ -172,6 +173,11 @@ export class Wgcam {
     return this.enqueue(async () => {
       await this.tuneIfNeeded();
       if (!isHostTensor(input)) return run(input);
+      checkInputShape(input.shape, 'the input');
+      if (input.data.length !== input.shape.reduce((a, b) => a * b, 1)) {
+        throw new WgcamError('BAD_INPUT_SHAPE', `the input has ${input.data.length} values for shape [${input.shape.join(',')}]`);
+      }
+      checkFinite(input.data, input.shape, 'the input');
       const t = this.ctx.upload(input.data, input.shape, 'f32', 'input');
       try {
         return await run(t);

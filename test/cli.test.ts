@@ -1,9 +1,9 @@
 // The `wgcam` command as users run it: dumps reproduce the PyTorch fixtures, and bad input gives one line and
 // a non-zero exit, never a stack trace.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
 import { nodeTuningOptions } from '../src/cli/shared.ts';
@@ -183,6 +183,25 @@ test('train-step --dump: loss, logits and running statistics of train-batch2', a
   for (const key of ['after.bn1.running_mean', 'after.bn1.running_var', 'after.layer4.2.bn3.running_mean', 'after.layer4.2.bn3.running_var']) {
     expect(relL2(d.f32(key), fx.f32(key)), key).toBeLessThan(1e-4);
   }
+});
+
+test('cam --out FOLDER: one overlay per image, names unique within the run (a/chelsea.png, b/chelsea.png), non-ASCII names kept, no temporary left', async () => {
+  const images = mkdtempSync(join(tmpdir(), 'wgcam-names-'));
+  const sample = readFileSync(new URL('../src/app/samples/chelsea.png', import.meta.url));
+  const inputs = [join(images, 'a', 'chelsea.png'), join(images, 'b', 'chelsea.png'), join(images, '猫.png'), join(images, '犬.png')];
+  for (const p of inputs) {
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, sample);
+  }
+  const out = join(images, 'out');
+  const r = await wgcam('cam', '--weights', 'synthetic', '--image', ...inputs, '--out', out);
+  expect(r.code, r.stderr).toBe(0);
+  expect(readdirSync(out).sort()).toEqual(['chelsea-1-cam.png', 'chelsea-cam.png', '犬-cam.png', '猫-cam.png'].sort());
+  // The same picture four times: four identical overlays, each a whole PNG.
+  const first = readFileSync(join(out, 'chelsea-cam.png'));
+  expect(first.subarray(1, 4).toString()).toBe('PNG');
+  for (const f of readdirSync(out)) expect(readFileSync(join(out, f)).equals(first), f).toBe(true);
+  rmSync(images, { recursive: true, force: true });
 });
 
 describe('bad input: one line, non-zero exit, no stack', () => {

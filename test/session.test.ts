@@ -92,6 +92,13 @@ test('bad requests are typed errors', async () => {
   const input = smallInput(5);
   const code = async (p: Promise<unknown>) => p.then(() => 'ok', (e) => (e instanceof WgcamError ? e.code : String(e)));
   expect(await code(session.gradcam(input, { layers: ['layer5'] }))).toBe('UNKNOWN_LAYER');
+  // Issue 24: layers without a spatial output, non-finite and empty inputs are refused before any work.
+  expect(await code(session.gradcam(input, { layers: ['fc'] }))).toBe('NOT_A_CAM_LAYER');
+  expect(await code(session.gradcam(input, { layers: ['avgpool'] }))).toBe('NOT_A_CAM_LAYER');
+  const nan = { shape: [...input.shape], data: input.data.map((v, i) => (i === 7 ? NaN : v)) };
+  expect(await code(session.classify(nan))).toBe('INPUT_NON_FINITE');
+  expect(await code(session.gradcam({ shape: [...input.shape], data: input.data.map(() => -Infinity) }, { layers: ['layer4'] }))).toBe('INPUT_NON_FINITE');
+  expect(await code(session.classify({ shape: [0, 3, 224, 224], data: new Float32Array(0) }))).toBe('BAD_INPUT_SHAPE');
   expect(await code(session.gradcam(input, { layers: ['layer4'], targets: [1000] }))).toBe('BAD_TARGETS');
   expect(await code(session.gradcam(input, { layers: ['layer4'], targets: [-1] }))).toBe('BAD_TARGETS');
   expect(await code(session.gradcam(input, { layers: ['layer4'], targets: [1, 2] }))).toBe('BAD_TARGETS');

@@ -243,7 +243,7 @@ describe('other sources', () => {
     await expectCode(loadWeightsNode(join(dir, 'nope.safetensors')), 'FILE_NOT_FOUND', 'nope.safetensors', 'does not exist');
     await writeFile(join(dir, 'empty.safetensors'), new Uint8Array(0));
     await expectCode(loadWeightsNode(join(dir, 'empty.safetensors')), 'WEIGHTS_EMPTY', 'empty.safetensors');
-    await expectCode(loadWeightsNode(dir), 'FILE_NOT_FOUND', 'directory');
+    await expectCode(loadWeightsNode(dir), 'FILE_NOT_FOUND', 'is a folder');
     await writeFile(join(dir, 'page.safetensors'), '<html>rate limited</html>');
     await expectCode(loadWeightsNode(join(dir, 'page.safetensors')), 'WEIGHTS_NOT_SAFETENSORS', 'page.safetensors', 'HTML');
     const truncated = join(dir, 'cut.safetensors');

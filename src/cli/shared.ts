@@ -9,6 +9,7 @@ import { loadWeightsNode, weightsPath } from '../node/weights_node.ts';
 import { checkDistinct, checkOutputFile, checkOutputFolder, writeFileAtomic } from '../node/output_paths.ts';
 import { MAX_TENSOR_FILE_BYTES, readBounded } from '../node/read_bounded.ts';
 import { quote } from '../quote.ts';
+import { checkFinite, checkInputShape } from '../input_checks.ts';
 import type { RgbImage } from '../image/types.ts';
 import { makeProgressBar } from '../node/progress.ts';
 import { Wgcam, parsePrecision, type TuningOptions } from '../session.ts';
@@ -119,23 +120,6 @@ export async function readInputs(flags: ParsedFlags): Promise<HostInputs> {
   }
   const names = Array.from({ length: n }, (_, i) => (n === 1 ? basename(path) : `${basename(path)}[${i}]`));
   return { images: null, tensor: { data, shape: raw.shape }, pictures, names, files: [path] };
-}
-
-/** [N,3,H,W] with at least one image of at least 32x32. */
-export function checkInputShape(shape: readonly number[], what: string): void {
-  if (shape.length !== 4 || shape[1] !== 3) throw new WgcamError('BAD_INPUT_SHAPE', `${what} has shape [${shape.join(',')}]: it must be [N,3,H,W]`);
-  if (shape[0] === 0) throw new WgcamError('BAD_INPUT_SHAPE', `${what} has shape [${shape.join(',')}], an empty batch: give at least one image`);
-  if (shape[2]! < 32 || shape[3]! < 32) throw new WgcamError('BAD_INPUT_SHAPE', `${what} is ${shape[2]}x${shape[3]}, too small for ResNet50: use at least 32x32`);
-}
-
-/** NaN or infinite inputs are refused: the network would turn them into plausible-looking classes. */
-export function checkFinite(data: Float32Array, shape: readonly number[], what: string): void {
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i]!)) {
-      const count = data.reduce((c, v) => c + (Number.isFinite(v) ? 0 : 1), 0);
-      throw new WgcamError('INPUT_NON_FINITE', `${what} [${shape.join(',')}] holds ${count} NaN or infinite values (the first at index ${i}): give finite numbers`);
-    }
-  }
 }
 
 /** Upload checked inputs: pictures are resized and cropped on the GPU, a tensor goes up as it is. */
