@@ -91,6 +91,12 @@ describe('outputs are checked before any work', () => {
     expect(temporaries(dir)).toEqual([]);
   });
 
+  test('a file output ending with a slash names a folder: OUTPUT_IS_FOLDER, nothing created', async () => {
+    const r = await wgcam(['classify', '--weights', 'synthetic', '--image', SAMPLE, '--dump', join(dir, 'new-folder') + '/']);
+    expectOneError(r, 'OUTPUT_IS_FOLDER');
+    expect(existsSync(join(dir, 'new-folder'))).toBe(false);
+  });
+
   test('an output whose parent is a file: OUTPUT_NOT_WRITABLE, not an internal error after the run', async () => {
     const r = await wgcam(['classify', '--weights', 'synthetic', '--image', SAMPLE, '--dump', join(plainFile, 'x.safetensors')]);
     expect(expectOneError(r, 'OUTPUT_NOT_WRITABLE')).toMatch(/is a file, not a folder/);

@@ -18,7 +18,7 @@ import { syntheticSafetensors } from '../model/synthetic.ts';
 import { MODULE_DUMP_PATHS } from './shared.ts';
 
 const COMMON: Record<string, FlagSpec> = {
-  weights: { kind: 'string', value: 'SRC', help: 'pretrained | synthetic | PATH.safetensors | URL', default: 'pretrained' },
+  weights: { kind: 'string', value: 'SRC', help: 'pretrained | synthetic | PATH.safetensors | - (stdin) | URL', default: 'pretrained' },
   image: { kind: 'list', value: 'FILE', help: 'PNG or JPEG images (resized to 256, centre-cropped to 224)' },
   tensor: { kind: 'string', value: 'FILE', help: 'safetensors with `input` [N,3,H,W] float32 (and optional `image` uint8)' },
   dump: { kind: 'string', value: 'OUT', help: 'write results as safetensors (NCHW float32, names as the fixtures)' },

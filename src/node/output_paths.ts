@@ -101,6 +101,7 @@ export interface OutputCheckOptions {
 export async function checkOutputFile(path: string, options: OutputCheckOptions): Promise<void> {
   const what = options.what;
   if (path === '') throw new WgcamError('BAD_ARGUMENT', `${what} needs a file name, got an empty string`);
+  if (/[/\\]$/.test(path)) throw new WgcamError('OUTPUT_IS_FOLDER', `${what} ${quote(path)} ends with a slash, so it names a folder: give a file name`);
   const existing = await checkTarget(path, what);
   for (const input of options.inputs ?? []) {
     if (await sameFile(path, existing, input)) {
