@@ -23,6 +23,7 @@ export const WEIGHT_ERROR_CODES = {
   WEIGHTS_WRONG_SHAPE: 'A tensor has a shape other than torchvision ResNet50\'s: the weights are for another model.',
   WEIGHTS_NON_FINITE: 'A weight is NaN or infinite: the file is corrupt or the training diverged.',
   DOWNLOAD_FAILED: 'The weights could not be downloaded: check the network, or pass --weights synthetic or a local .safetensors file.',
+  DOWNLOAD_TIMEOUT: 'The download stalled (no answer, or no data, for 30 s): check the network or the server; WGCAM_CONNECT_TIMEOUT_S and WGCAM_IDLE_TIMEOUT_S change the limits.',
   CHECKSUM_MISMATCH: 'The downloaded file\'s SHA-256 differs from the expected one: nothing was cached; try again.',
   FILE_NOT_FOUND: 'The weights file cannot be opened: check the path.',
 } as const;
