@@ -156,6 +156,18 @@ describe('outputs are checked before any work', () => {
     expectOneError(r, 'OUTPUT_NOT_WRITABLE');
   });
 
+  test("bench's --json, --report and --chart are checked before the benchmark runs", async () => {
+    const folder = join(dir, 'results.json');
+    mkdirSync(folder);
+    expectOneError(await wgcam(['bench', '--json', folder]), 'OUTPUT_IS_FOLDER');
+    expect(expectOneError(await wgcam(['bench', '--report', join(plainFile, 'r.md')]), 'OUTPUT_NOT_WRITABLE')).toMatch(/--report/);
+    const jsonFifo = join(dir, 'fifo.json');
+    spawnSync('mkfifo', [jsonFifo]);
+    expectOneError(await wgcam(['bench', '--chart', join(dir, 'c.svg'), '--json', jsonFifo]), 'OUTPUT_SPECIAL_FILE');
+    expect(lstatSync(jsonFifo).isFIFO()).toBe(true);
+    expect(existsSync(join(dir, 'c.svg'))).toBe(false);
+  });
+
   test('checkOutputFile creates nothing: a missing folder stays missing until the write', async () => {
     const path = join(dir, 'not-yet', 'deeper', 'x.safetensors');
     await checkOutputFile(path, { what: '--dump' });

@@ -54,7 +54,7 @@ async function checkTarget(path: string, what: string): Promise<Stats | null> {
   }
   if (!own) return null;
   const target = own.isSymbolicLink() ? await stat(path).catch(() => own) : own;
-  if (target.isDirectory()) throw new WgcamError('OUTPUT_IS_FOLDER', `${what} ${quote(path)} is a folder: give a file name (inside it, e.g. ${quote(join(path, 'out'))})`);
+  if (target.isDirectory()) throw new WgcamError('OUTPUT_IS_FOLDER', `${what} ${quote(path)} is a folder: give a file name (one inside that folder, for instance)`);
   const kind = specialKind(target);
   if (kind) throw new WgcamError('OUTPUT_SPECIAL_FILE', `${what} ${quote(path)} is ${kind}, not a regular file: wgcam never writes to or replaces one; give a file name`);
   return target;
