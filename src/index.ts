@@ -54,7 +54,7 @@ export {
   type TensorToWrite,
   type TensorsToWrite,
 } from './model/safetensors.ts';
-export { ResNet50, type ForwardOptions, type ForwardResult, type WeightMap } from './model/resnet50.ts';
+export { ResNet50, camLayerPaths, type ForwardOptions, type ForwardResult, type WeightMap } from './model/resnet50.ts';
 export { NUM_CLASSES, isModulePath, modulePaths, parameterNames } from './model/architecture.ts';
 
 // Pictures: decoding in a browser, torchvision's ImageNet preprocessing on the GPU.
