@@ -12,7 +12,7 @@ import type { Command } from './main.ts';
 import type { FlagSpec, ParsedFlags } from './args.ts';
 import { openSession, readInputs, readTensorFile, uploadInputs, checkOutputs, inputFiles, dumpTensors, describeAdapter, writeAtomically, type DumpEntry, type Inputs, type OutputSpec } from './shared.ts';
 import { fileStem, uniqueStems } from '../node/output_paths.ts';
-import { quote } from '../quote.ts';
+import { escapeControl, quote } from '../quote.ts';
 import { plan } from './plan.ts';
 import { syntheticSafetensors } from '../model/synthetic.ts';
 import { MODULE_DUMP_PATHS } from './shared.ts';
@@ -54,7 +54,7 @@ const classify: Command = {
             if (t) tensors.push([`act.${path}`, t]);
           }
           await dumpTensors(flags.dump, tensors, { command: 'classify', weights: String(flags.weights) });
-          process.stderr.write(`wrote ${flags.dump}\n`);
+          process.stderr.write(`wrote ${escapeControl(String(flags.dump))}\n`);
         }
       } finally {
         inputs.input.release();
@@ -86,7 +86,7 @@ const synthWeights: Command = {
     await checkOutputs([{ what: '--out', path: flags.out }], []);
     const bytes = syntheticSafetensors();
     await writeAtomically(flags.out, bytes, '--out');
-    process.stderr.write(`wrote ${flags.out} (${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB)\n`);
+    process.stderr.write(`wrote ${escapeControl(String(flags.out))} (${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB)\n`);
     return 0;
   },
 };
@@ -205,7 +205,7 @@ const cam: Command = {
           }
           if (layers.length > 1) entries.push(['cam.map', result.map]);
           await dumpTensors(flags.dump, entries, { command: 'cam', layers: layers.join(','), targets: JSON.stringify(result.targets), weights: String(flags.weights) });
-          process.stderr.write(`wrote ${flags.dump}\n`);
+          process.stderr.write(`wrote ${escapeControl(String(flags.dump))}\n`);
         }
         if (overlayPaths.length > 0) await writeOverlays(overlayPaths, result.overlay!, h, w);
       } finally {
@@ -233,7 +233,7 @@ async function writeOverlays(paths: readonly string[], overlay: Uint8Array, h: n
   for (let n = 0; n < paths.length; n++) {
     const data = overlay.subarray(n * h * w * 3, (n + 1) * h * w * 3);
     await writeAtomically(paths[n]!, encodePng({ width: w, height: h, data }), '--out');
-    process.stderr.write(`wrote ${paths[n]}\n`);
+    process.stderr.write(`wrote ${escapeControl(String(paths[n]))}\n`);
   }
 }
 
@@ -282,7 +282,7 @@ const trainStep: Command = {
           for (const name of params) entries.push([`grad.${name}`, result.paramGrads.get(name)!]);
           for (const [name, t] of result.runningStats) entries.push([`after.${name}`, t]);
           await dumpTensors(flags.dump, entries, { command: 'train-step', labels: JSON.stringify(labels), weights: String(flags.weights) });
-          process.stderr.write(`wrote ${flags.dump}\n`);
+          process.stderr.write(`wrote ${escapeControl(String(flags.dump))}\n`);
         }
         if (lr !== undefined) {
           const updated = await session.applySgd(result.paramGrads, lr);
@@ -290,7 +290,7 @@ const trainStep: Command = {
           process.stdout.write(`after one SGD step (lr ${lr}): loss ${after.loss.toFixed(6)}\n`);
           if (typeof flags.save === 'string') {
             await writeAtomically(flags.save, writeSafetensors([...updated].map(([name, data]) => ({ name, dtype: 'F32', shape: session.model.shapeOf(name), data })), { weights: 'wgcam train-step' }));
-            process.stderr.write(`wrote ${flags.save}\n`);
+            process.stderr.write(`wrote ${escapeControl(String(flags.save))}\n`);
           }
         }
       } finally {
