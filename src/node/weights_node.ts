@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WgcamError } from '../errors.ts';
 import { readSetting, type Environment } from '../kernels/config.ts';
-import { quote } from '../quote.ts';
+import { quote, shorten } from '../quote.ts';
 import { writeFileAtomic } from './output_paths.ts';
 import { MAX_TENSOR_FILE_BYTES, readBounded } from './read_bounded.ts';
 import { validateResNet50 } from '../model/resnet50_spec.ts';
@@ -99,7 +99,7 @@ function parse(bytes: Uint8Array, where: string): { weights: Map<string, Float32
     const file = readSafetensors(bytes);
     return { weights: validateResNet50(file), metadata: file.metadata };
   } catch (e) {
-    if (e instanceof WgcamError) throw new WgcamError(e.code, `${where}: ${e.message}`);
+    if (e instanceof WgcamError) throw new WgcamError(e.code, `${shorten(where)}: ${e.message}`);
     throw e;
   }
 }
