@@ -8,8 +8,7 @@ import type { Tensor } from '../gpu/tensor.ts';
 import { decodeImageBlob, rgbFromBitmap } from '../image/decode_browser.ts';
 import type { RgbImage } from '../image/types.ts';
 import { preprocessImages } from '../image/preprocess.ts';
-import { STAGES, NUM_CLASSES } from '../model/architecture.ts';
-import { camLayerPaths } from '../model/resnet50.ts';
+import { modulePaths, STAGES, NUM_CLASSES } from '../model/architecture.ts';
 import { softmax } from '../kernels/reduce/softmax.ts';
 import { IMAGENET_LABELS, Wgcam, parsePrecision, readHost, topK, type HostTensor, type Prediction } from '../session.ts';
 import type { GemmOperands } from '../kernels/gemm/tiles.ts';
@@ -721,7 +720,7 @@ function wireDownloads(): void {
 
 function buildLayerPicker(): void {
   const select = $<HTMLSelectElement>('layer');
-  const spatial = camLayerPaths();
+  const spatial = modulePaths().filter((p) => p !== 'avgpool' && p !== 'fc');
   const stageNames: string[] = STAGES.map((s) => s.name);
   const group = (label: string, paths: string[]) => {
     const g = h('optgroup', { label });
