@@ -46,6 +46,8 @@ export interface AppSnapshot {
   alpha: number;
   view: 'crop' | 'full';
   camGeneration: number;
+  /** Navigation to the first computed heatmap, in ms (null until there is one). */
+  firstCamMs: number | null;
   /** Jobs that ran the network (a new image, class, layer or method). */
   networkRuns: number;
   /** A pre-computed result is on show. */
@@ -78,6 +80,7 @@ function snapshot(app: AppState): AppSnapshot {
     alpha: app.alpha,
     view: app.view,
     camGeneration: app.camGeneration,
+    firstCamMs: app.firstCamMs,
     networkRuns: app.networkRuns,
     precomputed: app.precomputed,
     progress: app.progress.shown,

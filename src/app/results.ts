@@ -79,6 +79,7 @@ export function showCam(app: AppState): void {
   drawOverlay(app);
   drawColorbar(cam.colormap);
   app.camGeneration++;
+  app.firstCamMs ??= performance.now();
   document.body.dataset.camGeneration = String(app.camGeneration);
   renderTarget(app);
   syncClassField(app);

@@ -70,6 +70,8 @@ export interface AppState {
   /** A pre-computed result is on show (until the page computes one of its own). */
   precomputed: boolean;
   camGeneration: number;
+  /** When the page showed its first computed heatmap, in ms since navigation (for the e2e test's figures). */
+  firstCamMs: number | null;
   /** Jobs that ran the network (levels 2 and 3), for tests (a debounced control starts one, not one per step). */
   networkRuns: number;
   lastReport: TimingReport | null;
@@ -105,6 +107,7 @@ export function createAppState(): AppState {
     cam: null,
     precomputed: false,
     camGeneration: 0,
+    firstCamMs: null,
     networkRuns: 0,
     lastReport: null,
     phase: 'starting',
