@@ -33,7 +33,9 @@ export async function useImage(app: AppState, source: Blob | RgbImage, name: str
     return;
   }
   clearAlert('image');
-  clearPrecomputed(app);
+  // The pre-computed example stays on show while its own sample is computed live.
+  const keepPrecomputed = app.precomputed !== null && app.precomputed === sample;
+  if (!keepPrecomputed) clearPrecomputed(app);
   releasePrepared(app);
   app.imageSerial++;
   app.image = { name, decoded, serial: app.imageSerial, sample };
@@ -41,10 +43,12 @@ export async function useImage(app: AppState, source: Blob | RgbImage, name: str
   app.cam = null;
   app.target = null;
   $('image-name').textContent = `${name} (${decoded.width} × ${decoded.height})`;
-  renderTop5(app);
+  if (!keepPrecomputed) {
+    renderTop5(app);
+    clearCanvas($<HTMLCanvasElement>('overlay'));
+    $('overlay-caption').textContent = 'Grad-CAM overlay';
+  }
   renderTarget(app);
-  clearCanvas($<HTMLCanvasElement>('overlay'));
-  $('overlay-caption').textContent = 'Grad-CAM overlay';
   setDownloadsEnabled(false);
   writeUrl(app);
   // The picture as it is, until its network-sized crop is ready (or for good, without a GPU).

@@ -82,7 +82,7 @@ function snapshot(app: AppState): AppSnapshot {
     camGeneration: app.camGeneration,
     firstCamMs: app.firstCamMs,
     networkRuns: app.networkRuns,
-    precomputed: app.precomputed,
+    precomputed: app.precomputed !== null,
     progress: app.progress.shown,
     cam: app.cam ? { target: app.cam.target, layer: app.cam.layer, width: app.cam.width, height: app.cam.height } : null,
     errors: shownErrors(),

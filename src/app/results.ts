@@ -132,8 +132,8 @@ export interface Precomputed {
 }
 
 export function showPrecomputed(app: AppState, meta: Precomputed, overlay: ImageBitmap, picture: ImageBitmap): void {
-  if (app.image && app.cam) return; // a live result came first
-  app.precomputed = true;
+  if (app.cam || (app.image && app.image.sample !== meta.image)) return; // a live result, or another picture, came first
+  app.precomputed = meta.image;
   const draw = (id: string, bitmap: ImageBitmap) => {
     const canvas = $<HTMLCanvasElement>(id);
     canvas.width = bitmap.width;
@@ -144,16 +144,16 @@ export function showPrecomputed(app: AppState, meta: Precomputed, overlay: Image
     draw('original', picture);
     $('original-caption').textContent = `The sample picture (${picture.width} × ${picture.height})`;
     $('image-name').textContent = 'A pre-computed example: pick an image (or this sample) to compute one here.';
-    renderTop5(app, meta.top5, true);
   }
+  renderTop5(app, meta.top5, true);
   draw('overlay', overlay);
   $('overlay-caption').textContent = `Pre-computed ahead with the CLI (${meta.weights} weights): Grad-CAM of “${IMAGENET_LABELS[meta.target]}” at ${meta.layer}, not computed in this page`;
   $('precomputed-badge').hidden = false;
 }
 
 export function clearPrecomputed(app: AppState): void {
-  if (!app.precomputed) return;
-  app.precomputed = false;
+  if (app.precomputed === null) return;
+  app.precomputed = null;
   $('precomputed-badge').hidden = true;
 }
 

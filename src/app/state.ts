@@ -67,8 +67,8 @@ export interface AppState {
   /** Which picture the overlay is drawn over: the network's 224 px crop, or the whole original picture. */
   view: 'crop' | 'full';
   cam: CamShown | null;
-  /** A pre-computed result is on show (until the page computes one of its own). */
-  precomputed: boolean;
+  /** The sample whose pre-computed result is on show (until the page computes one of its own), or null. */
+  precomputed: string | null;
   camGeneration: number;
   /** When the page showed its first computed heatmap, in ms since navigation (for the e2e test's figures). */
   firstCamMs: number | null;
@@ -105,7 +105,7 @@ export function createAppState(): AppState {
     alpha: 0.5,
     view: 'crop',
     cam: null,
-    precomputed: false,
+    precomputed: null,
     camGeneration: 0,
     firstCamMs: null,
     networkRuns: 0,
