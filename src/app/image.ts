@@ -4,7 +4,7 @@ import { WgcamError } from '../errors.ts';
 import { decodeImageBlob, rgbFromBitmap } from '../image/decode_browser.ts';
 import type { RgbImage } from '../image/types.ts';
 import { setDownloadsEnabled } from './downloads.ts';
-import { clearPrecomputed, renderTarget, renderTop5 } from './results.ts';
+import { clearPrecomputed, renderTarget, renderTop5, syncClassField } from './results.ts';
 import { readyText, releasePrepared, type AppState } from './state.ts';
 import { $, clearAlert, clearCanvas, drawRgb, h, setStatus, showError } from './ui.ts';
 import { writeUrl } from './url_state.ts';
@@ -49,6 +49,7 @@ export async function useImage(app: AppState, source: Blob | RgbImage, name: str
     $('overlay-caption').textContent = 'Grad-CAM overlay';
   }
   renderTarget(app);
+  syncClassField(app);
   setDownloadsEnabled(false);
   writeUrl(app);
   // The picture as it is, until its network-sized crop is ready (or for good, without a GPU).

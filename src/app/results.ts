@@ -63,7 +63,7 @@ export function setTarget(app: AppState, index: number): void {
 }
 
 /** The class field shows the class explained (never one typed and then not used), unless it is being edited. */
-function syncClassField(app: AppState): void {
+export function syncClassField(app: AppState): void {
   const input = $<HTMLInputElement>('class-search');
   if (document.activeElement === input) return;
   const t = app.cam && !app.precomputed ? app.cam.target : app.nextTarget;
