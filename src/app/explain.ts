@@ -48,10 +48,17 @@ export async function runLevel(app: AppState, level: Level): Promise<void> {
   const kind = `${level}${prepare ? 'p' : ''}`;
   const started = performance.now();
   app.progress.start(stages.length, app.jobDurations.get(kind) ?? null);
-  tracker.onActivity = (stage, compiled) => {
-    const index = stages.indexOf(stage === 'cam' ? 'backward' : stage);
-    if (compiled === 0) app.progress.step(index + 1, STEP_NAMES[stage]);
-    else app.progress.detail(`compiling ${compiled} new GPU kernel${compiled === 1 ? '' : 's'} (once per page), then running`);
+  // The tracker reports stage changes (count 0) and each pipeline compiled (count >= 1); a step counts its own.
+  let step = 0;
+  let compiled = 0;
+  tracker.onActivity = (stage, count) => {
+    const index = stages.indexOf(stage === 'cam' ? 'backward' : stage) + 1;
+    if (index !== step) {
+      step = index;
+      compiled = 0;
+      app.progress.step(index, STEP_NAMES[stage]);
+    }
+    if (count > 0) app.progress.detail(`compiling ${++compiled} new GPU kernel${compiled === 1 ? '' : 's'} (once per page), then running`);
   };
   try {
     // The input: resized, cropped and normalised on the GPU, kept while the image and session stay.
