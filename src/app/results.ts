@@ -62,12 +62,20 @@ export function setTarget(app: AppState, index: number): void {
   app.queue.schedule(2);
 }
 
-/** The class field shows the class explained (never one typed and then not used), unless it is being edited. */
+/**
+ * The class field never shows a class that is not in use: a class waiting for the next image stays; a typed
+ * class stays while it is the one explained; anything else is cleared (unless the field is being edited).
+ */
 export function syncClassField(app: AppState): void {
   const input = $<HTMLInputElement>('class-search');
   if (document.activeElement === input) return;
-  const t = app.cam && !app.precomputed ? app.cam.target : app.nextTarget;
-  input.value = t === null ? '' : `${t}: ${IMAGENET_LABELS[t]}`;
+  const next = app.nextTarget;
+  if (next !== null) {
+    input.value = `${next}: ${IMAGENET_LABELS[next]}`;
+    return;
+  }
+  const explained = app.cam && app.precomputed === null ? app.cam.target : null;
+  if (explained === null || !input.value.startsWith(`${explained}: `)) input.value = '';
 }
 
 // ---- the overlay -----------------------------------------------------------------------------------------
