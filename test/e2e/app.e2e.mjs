@@ -609,6 +609,9 @@ async function mainPage(browser, base, cli) {
       document.activeElement?.blur();
       window.scrollTo(0, 0);
     });
+    // Clicking the heading moves the sequential focus starting point there (a blur alone leaves it after the
+    // last control used).
+    await page.click('.site-header h1');
     const order = [];
     for (let i = 0; i < 40; i++) {
       await page.keyboard.press('Tab');
