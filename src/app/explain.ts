@@ -44,7 +44,13 @@ export async function runLevel(app: AppState, level: Level): Promise<void> {
   const prepare = !app.prepared || app.prepared.session !== session || app.prepared.serial !== image.serial;
 
   // The steps of this job, in order, for the progress display.
-  const stages: Stage[] = [...(prepare ? (['preprocess'] as const) : []), ...(level >= 2 ? (['forward', 'backward'] as const) : ['overlay' as const]), ...(level === 3 ? (['classify'] as const) : [])];
+  const full = app.view === 'full';
+  const stages: Stage[] = [
+    ...(prepare ? (['preprocess'] as const) : []),
+    ...(level >= 2 ? (['forward', 'backward'] as const) : []),
+    ...(level === 3 ? (['classify'] as const) : []),
+    ...(level === 1 || full ? (['overlay'] as const) : []),
+  ];
   const kind = `${level}${prepare ? 'p' : ''}`;
   const started = performance.now();
   app.progress.start(stages.length, app.jobDurations.get(kind) ?? null);
@@ -160,11 +166,17 @@ export async function runLevel(app: AppState, level: Level): Promise<void> {
         }
         cam.colormap = app.colormap;
         cam.alpha = app.alpha;
+        await collect();
+        cpu.push({ stage: 'Overlay only (wall clock)', ms: performance.now() - t0 });
       }
-      await collect();
-      cpu.push({ stage: 'Overlay only (wall clock)', ms: performance.now() - t0 });
     }
-    if (app.view === 'full') await makeFullOverlay(app, app.cam!);
+    if (full) {
+      const t0 = performance.now();
+      if (level >= 2) tracker.set('overlay');
+      await makeFullOverlay(app, app.cam!);
+      await collect();
+      cpu.push({ stage: 'Overlay over the whole picture (wall clock)', ms: performance.now() - t0 });
+    }
   } finally {
     tracker.onActivity = null;
     app.progress.end();

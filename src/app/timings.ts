@@ -130,7 +130,7 @@ const STAGE_NAMES: Record<Stage, string> = {
   forward: 'Grad-CAM forward',
   backward: 'Backward',
   cam: 'CAM (weights, map, resize, overlay)',
-  overlay: 'Overlay only',
+  overlay: 'Overlay (redrawn, or over the whole picture)',
 };
 
 export function stageName(stage: Stage): string {
