@@ -48,6 +48,8 @@ export interface AppSnapshot {
   camGeneration: number;
   /** Navigation to the first computed heatmap, in ms (null until there is one). */
   firstCamMs: number | null;
+  /** The last session's kernel tuning: its time, and whether an image waited for it. */
+  tuning: { ms: number; imageWaited: boolean } | null;
   /** Jobs that ran the network (a new image, class, layer or method). */
   networkRuns: number;
   /** A pre-computed result is on show. */
@@ -81,6 +83,7 @@ function snapshot(app: AppState): AppSnapshot {
     view: app.view,
     camGeneration: app.camGeneration,
     firstCamMs: app.firstCamMs,
+    tuning: app.tuning,
     networkRuns: app.networkRuns,
     precomputed: app.precomputed !== null,
     progress: app.progress.shown,

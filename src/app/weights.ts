@@ -139,7 +139,9 @@ export async function createSession(app: AppState, keepResults = false): Promise
       if (app.image) tuning();
     };
     if (app.image) tuning();
+    const tuneStart = performance.now();
     await session.tune();
+    app.tuning = { ms: performance.now() - tuneStart, imageWaited: app.image !== null };
     tracker.onActivity = null;
   } catch (e) {
     tracker?.uninstall();

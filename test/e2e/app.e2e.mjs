@@ -335,7 +335,8 @@ async function mainPage(browser, base, cli) {
     assert(first.image === 'chelsea.png' && first.sample === 'chelsea', `image ${first.image}, sample ${first.sample}`);
     assert(first.top5.length === 5, `top-5 has ${first.top5.length} entries`);
     assert(first.cam && first.cam.width === 224 && first.cam.height === 224, `cam ${JSON.stringify(first.cam)}`);
-    return `adapter "${first.adapter}", timestamp-query ${first.hasTimestamps}; navigation to the first heatmap ${(first.firstCamMs / 1000).toFixed(1)} s (fresh profile, tuning included)`;
+    const tuned = first.tuning ? `, of which kernel tuning ${(first.tuning.ms / 1000).toFixed(1)} s${first.tuning.imageWaited ? ', which the first job waited on' : ''}` : '';
+    return `adapter "${first.adapter}", timestamp-query ${first.hasTimestamps}; navigation to the first heatmap ${(first.firstCamMs / 1000).toFixed(1)} s (fresh profile${tuned})`;
   });
   if (!page || !first) return;
   await screenshot(page, '02-chelsea');
@@ -540,7 +541,8 @@ async function mainPage(browser, base, cli) {
       assert(map.length === map0.length && max < 1e-5, `the restored map differs from the shown one by ${max}`);
       const seen = await other.evaluate(() => window.__seen);
       assert(!seen.status.some((t) => /No GPU session/.test(t)), `the status said ${JSON.stringify(seen.status)}`);
-      return `${url.search}; navigation to the first heatmap ${(s.firstCamMs / 1000).toFixed(1)} s (second visit, same profile)`;
+      const tuned = s.tuning ? `, kernel tuning ${(s.tuning.ms / 1000).toFixed(1)} s (from the store)` : '';
+      return `${url.search}; navigation to the first heatmap ${(s.firstCamMs / 1000).toFixed(1)} s (second visit, same profile${tuned})`;
     } finally {
       await other.close();
     }
