@@ -4,7 +4,7 @@ import type { ColormapName } from '../cam/colormaps.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import type { RgbImage } from '../image/types.ts';
 import type { GemmOperands } from '../kernels/gemm/tiles.ts';
-import { modulePaths } from '../model/architecture.ts';
+import { camLayerPaths } from '../model/resnet50.ts';
 import { IMAGENET_LABELS, type Prediction, type Wgcam } from '../session.ts';
 import { JobProgress } from './progress.ts';
 import type { StageTracker, TimingReport } from './timings.ts';
@@ -241,5 +241,5 @@ export const METHODS: ReadonlyArray<{ id: string; title: string }> = [{ id: 'gra
 
 /** The layers a CAM can be taken at: every module with a spatial output (not avgpool or fc). */
 export function camLayers(): string[] {
-  return modulePaths().filter((p) => p !== 'avgpool' && p !== 'fc');
+  return camLayerPaths();
 }
