@@ -82,7 +82,7 @@ export const ENVIRONMENT = {
   LP_NUM_THREADS: "Mesa's lavapipe worker threads; wgcam sets two per core unless it is set",
   WGCAM_CACHE: 'Node: the cache folder for pretrained weights and tuning.json (default $XDG_CACHE_HOME/wgcam or ~/.cache/wgcam)',
   XDG_CACHE_HOME: "Node: the user's cache root, when WGCAM_CACHE is not set",
-  WGCAM_SKIP_F16: 'tests: skip the f16 tests (an adapter without shader-f16 skips them anyway)',
+  WGCAM_SKIP_F16: 'tests: skip the f16 tests (an adapter without shader-f16 skips them anyway); the summary of scripts/test.sh names either reason',
   WGCAM_SKIP_E2E: 'tests: skip the browser end-to-end test',
   WGCAM_FUZZ_SEED: 'tests: seed of the safetensors fuzzer',
   WGCAM_FUZZ_DEBUG: 'tests: print every fuzzed file',
