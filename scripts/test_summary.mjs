@@ -75,6 +75,17 @@ if (e2eState === 'ran') {
   } else {
     passed += e2ePassed;
     failed += e2eFailed;
+    // The e2e test's own skips, one "skip NAME: REASON" line each.
+    let log = '';
+    try {
+      log = readFileSync('test/artifacts/e2e.log', 'utf8');
+    } catch {}
+    for (const m of log.matchAll(/^skip ([^:\n]+): (.*)$/gm)) {
+      const reason = `e2e: ${m[2]}`;
+      if (!skips.has(reason)) skips.set(reason, []);
+      skips.get(reason).push(`test/e2e/app.e2e.mjs: ${m[1]}`);
+      skipped += 1;
+    }
     if (e2eFailed > 0) failures.push(`e2e: ${e2eFailed} failed (test/artifacts/e2e.log)`);
     if (e2eStatusArg !== '0' && e2eFailed === 0) {
       failed += 1;
