@@ -66,9 +66,16 @@ describe.each(['eval-chelsea', 'eval-odd-batch2'])('%s', (name) => {
       expect(relL2(await captured.get(layer)!.read(), fx.f32(`cam.${layer}.act`)), `${layer} act`).toBeLessThan(1e-4);
       expect(relL2(await grads.paths.get(layer)!.read(), fx.f32(`cam.${layer}.grad`)), `${layer} grad`).toBeLessThan(1e-3);
     }
-    // eval-odd-batch2's random input puts a max-pool near-tie in the stem: ~89% of the squared error sits in
-    // ~200 of 75,078 elements (one 7x7x3 footprint), so the boundary-aware comparison is used for input_grad.
-    expect(relL2ExceptBoundaries(await grads.input!.read(), fx.f32('input_grad'))).toBeLessThan(1e-3);
+    const inputGrad = await grads.input!.read();
+    if (name === 'eval-odd-batch2') {
+      // eval-odd-batch2's random input puts a max-pool near-tie (not an exact tie) in the stem: ~89% of the
+      // squared error sits in ~200 of 75,078 elements (one 7x7x3 footprint). Measured on lavapipe (2026-12-07):
+      // plain relative L2 1.17e-3, 2.1e-4 without the largest 0.5% of errors; so for this case alone the
+      // boundary-aware comparison. (eval-chelsea: 1.3e-5 plain.)
+      expect(relL2ExceptBoundaries(inputGrad, fx.f32('input_grad'))).toBeLessThan(1e-3);
+    } else {
+      expect(relL2(inputGrad, fx.f32('input_grad'))).toBeLessThan(1e-3);
+    }
     for (const p of params) expect(relL2(await grads.params.get(p)!.read(), fx.f32(`grad.${p}`)), p).toBeLessThan(1e-3);
     for (const t of [logits, seed, input, ...captured.values(), ...grads.paths.values(), ...grads.params.values(), grads.input!]) t.release();
   });
