@@ -29,10 +29,11 @@ function seedFor(targets: number[]): Float32Array {
   return seed;
 }
 
-// eval-flat (made by scripts/fixtures/make_eval_flat.py): a photo with flat regions, so tens of thousands of stem
-// max-pool windows hold exactly equal maxima; the input gradient matches only if equal patches give bit-equal
-// conv outputs and the max pool routes to the first maximum, as in PyTorch (test/conv_ties.test.ts).
-describe.each(['eval-chelsea', 'eval-odd-batch2', 'eval-flat'])('%s', (name) => {
+// eval-flat and eval-flat-batch2 (made by scripts/fixtures/make_eval_flat.py): photos with flat regions, so
+// tens of thousands of stem max-pool windows hold exactly equal maxima; the input gradient matches only if equal
+// patches give bit-equal conv outputs and the max pool routes to the first maximum, as in PyTorch
+// (test/conv_ties.test.ts).
+describe.each(['eval-chelsea', 'eval-odd-batch2', 'eval-flat', 'eval-flat-batch2'])('%s', (name) => {
   test('forward: logits and activations within 1e-4, same top-5', async () => {
     const fx = new Fixture(name);
     const input = ctx.upload(fx.f32('input'), fx.shape('input'));
