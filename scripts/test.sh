@@ -8,8 +8,8 @@
 # summary). Arguments go to vitest.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-# Results of an earlier run must never be read as this run's.
-rm -f test/artifacts/vitest.json test/artifacts/e2e.log
+# Results of an earlier run (the reports, screenshots, f16-accuracy.md) must never be read as this run's.
+rm -rf test/artifacts
 mkdir -p test/artifacts
 tsc_state=ran
 if [ -n "${WGCAM_SKIP_TSC:-}" ]; then
