@@ -3,8 +3,8 @@
 // equal maxima and passes the gradient to the first. Checked here on inputs with many equal patches (flat
 // regions, zero regions that meet the padding at the edges):
 // - every conv form and GEMM core the planner can choose (implicit GEMM on the tiled and untiled cores, the thin
-//   tiles, split-K, explicit columns, the window kernel), forced through ctx.kernels: equal patches give
-//   bit-equal outputs, with the fused epilogue (affine, ReLU) too;
+//   tiles, split-K, explicit columns, the window kernel; f32 and f16 operands), forced through ctx.kernels: equal
+//   patches give bit-equal outputs, with the fused epilogue (affine, ReLU) too;
 // - max pool: on tied windows the gradient goes to the first maximum in row-major order, against a CPU
 //   reference (test/reference/ops.ts) and against hand-picked positions.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -20,6 +20,7 @@ import { maxPoolBackward } from '../src/kernels/pool/maxpool_backward.ts';
 import { createNodeGpuContext } from '../src/node/gpu.ts';
 import { relL2 } from './helpers/fixtures.ts';
 import { readAndRelease } from './helpers/gpu_case.ts';
+import { skipBecause } from './helpers/skip.ts';
 import * as ref from './reference/ops.ts';
 
 type Shape4 = [number, number, number, number];
@@ -125,6 +126,9 @@ const ROUTES: Route[] = [
   { name: 'untiled 64x64, columns or implicit', config: { tiles: GEMM_TILES['untiled-64x64']!, splitK: false, windows: NO_WINDOWS }, forms: ['columns', 'implicit'] },
   { name: 'untiled fit, columns, split-K 2', config: { tiles: GEMM_TILES['untiled-fit']!, splitK: false, windows: NO_WINDOWS }, splitK: 2, forms: ['columns', 'implicit'] },
   { name: 'untiled, window kernel', config: { tiles: GEMM_TILES['untiled-fit']!, splitK: false, windows: ALL_WINDOWS }, forms: ['window'] },
+  // f16 operands (shader-f16): equal patches round to equal operands, summed in the same order.
+  { name: 'tiled 64x64, implicit, f16 operands', config: { tiles: GEMM_TILES['tiled-64x64']!, operands: 'f16', splitK: false, windows: NO_WINDOWS }, forms: ['implicit'] },
+  { name: 'untiled, window kernel, f16 operands', config: { tiles: GEMM_TILES['untiled-fit']!, operands: 'f16', splitK: false, windows: ALL_WINDOWS }, forms: ['window'] },
 ];
 
 describe('equal input patches give bit-equal conv outputs', () => {
@@ -132,7 +136,9 @@ describe('equal input patches give bit-equal conv outputs', () => {
     // The window kernel takes the windowed convs it fits (not 1x1s without padding).
     const routes = ROUTES.filter((r) => !r.forms.includes('window') || windowForwardFits({ outC: c.outC, kH: c.k, kW: c.k, stride: c.stride, pad: c.pad }));
     for (const route of routes) {
-      test(`${c.name}: ${route.name}`, async () => {
+      test(`${c.name}: ${route.name}`, async (context) => {
+        const f16 = route.config.operands === 'f16';
+        if (f16 && !ctx.hasF16) skipBecause(context, `the adapter (${ctx.adapter.description}) has no shader-f16`);
         ctx.kernels = { ...original, ...route.config };
         const shape = { batch: c.x[0], inC: c.x[1], outC: c.outC, inH: c.x[2], inW: c.x[3], kH: c.k, kW: c.k, stride: c.stride, pad: c.pad };
         const plan = planConv(ctx.kernels, shape, 'forward', route.splitK);
@@ -155,7 +161,8 @@ describe('equal input patches give bit-equal conv outputs', () => {
           const fused = await readAndRelease(ctx, conv2d(ctx, tx, tw, c, { scale: ts, shift: tb, relu: true }, options));
           // The sums are right (float64 reference), and within each group of equal patches bit-equal.
           const want = ref.conv2dForward(x, c.x, w, wShape, null, c).y;
-          expect(relL2(plain, want), 'against float64').toBeLessThan(1e-5);
+          // f16 operands: each operand rounded to 11 bits (test/precision_f16.test.ts checks that rounding exactly).
+          expect(relL2(plain, want), 'against float64').toBeLessThan(f16 ? 3e-3 : 1e-5);
           const area = oh * ow;
           let compared = 0;
           for (const y of [plain, fused]) {
