@@ -39,7 +39,8 @@ afterAll(() => {
 
 /**
  * An image batch with flat regions: per image and channel a constant background (0 in a band along the top and
- * left edges, so patches there that reach into the padding equal interior patches of the band), two flat
+ * left edges, so patches there that reach into the padding equal interior patches of the band, for the stem's
+ * 7x7 too), two flat
  * rectangles of other constants, and random values elsewhere. Constants are exact in float32 and no value is -0.
  */
 function flatInput(shape: Shape4, seed: number): Float32Array {
@@ -53,8 +54,8 @@ function flatInput(shape: Shape4, seed: number): Float32Array {
       for (let y = 0; y < h; y++)
         for (let xx = 0; xx < w; xx++) {
           let v: number;
-          if (y < 5 || xx < 4) v = 0; // zero band along two edges: equals the padding
-          else if (y >= 7 && y < h - 2 && xx >= 6 && xx < 6 + Math.floor(w / 2)) v = flatA;
+          if (y < 9 || xx < 8) v = 0; // zero band along two edges, wide enough for interior all-zero 7x7 patches
+          else if (y >= 11 && y < h - 2 && xx >= 10 && xx < 10 + Math.floor(w / 2)) v = flatA;
           else if (y >= h - 6 && xx >= w - 9) v = flatB; // flat corner: meets the padding with non-zero values
           else v = Math.fround(2 * rng() - 1) || 0.5;
           x[((b * c + ch) * h + y) * w + xx] = v;
@@ -64,12 +65,13 @@ function flatInput(shape: Shape4, seed: number): Float32Array {
 }
 
 /** Output positions (image, oy, ox) grouped by the bits of their input patch (padding as +0); groups of 2 or more. */
-function equalPatches(x: Float32Array, shape: Shape4, k: number, stride: number, pad: number): { oh: number; ow: number; groups: number[][] } {
+function equalPatches(x: Float32Array, shape: Shape4, k: number, stride: number, pad: number): { oh: number; ow: number; groups: number[][]; inPadding: Set<number> } {
   const [n, c, h, w] = shape;
   const oh = ref.convOutSize(h, k, stride, pad);
   const ow = ref.convOutSize(w, k, stride, pad);
   const bits = new Uint32Array(x.buffer, x.byteOffset, x.length);
   const byPatch = new Map<string, number[]>();
+  const inPadding = new Set<number>(); // positions whose patch reaches into the padding
   for (let b = 0; b < n; b++)
     for (let oy = 0; oy < oh; oy++)
       for (let ox = 0; ox < ow; ox++) {
@@ -79,14 +81,16 @@ function equalPatches(x: Float32Array, shape: Shape4, k: number, stride: number,
             for (let kx = 0; kx < k; kx++) {
               const iy = oy * stride - pad + ky;
               const ix = ox * stride - pad + kx;
-              key.push(iy < 0 || ix < 0 || iy >= h || ix >= w ? 0 : bits[((b * c + ch) * h + iy) * w + ix]!);
+              const outside = iy < 0 || ix < 0 || iy >= h || ix >= w;
+              if (outside) inPadding.add((b * oh + oy) * ow + ox);
+              key.push(outside ? 0 : bits[((b * c + ch) * h + iy) * w + ix]!);
             }
         const id = key.join(',');
         const group = byPatch.get(id) ?? [];
         group.push((b * oh + oy) * ow + ox);
         byPatch.set(id, group);
       }
-  return { oh, ow, groups: [...byPatch.values()].filter((g) => g.length > 1) };
+  return { oh, ow, groups: [...byPatch.values()].filter((g) => g.length > 1), inPadding };
 }
 
 interface TieCase {
@@ -150,9 +154,11 @@ describe('equal input patches give bit-equal conv outputs', () => {
         const w = Float32Array.from(ref.randn(size(wShape), ref.mulberry32(5)));
         const scale = Float32Array.from(ref.randn(c.outC, ref.mulberry32(6)));
         const shift = Float32Array.from(ref.randn(c.outC, ref.mulberry32(8)));
-        const { oh, ow, groups } = equalPatches(x, c.x, c.k, c.stride, c.pad);
-        // At least the three flat values (0, which the padding also gives, and the two rectangles' constants).
-        expect(groups.length, 'groups of equal patches').toBeGreaterThanOrEqual(3);
+        const { oh, ow, groups, inPadding } = equalPatches(x, c.x, c.k, c.stride, c.pad);
+        // Padding contributes exact zeros: some patch that reaches into the padding equals one inside the image.
+        if (c.pad > 0) expect(groups.some((g) => g.some((p) => inPadding.has(p)) && g.some((p) => !inPadding.has(p))), 'a group mixing padding and interior').toBe(true);
+        // At least two flat values (0, which the padding also gives, and a rectangle's constant).
+        expect(groups.length, 'groups of equal patches').toBeGreaterThanOrEqual(2);
         const held: Tensor[] = [ctx.upload(x, c.x), ctx.upload(w, wShape), ctx.upload(scale, [c.outC]), ctx.upload(shift, [c.outC])];
         const [tx, tw, ts, tb] = held as [Tensor, Tensor, Tensor, Tensor];
         try {
