@@ -144,7 +144,10 @@ export async function runInNode(config: BenchConfig, weightsSource: string, log:
   const { createNodeGpuContext, runtimeNotes } = await import('../src/node/gpu.ts');
   const { loadWeightsNode } = await import('../src/node/weights_node.ts');
   const { attachPeers, benchPictures, runBench } = await import('./core.ts');
+  const loadStart = performance.now();
   const loaded = config.e2e.length > 0 ? await loadWeightsNode(weightsSource) : { weights: new Map<string, Float32Array>(), description: 'none (no end-to-end tasks)' };
+  // Making the synthetic weights (25.6M values) or reading a file: timed here, not in the tests.
+  if (config.e2e.length > 0) log(`weights ${weightsSource}: loaded in ${(performance.now() - loadStart).toFixed(0)} ms`);
   const ctx = await createNodeGpuContext();
   try {
     const { result, logits, input } = await runBench(ctx, { config, weights: loaded.weights, weightsName: weightsSource, surface: 'node', log, notes: runtimeNotes(ctx) });

@@ -161,7 +161,7 @@ test('cam --dump reproduces eval-odd-batch2 (batch 2, 129x97, one target per ima
   expect(r.code, r.stderr).toBe(0);
   const d = dump(out);
   expect(relL2(d.f32('logits'), fx.f32('logits'))).toBeLessThan(1e-4);
-  // One max-pool near-tie in the stem; see test/model.test.ts.
+  // One max-pool near-tie in the stem (plain relative L2 1.17e-3 there, measured in test/model.test.ts).
   expect(relL2ExceptBoundaries(d.f32('input_grad'), fx.f32('input_grad'))).toBeLessThan(1e-3);
   for (const s of ['act']) expect(relL2(d.f32(`cam.layer4.${s}`), fx.f32(`cam.layer4.${s}`))).toBeLessThan(1e-4);
   for (const s of ['grad', 'weights', 'raw']) expect(relL2(d.f32(`cam.layer4.${s}`), fx.f32(`cam.layer4.${s}`))).toBeLessThan(1e-3);

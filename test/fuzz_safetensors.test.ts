@@ -146,9 +146,7 @@ function assertConversions(file: SafetensorsFile): void {
   try {
     validateResNet50(file);
   } catch (e) {
-    // Not one line yet: resnet50_spec.ts quotes sample names as "${n}", so a name with a newline breaks the
-    // message (found by this fuzzing; that file belongs to another change: quoteName from safetensors.ts fixes it).
-    assertCleanError(e, 'validateResNet50', false);
+    assertCleanError(e, 'validateResNet50');
   }
 }
 
@@ -567,6 +565,9 @@ describe('fuzzing the safetensors reader', () => {
     // Control characters in names and values stay out of the one-line message.
     expectCode(`{"a\\nb\\r\\u2028":${t('"Q\\n4"', '[1]', '[0,4]')}}`, 4, 'WEIGHTS_BAD_DTYPE');
     expectCode(`{"__metadata__":{"line\\nbreak":1}}`, 0, 'WEIGHTS_BAD_JSON');
+    // A readable file whose names hold line breaks and an escape code: validateResNet50 quotes them in one line.
+    expectCode(`{"a\\nb":${t('"U8"', '[2]', '[0,2]')},"\\u001b[2Jc\\r":${t('"U8"', '[2]', '[2,4]')}}`, 4, 'ok');
+    expect(() => validateResNet50(readSafetensors(assemble(`{"a\\nb":${t('"U8"', '[4]', '[0,4]')}}`, filler(4, 3))))).toThrow(/^[^\n\r\u001b]*$/);
     // Huge values are refused, and the message stays short even for a 1 MB name or a 100,000-element shape.
     expectCode(`{${JSON.stringify('n'.repeat(1 << 20))}:${t('"F32"', '[3]', '[0,4]')}}`, 4, 'WEIGHTS_SHAPE_MISMATCH');
     expectCode(`{"x":${t('"F32"', `[${Array(100_000).fill(-1).join(',')}]`, '[0,4]')}}`, 4, 'WEIGHTS_BAD_JSON');

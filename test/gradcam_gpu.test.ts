@@ -1,5 +1,5 @@
 // Grad-CAM on the GPU (src/cam/gradcam.ts and the cam_* kernels) against the PyTorch / pytorch-grad-cam fixtures
-// (tolerances from /work/shared/fixtures/README.md) and against the float64 reference of test/reference/ops.ts
+// (tolerances from test/fixtures/README.md) and against the float64 reference of test/reference/ops.ts
 // on random odd shapes, batch 2, up- and down-sizing; the multi-layer average against a float64
 // aggregate_multi_layer written here; the colormap tables against the fixture bytes.
 import { readFileSync } from 'node:fs';

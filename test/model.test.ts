@@ -7,6 +7,7 @@ import { syntheticResNet50 } from '../src/model/synthetic.ts';
 import { Tape } from '../src/model/tape.ts';
 import { createNodeGpuContext } from '../src/node/gpu.ts';
 import { Fixture, relL2, relL2ExceptBoundaries, topIndices } from './helpers/fixtures.ts';
+import * as ref from './reference/ops.ts';
 
 let ctx: GpuContext;
 let model: ResNet50;
@@ -29,7 +30,15 @@ function seedFor(targets: number[]): Float32Array {
   return seed;
 }
 
-describe.each(['eval-chelsea', 'eval-odd-batch2'])('%s', (name) => {
+// eval-flat and eval-flat-batch2 (made by scripts/fixtures/make_eval_flat.py): photos with flat regions, so
+// tens of thousands of stem max-pool windows hold exactly equal maxima; the input gradient matches only if equal
+// patches give bit-equal conv outputs and the max pool routes to the first maximum, as in PyTorch
+// (test/conv_ties.test.ts; the routing itself is checked exactly below). Measured on lavapipe (2026-12-07):
+// input_grad 1.9e-4 (eval-flat) and 7.1e-5 (eval-flat-batch2) from PyTorch. These photos are sensitive: with
+// conv1 alone rounded otherwise (summed exactly, then rounded), PyTorch's own input_grad moves by 1.4e-3 (the
+// fixtures' metadata `input_grad_conv1_rounding`), through one ReLU input within a few ulp of 0 in layer2;
+// so a change of summation order anywhere may move these figures, without any tie being broken.
+describe.each(['eval-chelsea', 'eval-odd-batch2', 'eval-flat', 'eval-flat-batch2'])('%s', (name) => {
   test('forward: logits and activations within 1e-4, same top-5', async () => {
     const fx = new Fixture(name);
     const input = ctx.upload(fx.f32('input'), fx.shape('input'));
@@ -54,7 +63,7 @@ describe.each(['eval-chelsea', 'eval-odd-batch2'])('%s', (name) => {
 
   test('tape: gradients at the CAM layers, the input and parameters within 1e-3', async () => {
     const fx = new Fixture(name);
-    const targets: number[] = name === 'eval-chelsea' ? [Number(fx.metadata.target)] : JSON.parse(fx.metadata.targets!);
+    const targets: number[] = fx.metadata.targets ? JSON.parse(fx.metadata.targets) : [Number(fx.metadata.target)];
     const layers = (fx.metadata.layers ?? 'layer4').split(',');
     const params = PARAMS.filter((p) => fx.has(`grad.${p}`));
     const input = ctx.upload(fx.f32('input'), fx.shape('input'));
@@ -66,12 +75,39 @@ describe.each(['eval-chelsea', 'eval-odd-batch2'])('%s', (name) => {
       expect(relL2(await captured.get(layer)!.read(), fx.f32(`cam.${layer}.act`)), `${layer} act`).toBeLessThan(1e-4);
       expect(relL2(await grads.paths.get(layer)!.read(), fx.f32(`cam.${layer}.grad`)), `${layer} grad`).toBeLessThan(1e-3);
     }
-    // eval-odd-batch2's random input puts a max-pool near-tie in the stem: ~89% of the squared error sits in
-    // ~200 of 75,078 elements (one 7x7x3 footprint), so the boundary-aware comparison is used for input_grad.
-    expect(relL2ExceptBoundaries(await grads.input!.read(), fx.f32('input_grad'))).toBeLessThan(1e-3);
+    const inputGrad = await grads.input!.read();
+    if (name === 'eval-odd-batch2') {
+      // eval-odd-batch2's random input puts a max-pool near-tie (not an exact tie) in the stem: ~89% of the
+      // squared error sits in ~200 of 75,078 elements (one 7x7x3 footprint). Measured on lavapipe (2026-12-07):
+      // plain relative L2 1.17e-3, 2.1e-4 without the largest 0.5% of errors; so for this case alone the
+      // boundary-aware comparison. (eval-chelsea: 1.3e-5 plain.)
+      expect(relL2ExceptBoundaries(inputGrad, fx.f32('input_grad'))).toBeLessThan(1e-3);
+    } else {
+      expect(relL2(inputGrad, fx.f32('input_grad'))).toBeLessThan(1e-3);
+    }
     for (const p of params) expect(relL2(await grads.params.get(p)!.read(), fx.f32(`grad.${p}`)), p).toBeLessThan(1e-3);
     for (const t of [logits, seed, input, ...captured.values(), ...grads.paths.values(), ...grads.params.values(), grads.input!]) t.release();
   });
+});
+
+test('eval-flat: the stem max pool routes every window as PyTorch does, its 38,669 tied windows included', async () => {
+  // Exact ties, checked exactly: wgcam's stem output (conv1 + bn1 + ReLU), max-pooled on the CPU with PyTorch's
+  // first-maximum rule (test/reference/ops.ts), must pick PyTorch's index in every window. A tied window picks
+  // the same index only if equal patches gave bit-equal stem values (test/conv_ties.test.ts checks the kernels).
+  const fx = new Fixture('eval-flat');
+  const input = ctx.upload(fx.f32('input'), fx.shape('input'));
+  const { logits, captured } = model.forward(input, { capture: ['relu'] });
+  const stem = captured.get('relu')!;
+  const shape = stem.shape as [number, number, number, number];
+  const ours = ref.maxPoolForward(await stem.read(), shape, { k: 3, stride: 2, pad: 1 });
+  const plane = shape[2] * shape[3];
+  const theirs = fx.i64('stem.maxpool.indices');
+  expect(ours.argmax.length).toBe(theirs.length);
+  let differ = 0;
+  for (let i = 0; i < theirs.length; i++) if (ours.argmax[i]! % plane !== theirs[i]) differ++;
+  expect(differ, 'windows routed elsewhere than PyTorch routes them').toBe(0);
+  expect(Number(fx.metadata.tied_stem_windows)).toBeGreaterThan(30_000);
+  for (const t of [logits, input, stem]) t.release();
 });
 
 test('Grad-CAM at layer4 records only the head: no conv backward', () => {

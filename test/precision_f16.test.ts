@@ -4,7 +4,7 @@
 // - Accuracy against PyTorch's f32 fixtures, bounded here and written to test/artifacts/f16-accuracy.md (bench/NOTES.md
 //   keeps the measured figures; docs/settings.md states the bounds).
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { WgcamError } from '../src/errors.ts';
 import type { GpuContext } from '../src/gpu/context.ts';
 import type { Tensor } from '../src/gpu/tensor.ts';
@@ -19,6 +19,7 @@ import { syntheticResNet50 } from '../src/model/synthetic.ts';
 import { createNodeGpuContext } from '../src/node/gpu.ts';
 import { Wgcam, applyPrecision, type HostTensor } from '../src/session.ts';
 import { Fixture, maxAbs, relL2, topIndices } from './helpers/fixtures.ts';
+import { skipBecause, skipWhen } from './helpers/skip.ts';
 import { convOnGpu, convOperands, convReference, readAndRelease } from './helpers/gpu_case.ts';
 import * as ref from './reference/ops.ts';
 
@@ -45,9 +46,10 @@ test('the CPU rounding to f16 (the reference below) is IEEE binary16 round-to-ne
   expect(ref.roundToF16(3 * 2 ** -25)).toBe(2 ** -23); // subnormal tie, to even
 });
 
-describe.runIf(process.env.WGCAM_SKIP_F16 === undefined)('f16 operands (shader-f16)', () => {
-  beforeAll(() => {
-    if (!ctx.hasF16) throw new Error(`${ctx.adapter.description} has no shader-f16: set WGCAM_SKIP_F16=1 to skip these tests`);
+describe('f16 operands (shader-f16)', skipWhen(process.env.WGCAM_SKIP_F16 !== undefined && 'WGCAM_SKIP_F16 is set'), () => {
+  // Skipped, with the reason in the suite's summary (scripts/test.sh), on an adapter without shader-f16.
+  beforeEach((context) => {
+    if (!ctx.hasF16) skipBecause(context, `the adapter (${ctx.adapter.description}) has no shader-f16`);
   });
 
   for (const name of Object.keys(GEMM_TILES)) {

@@ -1,6 +1,6 @@
 // The float64 CPU reference (test/reference/ops.ts) checked on its own: central finite differences of every
 // backward, hand-computed forward cases, PyTorch's max-pool tie rule, OpenCV's INTER_LINEAR resize, and the
-// Grad-CAM pipeline against the PyTorch fixtures (test/fixtures, from /work/shared/fixtures).
+// Grad-CAM pipeline against the PyTorch fixtures (test/fixtures; test/fixtures/README.md says where each came from).
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import {

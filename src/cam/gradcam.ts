@@ -1,5 +1,5 @@
 // Grad-CAM on the GPU, as pytorch-grad-cam's GradCAM and show_cam_on_image compute it (see
-// /work/shared/fixtures/README.md). Every reduction (means, sums, minima, maxima) runs in WGSL; only what the
+// the README.md of the PyTorch fixtures, test/fixtures). Every reduction (means, sums, minima, maxima) runs in WGSL; only what the
 // caller reads back leaves the GPU.
 //
 // Per target layer (compute_cam_per_layer): weights = spatial mean of the gradient, raw = ReLU(sum_c w * A),

@@ -84,7 +84,7 @@ export const ENVIRONMENT = {
   XDG_CACHE_HOME: "Node: the user's cache root, when WGCAM_CACHE is not set",
   WGCAM_CONNECT_TIMEOUT_S: 'Node: seconds a weights download waits for the server to answer (connect and headers), default 30',
   WGCAM_IDLE_TIMEOUT_S: 'Node: seconds a weights download waits for more data before it fails, default 30',
-  WGCAM_SKIP_F16: 'tests: skip the f16 tests (an adapter without shader-f16 skips them anyway)',
+  WGCAM_SKIP_F16: 'tests: skip the f16 tests (an adapter without shader-f16 skips them anyway); the summary of scripts/test.sh names either reason',
   WGCAM_SKIP_E2E: 'tests: skip the browser end-to-end test',
   WGCAM_FUZZ_SEED: 'tests: seed of the safetensors fuzzer',
   WGCAM_FUZZ_DEBUG: 'tests: print every fuzzed file',

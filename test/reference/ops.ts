@@ -1,5 +1,5 @@
 // Independent float64 CPU reference of every op of torchvision's ResNet50 (forward and backward) and of the
-// Grad-CAM pipeline of /work/shared/fixtures/README.md (pytorch-grad-cam's GradCAM + show_cam_on_image).
+// Grad-CAM pipeline as test/fixtures/README.md defines it (pytorch-grad-cam's GradCAM + show_cam_on_image).
 //
 // This is ground truth for the GPU kernel tests: clear, simple loops over NCHW tensors, no cleverness, no speed.
 // Inputs are any ArrayLike<number> (Float64Array, Float32Array from a fixture, plain arrays); outputs are
