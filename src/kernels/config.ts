@@ -86,6 +86,7 @@ export const ENVIRONMENT = {
   WGCAM_IDLE_TIMEOUT_S: 'Node: seconds a weights download waits for more data before it fails, default 30',
   WGCAM_SKIP_F16: 'tests: skip the f16 tests (an adapter without shader-f16 skips them anyway); the summary of scripts/test.sh names either reason',
   WGCAM_SKIP_E2E: 'tests: skip the browser end-to-end test',
+  WGCAM_SKIP_TSC: 'tests: scripts/test.sh skips the type-check',
   WGCAM_FUZZ_SEED: 'tests: seed of the safetensors fuzzer',
   WGCAM_FUZZ_DEBUG: 'tests: print every fuzzed file',
   WGCAM_BENCH_PEERS: 'bench tests: also run the browser peers',
