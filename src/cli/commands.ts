@@ -4,16 +4,18 @@ import { COLORMAPS, type ColormapName } from '../cam/colormaps.ts';
 import { parameterNames } from '../model/architecture.ts';
 import { assertCamLayer } from '../model/resnet50.ts';
 import { readSafetensors, toInt64Numbers, writeSafetensors } from '../model/safetensors.ts';
-import { IMAGENET_LABELS, checkParams } from '../session.ts';
+import { IMAGENET_LABELS } from '../session.ts';
+import { checkParams } from '../cam/explain.ts';
 import { tuneAdapter } from '../tuning.ts';
 import { WgcamError } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import type { Command } from './main.ts';
 import type { FlagSpec, ParsedFlags } from './args.ts';
 import { openSession, readInputs, readTensorFile, uploadInputs, checkOutputs, inputFiles, dumpTensors, describeAdapter, writeAtomically, type DumpEntry, type Inputs, type OutputSpec } from './shared.ts';
-import { fileStem, uniqueStems } from '../node/output_paths.ts';
 import { escapeControl, quote } from '../quote.ts';
 import { plan } from './plan.ts';
+import { camOutputFiles, runCamMethods } from './cam_methods.ts';
+import { camMethodNames, resolveCamMethods } from '../cam/method.ts';
 import { syntheticSafetensors } from '../model/synthetic.ts';
 import { MODULE_DUMP_PATHS } from './shared.ts';
 
@@ -144,14 +146,16 @@ export function parseList(value: unknown): string[] {
 }
 
 const cam: Command = {
-  summary: 'Grad-CAM heatmaps and overlays (pytorch-grad-cam semantics), gradients on request',
+  summary: 'Grad-CAM and its family: heatmaps and overlays (pytorch-grad-cam semantics), gradients on request',
   flags: {
     ...COMMON,
+    method: { kind: 'string', repeatable: true, value: 'M,M', help: `CAM methods: ${camMethodNames().join(', ')}, or all`, default: 'gradcam' },
+    'eigen-smooth': { kind: 'boolean', help: 'first principal component of the weighted activations in place of their channel sum' },
     layer: { kind: 'string', repeatable: true, value: 'NAME', help: 'target layer by module path with a spatial output (conv1 ... layer4 and modules inside; not avgpool or fc), repeatable (default layer4)' },
     target: { kind: 'string', value: 'T', help: 'top | N | N,N,... (one class per image)', default: 'top' },
     colormap: { kind: 'string', value: 'NAME', help: 'jet | turbo | viridis | inferno', default: 'jet' },
     alpha: { kind: 'number', value: 'A', help: 'heatmap weight in the overlay, in [0, 1]', default: 0.5 },
-    out: { kind: 'string', value: 'PATH', help: 'overlay PNG (one image) or folder (several)' },
+    out: { kind: 'string', value: 'PATH', help: 'overlay PNG (one image, one method) or folder: NAME-cam.png, NAME-METHOD-cam.png for several methods, NAME-methods.png (contact sheet) with --method all' },
     'input-grad': { kind: 'boolean', help: 'also compute the gradient with respect to the input' },
     grads: { kind: 'string', value: 'P,P', help: 'parameter gradients of the target logits, e.g. conv1.weight,fc.bias' },
   },
@@ -166,20 +170,36 @@ const cam: Command = {
     if (!(alpha >= 0 && alpha <= 1)) throw new WgcamError('BAD_ALPHA', `--alpha must be in [0, 1], got ${alpha}`);
     const params = parseList(flags.grads);
     checkParams(params);
+    const methodNames = parseList(flags.method);
+    const methods = resolveCamMethods(methodNames).map((m) => m.name);
+    const all = methodNames.includes('all');
+    const eigenSmooth = flags['eigen-smooth'] === true;
+    // Plain Grad-CAM keeps its intermediates (cam.<layer>.*) and the gradients on request.
+    const gradcamOnly = methods.length === 1 && methods[0] === 'gradcam' && !eigenSmooth;
+    if (!gradcamOnly && (flags['input-grad'] === true || params.length > 0)) {
+      throw new WgcamError('BAD_ARGUMENT', '--input-grad and --grads go with plain Grad-CAM (--method gradcam, no --eigen-smooth)');
+    }
     const host = await readInputs(flags);
     // Checked before the work, so that a missing picture or an unwritable path never costs a full run.
-    if (typeof flags.out === 'string' && host.tensor && host.pictures.some((p) => p === null)) {
+    const out = typeof flags.out === 'string' ? flags.out : undefined;
+    if (out !== undefined && host.tensor && host.pictures.some((p) => p === null)) {
       throw new WgcamError('NO_PICTURE', '--out needs a picture: use --image, or a --tensor file that holds `image` uint8 [H,W,3]');
     }
-    const overlayPaths = typeof flags.out === 'string' ? overlayFiles(flags.out, host.names) : [];
+    const files = out !== undefined ? camOutputFiles(out, host.names, methods, all) : null;
     const outputs: OutputSpec[] = typeof flags.dump === 'string' ? [{ what: '--dump', path: flags.dump }] : [];
-    if (typeof flags.out === 'string' && !isSingleOverlay(flags.out, host.names)) outputs.push({ what: '--out', path: flags.out, folder: true });
-    outputs.push(...overlayPaths.map((path) => ({ what: '--out', path })));
+    if (out !== undefined && files!.folder) outputs.push({ what: '--out', path: out, folder: true });
+    if (files) outputs.push(...files.overlays.flat().map((path) => ({ what: '--out', path })), ...(files.sheet ? [{ what: '--out', path: files.sheet }] : []));
     await checkOutputs(outputs, inputFiles(flags, host));
     const session = await openSession(flags);
     try {
       const inputs = await uploadInputs(session, host);
       try {
+        if (!gradcamOnly) {
+          const dump = typeof flags.dump === 'string' ? flags.dump : undefined;
+          const run = { methods, layers, targets, colormap: colormap as ColormapName, alpha, eigenSmooth, weights: String(flags.weights), verbose: flags.verbose === true };
+          await runCamMethods(session, inputs, { ...run, ...(dump !== undefined ? { dump } : {}), ...(files ? { files } : {}) });
+          return 0;
+        }
         const result = await session.gradcam(inputs.input, {
           layers,
           targets,
@@ -204,10 +224,12 @@ const cam: Command = {
             if (r.overlay) entries.push([`cam.${layer}.overlay`, { shape: [inputs.names.length, h, w, 3], data: r.overlay }]);
           }
           if (layers.length > 1) entries.push(['cam.map', result.map]);
+          entries.push(['method.gradcam.map', result.map]);
+          if (result.overlay) entries.push(['method.gradcam.overlay', { shape: [inputs.names.length, h, w, 3], data: result.overlay }]);
           await dumpTensors(flags.dump, entries, { command: 'cam', layers: layers.join(','), targets: JSON.stringify(result.targets), weights: String(flags.weights) });
           process.stderr.write(`wrote ${escapeControl(String(flags.dump))}\n`);
         }
-        if (overlayPaths.length > 0) await writeOverlays(overlayPaths, result.overlay!, h, w);
+        if (files) await writeOverlays(files.overlays.map((perMethod) => perMethod[0]!), result.overlay!, h, w);
       } finally {
         inputs.input.release();
       }
@@ -217,16 +239,6 @@ const cam: Command = {
     return 0;
   },
 };
-
-/** One image and a .png name: that file; otherwise a folder with `<stem>-cam.png` per image, unique per run. */
-function isSingleOverlay(out: string, names: readonly string[]): boolean {
-  return names.length === 1 && out.toLowerCase().endsWith('.png');
-}
-
-function overlayFiles(out: string, names: readonly string[]): string[] {
-  if (isSingleOverlay(out, names)) return [out];
-  return uniqueStems(names.map(fileStem)).map((stem) => join(out, `${stem}-cam.png`));
-}
 
 async function writeOverlays(paths: readonly string[], overlay: Uint8Array, h: number, w: number): Promise<void> {
   const { encodePng } = await import('../image/decode_node.ts');
