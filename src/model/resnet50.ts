@@ -345,6 +345,19 @@ function resumePoint(path: string): ResumePoint {
   return { kind: 'inside', at, after: sub === 'downsample' ? 'downsample.1' : sub };
 }
 
+/**
+ * The module whose output `forwardFrom(path, ...)` also needs as `blockInput`: for a path inside a bottleneck,
+ * the output of the module before that block (`maxpool`, a stage or a block); null for every other path.
+ */
+export function blockInputPath(path: string): string | null {
+  assertModulePath(path);
+  const resume = resumePoint(path);
+  if (resume.kind !== 'inside') return null;
+  const { stage, block } = resume.at;
+  if (block > 0) return blockPath({ stage, block: block - 1 });
+  return stage === 0 ? 'maxpool' : STAGES[stage - 1]!.name;
+}
+
 export function assertModulePath(path: string): void {
   if (!isModulePath(path)) {
     throw new WgcamError(
