@@ -24,7 +24,9 @@ import type { Tensor } from '../gpu/tensor.ts';
 import type { BackwardResult } from '../model/tape.ts';
 import type { ResNet50 } from '../model/resnet50.ts';
 import { WgcamError } from '../errors.ts';
+import { ablationcam } from './methods/ablationcam.ts';
 import { gradcam } from './methods/gradcam.ts';
+import { scorecam } from './methods/scorecam.ts';
 
 /** One target layer as a method sees it. */
 export interface CamLayerInput {
@@ -94,6 +96,8 @@ export interface CamMethod {
 export const CAM_METHODS: ReadonlyMap<string, CamMethod> = new Map(
   [
     gradcam,
+    scorecam,
+    ablationcam,
   ].map((m) => [m.name, m]),
 );
 

@@ -2,14 +2,16 @@
 // target layer's activations, upsampled to the input size (bilinear, align_corners=True) and min-max scaled
 // (eps 1e-8), masks the input; the masked inputs run through the whole network in batches; the weights are the
 // softmax over channels of the target class's scores.
-import type { GpuContext } from '../gpu/context.ts';
-import type { Tensor } from '../gpu/tensor.ts';
-import { camTargetScores } from '../kernels/cam/cam_target_scores.ts';
-import { scorecamMaskRange } from '../kernels/cam/scorecam_mask_range.ts';
-import { scorecamMaskedInputs } from '../kernels/cam/scorecam_masked_inputs.ts';
-import { softmax } from '../kernels/reduce/softmax.ts';
-import type { ResNet50 } from '../model/resnet50.ts';
-import type { MaskedForwards } from './masked_forwards.ts';
+import type { GpuContext } from '../../gpu/context.ts';
+import type { Tensor } from '../../gpu/tensor.ts';
+import { camTargetScores } from '../../kernels/cam/cam_target_scores.ts';
+import { scorecamMaskRange } from '../../kernels/cam/scorecam_mask_range.ts';
+import { scorecamMaskedInputs } from '../../kernels/cam/scorecam_masked_inputs.ts';
+import { softmax } from '../../kernels/reduce/softmax.ts';
+import type { ResNet50 } from '../../model/resnet50.ts';
+import { checkSpatialLayer, methodForwards, type MaskedForwards } from '../masked_forwards.ts';
+import { weightedChannelSum } from '../combine.ts';
+import type { CamMethod } from '../method.ts';
 
 /**
  * input [N, 3, H, W], act [N, C, h, w] (the target layer's output for that input), one target class per image:
@@ -46,3 +48,19 @@ export async function scoreCamWeights(
     scores.release();
   }
 }
+
+export const scorecam: CamMethod = {
+  name: 'scorecam',
+  needsGradient: false,
+  async layerCam(run, { layer, act }) {
+    checkSpatialLayer('scorecam', layer, act);
+    const forwards = methodForwards(run, 'scorecam');
+    const weights = await scoreCamWeights(run.ctx, run.model, run.input, act, run.targets, run.batchSize, forwards);
+    await forwards.finish();
+    try {
+      return weightedChannelSum(run, act, weights);
+    } finally {
+      weights.release();
+    }
+  },
+};

@@ -4,14 +4,16 @@
 // The ablation value is 0 when the image's minimum activation is exactly 0, otherwise the library's
 // min - 1e7 per copy, cascading within a batch (kernels/cam/ablation_batch.wgsl), so that case depends on the
 // batch size as the library's does.
-import type { GpuContext } from '../gpu/context.ts';
-import type { Tensor } from '../gpu/tensor.ts';
-import { ablationBatch } from '../kernels/cam/ablation_batch.ts';
-import { ablationWeights } from '../kernels/cam/ablation_weights.ts';
-import { camImageMin } from '../kernels/cam/cam_image_min.ts';
-import { camTargetScores } from '../kernels/cam/cam_target_scores.ts';
-import type { ResNet50 } from '../model/resnet50.ts';
-import type { MaskedForwards } from './masked_forwards.ts';
+import type { GpuContext } from '../../gpu/context.ts';
+import type { Tensor } from '../../gpu/tensor.ts';
+import { ablationBatch } from '../../kernels/cam/ablation_batch.ts';
+import { ablationWeights } from '../../kernels/cam/ablation_weights.ts';
+import { camImageMin } from '../../kernels/cam/cam_image_min.ts';
+import { camTargetScores } from '../../kernels/cam/cam_target_scores.ts';
+import { blockInputPath, type ResNet50 } from '../../model/resnet50.ts';
+import { checkSpatialLayer, methodForwards, type MaskedForwards } from '../masked_forwards.ts';
+import { weightedChannelSum } from '../combine.ts';
+import type { CamMethod } from '../method.ts';
 
 export interface AblationInputs {
   /** The target layer's module path. */
@@ -59,3 +61,23 @@ export async function ablationCamWeights(
     scores.release();
   }
 }
+
+export const ablationcam: CamMethod = {
+  name: 'ablationcam',
+  needsGradient: false,
+  // A layer inside a bottleneck resumes with that block's input too (its identity branch).
+  request: (layers) => ({ paths: layers.map(blockInputPath).filter((p): p is string => p !== null) }),
+  async layerCam(run, { layer, act }) {
+    checkSpatialLayer('ablationcam', layer, act);
+    const forwards = methodForwards(run, 'ablationcam');
+    const path = blockInputPath(layer);
+    const blockInput = path ? run.captured.get(path)! : null;
+    const weights = await ablationCamWeights(run.ctx, run.model, { layer, act, blockInput, logits: run.logits }, run.targets, run.batchSize, forwards);
+    await forwards.finish();
+    try {
+      return weightedChannelSum(run, act, weights);
+    } finally {
+      weights.release();
+    }
+  },
+};
