@@ -25,8 +25,15 @@ import type { BackwardResult } from '../model/tape.ts';
 import type { ResNet50 } from '../model/resnet50.ts';
 import { WgcamError } from '../errors.ts';
 import { ablationcam } from './methods/ablationcam.ts';
+import { eigencam } from './methods/eigencam.ts';
+import { eigengradcam } from './methods/eigengradcam.ts';
 import { gradcam } from './methods/gradcam.ts';
+import { gradcamElementwise } from './methods/gradcam_elementwise.ts';
+import { gradcamPlusPlus } from './methods/gradcam_plusplus.ts';
+import { hirescam } from './methods/hirescam.ts';
+import { layercam } from './methods/layercam.ts';
 import { scorecam } from './methods/scorecam.ts';
+import { xgradcam } from './methods/xgradcam.ts';
 
 /** One target layer as a method sees it. */
 export interface CamLayerInput {
@@ -96,6 +103,13 @@ export interface CamMethod {
 export const CAM_METHODS: ReadonlyMap<string, CamMethod> = new Map(
   [
     gradcam,
+    hirescam,
+    gradcamElementwise,
+    gradcamPlusPlus,
+    xgradcam,
+    layercam,
+    eigencam,
+    eigengradcam,
     scorecam,
     ablationcam,
   ].map((m) => [m.name, m]),

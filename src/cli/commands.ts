@@ -13,6 +13,8 @@ import type { Command } from './main.ts';
 import type { FlagSpec, ParsedFlags } from './args.ts';
 import { openSession, loadInputs, dumpTensors, describeAdapter, writeAtomically, type DumpEntry, type Inputs } from './shared.ts';
 import { plan } from './plan.ts';
+import { fileStem, runCamMethods } from './cam_methods.ts';
+import { camMethodNames, resolveCamMethods } from '../cam/method.ts';
 import { syntheticSafetensors } from '../model/synthetic.ts';
 import { MODULE_DUMP_PATHS } from './shared.ts';
 
@@ -144,11 +146,13 @@ const cam: Command = {
   summary: 'Grad-CAM heatmaps and overlays (pytorch-grad-cam semantics), gradients on request',
   flags: {
     ...COMMON,
+    method: { kind: 'string', repeatable: true, value: 'M,M', help: `CAM methods: ${camMethodNames().join(', ')}, or all`, default: 'gradcam' },
+    'eigen-smooth': { kind: 'boolean', help: 'first principal component of the weighted activations in place of their channel sum' },
     layer: { kind: 'string', repeatable: true, value: 'NAME', help: 'target layer by module path, repeatable (default layer4)' },
     target: { kind: 'string', value: 'T', help: 'top | N | N,N,... (one class per image)', default: 'top' },
     colormap: { kind: 'string', value: 'NAME', help: 'jet | turbo | viridis | inferno', default: 'jet' },
     alpha: { kind: 'number', value: 'A', help: 'heatmap weight in the overlay, in [0, 1]', default: 0.5 },
-    out: { kind: 'string', value: 'PATH', help: 'overlay PNG (one image) or folder (several)' },
+    out: { kind: 'string', value: 'PATH', help: 'overlay PNG (one image, one method) or folder: NAME-cam.png, NAME-METHOD-cam.png for several methods, NAME-methods.png (contact sheet) with --method all' },
     'input-grad': { kind: 'boolean', help: 'also compute the gradient with respect to the input' },
     grads: { kind: 'string', value: 'P,P', help: 'parameter gradients of the target logits, e.g. conv1.weight,fc.bias' },
   },
@@ -162,6 +166,15 @@ const cam: Command = {
     const alpha = flags.alpha as number;
     if (!(alpha >= 0 && alpha <= 1)) throw new WgcamError('BAD_ALPHA', `--alpha must be in [0, 1], got ${alpha}`);
     const params = parseList(flags.grads);
+    const methodNames = parseList(flags.method);
+    const methods = resolveCamMethods(methodNames).map((m) => m.name);
+    const eigenSmooth = flags['eigen-smooth'] === true;
+    // Plain Grad-CAM keeps its intermediates (cam.<layer>.*) and the gradients on request.
+    const gradcamOnly = methods.length === 1 && methods[0] === 'gradcam' && !eigenSmooth;
+    if (!gradcamOnly && (flags['input-grad'] === true || params.length > 0)) {
+      throw new WgcamError('BAD_ARGUMENT', '--input-grad and --grads go with plain Grad-CAM (--method gradcam, no --eigen-smooth)');
+    }
+    const out = typeof flags.out === 'string' ? flags.out : undefined;
     const session = await openSession(flags);
     try {
       const inputs = await loadInputs(session, flags);
@@ -169,6 +182,13 @@ const cam: Command = {
         // Checked before the work, so that a missing picture never costs a full run.
         if (typeof flags.out === 'string' && inputs.pictures.some((p) => p === null)) {
           throw new WgcamError('NO_PICTURE', '--out needs a picture: use --image, or a --tensor file that holds `image` uint8 [H,W,3]');
+        }
+        if (!gradcamOnly) {
+          const dump = typeof flags.dump === 'string' ? flags.dump : undefined;
+          const all = methodNames.includes('all');
+          const run = { methods, all, layers, targets, colormap: colormap as ColormapName, alpha, eigenSmooth, weights: String(flags.weights), verbose: flags.verbose === true };
+          await runCamMethods(session, inputs, { ...run, ...(dump !== undefined ? { dump } : {}), ...(out !== undefined ? { out } : {}) });
+          return 0;
         }
         const result = await session.gradcam(inputs.input, {
           layers,
@@ -194,6 +214,8 @@ const cam: Command = {
             if (r.overlay) entries.push([`cam.${layer}.overlay`, { shape: [inputs.names.length, h, w, 3], data: r.overlay }]);
           }
           if (layers.length > 1) entries.push(['cam.map', result.map]);
+          entries.push(['method.gradcam.map', result.map]);
+          if (result.overlay) entries.push(['method.gradcam.overlay', { shape: [inputs.names.length, h, w, 3], data: result.overlay }]);
           await dumpTensors(flags.dump, entries, { command: 'cam', layers: layers.join(','), targets: JSON.stringify(result.targets), weights: String(flags.weights) });
           process.stderr.write(`wrote ${flags.dump}\n`);
         }
@@ -212,7 +234,7 @@ async function writeOverlays(out: string, overlay: Uint8Array, names: string[], 
   const single = names.length === 1 && out.toLowerCase().endsWith('.png');
   for (let n = 0; n < names.length; n++) {
     const data = overlay.subarray(n * h * w * 3, (n + 1) * h * w * 3);
-    const path = single ? out : join(out, `${names[n]!.replace(/\.[^.]*$/, '').replace(/[^\w.-]+/g, '_')}-cam.png`);
+    const path = single ? out : join(out, `${fileStem(names[n]!)}-cam.png`);
     const { encodePng } = await import('../image/decode_node.ts');
     await writeAtomically(path, encodePng({ width: w, height: h, data }));
     process.stderr.write(`wrote ${path}\n`);

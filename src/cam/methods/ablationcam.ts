@@ -12,7 +12,7 @@ import { camImageMin } from '../../kernels/cam/cam_image_min.ts';
 import { camTargetScores } from '../../kernels/cam/cam_target_scores.ts';
 import { blockInputPath, type ResNet50 } from '../../model/resnet50.ts';
 import { checkSpatialLayer, methodForwards, type MaskedForwards } from '../masked_forwards.ts';
-import { weightedChannelSum } from '../combine.ts';
+import { combineChannels } from '../combine.ts';
 import type { CamMethod } from '../method.ts';
 
 export interface AblationInputs {
@@ -75,7 +75,7 @@ export const ablationcam: CamMethod = {
     const weights = await ablationCamWeights(run.ctx, run.model, { layer, act, blockInput, logits: run.logits }, run.targets, run.batchSize, forwards);
     await forwards.finish();
     try {
-      return weightedChannelSum(run, act, weights);
+      return combineChannels(run, act, weights, 'weighted');
     } finally {
       weights.release();
     }

@@ -10,7 +10,7 @@ import { scorecamMaskedInputs } from '../../kernels/cam/scorecam_masked_inputs.t
 import { softmax } from '../../kernels/reduce/softmax.ts';
 import type { ResNet50 } from '../../model/resnet50.ts';
 import { checkSpatialLayer, methodForwards, type MaskedForwards } from '../masked_forwards.ts';
-import { weightedChannelSum } from '../combine.ts';
+import { combineChannels } from '../combine.ts';
 import type { CamMethod } from '../method.ts';
 
 /**
@@ -58,7 +58,7 @@ export const scorecam: CamMethod = {
     const weights = await scoreCamWeights(run.ctx, run.model, run.input, act, run.targets, run.batchSize, forwards);
     await forwards.finish();
     try {
-      return weightedChannelSum(run, act, weights);
+      return combineChannels(run, act, weights, 'weighted');
     } finally {
       weights.release();
     }
