@@ -2,14 +2,20 @@
 // (methods-scorecam-small: layer2, 1x3x40x48, batch size 32), max absolute error 2e-3; the progress callback;
 // and AblationCAM inside a bottleneck, where the ablated tensor is not a ReLU output (the library's min - 1e7
 // value), against the same method run through the full forward.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { readSafetensors, toFloat32 } from '../src/model/safetensors.ts';
 import { MaskedForwards } from '../src/cam/masked_forwards.ts';
 import { ablationCamWeights } from '../src/cam/methods/ablationcam.ts';
 import type { CamProgress } from '../src/cam/method.ts';
 import { syntheticResNet50 } from '../src/model/synthetic.ts';
 import { createNodeGpuContext } from '../src/node/gpu.ts';
 import { Wgcam, type HostTensor } from '../src/session.ts';
-import { Fixture, maxAbs } from './helpers/fixtures.ts';
+import { FIXTURES, Fixture, maxAbs } from './helpers/fixtures.ts';
 
 let session: Wgcam;
 
@@ -103,4 +109,24 @@ test('ablationcam inside a bottleneck (forwardFrom with the block input) equals 
   expect(map.shape).toEqual([1, 40, 48]);
   expect(Math.max(...map.data)).toBeGreaterThan(0.99);
   for (const t of [x, logits, weights, ...captured.values()]) t.release();
+});
+
+test('wgcam cam --method scorecam,ablationcam --batch-size --dump --verbose: the fixture\'s maps, progress on stderr', async () => {
+  const fx = new Fixture('methods-scorecam-small');
+  const out = join(mkdtempSync(join(tmpdir(), 'wgcam-score-')), 'dump.safetensors');
+  const bin = new URL('../bin/wgcam.mjs', import.meta.url).pathname;
+  const args = ['cam', '--weights', 'synthetic', '--tensor', `${FIXTURES}methods-scorecam-small.safetensors`, '--layer', 'layer2', '--target', String(fx.i64('targets')[0]), '--method', 'scorecam,ablationcam', '--batch-size', '32', '--dump', out, '--verbose'];
+  const { stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { maxBuffer: 1 << 24 });
+  const dump = readSafetensors(new Uint8Array(readFileSync(out)));
+  for (const m of ['scorecam', 'ablationcam']) {
+    const key = `method.${m}.map`;
+    const t = dump.tensors.get(key)!;
+    expect([...t.shape]).toEqual(fx.shape(key));
+    expect(maxAbs(toFloat32(t), fx.f32(key)), key).toBeLessThan(2e-3);
+    expect(stderr).toContain(`${m}: 512 / 512 forwards (100%)`);
+  }
+  const bad = await promisify(execFile)(process.execPath, [bin, ...args.slice(0, -5), '--batch-size', '0']).catch((e: { code: number; stderr: string }) => e);
+  expect('code' in bad && bad.code).not.toBe(0);
+  expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  expect(bad.stderr).toMatch(/BAD_ARGUMENT.*batch size/);
 });

@@ -68,8 +68,8 @@ export interface CamRun {
   layers: readonly string[];
   /** pytorch-grad-cam's eigen_smooth: the first principal component in place of the channel sum. */
   eigenSmooth: boolean;
-  /** Masked or ablated inputs per forward, for methods that run many (pytorch-grad-cam's batch_size). */
-  batchSize: number;
+  /** Masked or ablated inputs per forward, for methods that run many (pytorch-grad-cam's batch_size); null: the method's default. */
+  batchSize: number | null;
   /** Module outputs of the forward: the target layers and every path a method's `request` named. */
   captured: ReadonlyMap<string, Tensor>;
   /** The backward of the target scores' sum (null when no method of the call needs gradients). */

@@ -6,6 +6,8 @@ import type { ColormapName } from '../cam/colormaps.ts';
 import { IMAGENET_LABELS, type Wgcam } from '../session.ts';
 import { contactSheet, type SheetTile } from '../image/contact_sheet.ts';
 import { WgcamError } from '../errors.ts';
+import type { CamProgress } from '../cam/method.ts';
+import { makeProgressBar, type ProgressBar } from '../node/progress.ts';
 import { dumpTensors, writeAtomically, type DumpEntry, type Inputs } from './shared.ts';
 
 export interface CamMethodsRun {
@@ -21,6 +23,19 @@ export interface CamMethodsRun {
   out?: string;
   weights: string;
   verbose: boolean;
+  /** `--batch-size`: masked or ablated inputs per forward (scorecam, ablationcam); undefined: each method's default. */
+  batchSize?: number;
+}
+
+/** ScoreCAM's and AblationCAM's masked forwards on stderr, one bar per method, in the download bar's style. */
+function forwardProgress(): (p: CamProgress) => void {
+  const bars = new Map<string, ProgressBar>();
+  return ({ method, done, total }) => {
+    let bar = bars.get(method);
+    if (!bar) bars.set(method, (bar = makeProgressBar(method, process.stderr, Date.now, { items: 'forwards' })));
+    bar.update(done, total);
+    if (done >= total) bar.done();
+  };
 }
 
 /** A file-name stem for an image name (`chelsea.png` -> `chelsea`). */
@@ -51,6 +66,8 @@ export async function runCamMethods(session: Wgcam, inputs: Inputs, run: CamMeth
     colormap: run.colormap,
     alpha: run.alpha,
     eigenSmooth: run.eigenSmooth,
+    ...(run.batchSize !== undefined ? { batchSize: run.batchSize } : {}),
+    ...(run.verbose || process.stderr.isTTY ? { onProgress: forwardProgress() } : {}),
   });
   const names = [...result.methods.keys()];
   result.targets.forEach((t, n) => {

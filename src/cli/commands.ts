@@ -15,6 +15,7 @@ import { openSession, loadInputs, dumpTensors, describeAdapter, writeAtomically,
 import { plan } from './plan.ts';
 import { fileStem, runCamMethods } from './cam_methods.ts';
 import { camMethodNames, resolveCamMethods } from '../cam/method.ts';
+import { checkBatchSize } from '../cam/masked_forwards.ts';
 import { syntheticSafetensors } from '../model/synthetic.ts';
 import { MODULE_DUMP_PATHS } from './shared.ts';
 
@@ -147,6 +148,7 @@ const cam: Command = {
   flags: {
     ...COMMON,
     method: { kind: 'string', repeatable: true, value: 'M,M', help: `CAM methods: ${camMethodNames().join(', ')}, or all`, default: 'gradcam' },
+    'batch-size': { kind: 'number', value: 'N', help: 'masked or ablated inputs per forward for scorecam and ablationcam (default: pytorch-grad-cam\'s, 16 and 32)' },
     'eigen-smooth': { kind: 'boolean', help: 'first principal component of the weighted activations in place of their channel sum' },
     layer: { kind: 'string', repeatable: true, value: 'NAME', help: 'target layer by module path, repeatable (default layer4)' },
     target: { kind: 'string', value: 'T', help: 'top | N | N,N,... (one class per image)', default: 'top' },
@@ -169,6 +171,8 @@ const cam: Command = {
     const methodNames = parseList(flags.method);
     const methods = resolveCamMethods(methodNames).map((m) => m.name);
     const eigenSmooth = flags['eigen-smooth'] === true;
+    const batchSize = flags['batch-size'] as number | undefined;
+    if (batchSize !== undefined) checkBatchSize(batchSize);
     // Plain Grad-CAM keeps its intermediates (cam.<layer>.*) and the gradients on request.
     const gradcamOnly = methods.length === 1 && methods[0] === 'gradcam' && !eigenSmooth;
     if (!gradcamOnly && (flags['input-grad'] === true || params.length > 0)) {
@@ -186,7 +190,7 @@ const cam: Command = {
         if (!gradcamOnly) {
           const dump = typeof flags.dump === 'string' ? flags.dump : undefined;
           const all = methodNames.includes('all');
-          const run = { methods, all, layers, targets, colormap: colormap as ColormapName, alpha, eigenSmooth, weights: String(flags.weights), verbose: flags.verbose === true };
+          const run = { methods, all, layers, targets, colormap: colormap as ColormapName, alpha, eigenSmooth, weights: String(flags.weights), verbose: flags.verbose === true, ...(batchSize !== undefined ? { batchSize } : {}) };
           await runCamMethods(session, inputs, { ...run, ...(dump !== undefined ? { dump } : {}), ...(out !== undefined ? { out } : {}) });
           return 0;
         }

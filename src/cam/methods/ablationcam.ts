@@ -11,7 +11,7 @@ import { ablationWeights } from '../../kernels/cam/ablation_weights.ts';
 import { camImageMin } from '../../kernels/cam/cam_image_min.ts';
 import { camTargetScores } from '../../kernels/cam/cam_target_scores.ts';
 import { blockInputPath, type ResNet50 } from '../../model/resnet50.ts';
-import { checkSpatialLayer, methodForwards, type MaskedForwards } from '../masked_forwards.ts';
+import { DEFAULT_BATCH_SIZE, checkSpatialLayer, methodForwards, type MaskedForwards } from '../masked_forwards.ts';
 import { combineChannels } from '../combine.ts';
 import type { CamMethod } from '../method.ts';
 
@@ -72,7 +72,7 @@ export const ablationcam: CamMethod = {
     const forwards = methodForwards(run, 'ablationcam');
     const path = blockInputPath(layer);
     const blockInput = path ? run.captured.get(path)! : null;
-    const weights = await ablationCamWeights(run.ctx, run.model, { layer, act, blockInput, logits: run.logits }, run.targets, run.batchSize, forwards);
+    const weights = await ablationCamWeights(run.ctx, run.model, { layer, act, blockInput, logits: run.logits }, run.targets, run.batchSize ?? DEFAULT_BATCH_SIZE.ablationcam, forwards);
     await forwards.finish();
     try {
       return combineChannels(run, act, weights, 'weighted');

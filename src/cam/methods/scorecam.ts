@@ -9,7 +9,7 @@ import { scorecamMaskRange } from '../../kernels/cam/scorecam_mask_range.ts';
 import { scorecamMaskedInputs } from '../../kernels/cam/scorecam_masked_inputs.ts';
 import { softmax } from '../../kernels/reduce/softmax.ts';
 import type { ResNet50 } from '../../model/resnet50.ts';
-import { checkSpatialLayer, methodForwards, type MaskedForwards } from '../masked_forwards.ts';
+import { DEFAULT_BATCH_SIZE, checkSpatialLayer, methodForwards, type MaskedForwards } from '../masked_forwards.ts';
 import { combineChannels } from '../combine.ts';
 import type { CamMethod } from '../method.ts';
 
@@ -55,7 +55,7 @@ export const scorecam: CamMethod = {
   async layerCam(run, { layer, act }) {
     checkSpatialLayer('scorecam', layer, act);
     const forwards = methodForwards(run, 'scorecam');
-    const weights = await scoreCamWeights(run.ctx, run.model, run.input, act, run.targets, run.batchSize, forwards);
+    const weights = await scoreCamWeights(run.ctx, run.model, run.input, act, run.targets, run.batchSize ?? DEFAULT_BATCH_SIZE.scorecam, forwards);
     await forwards.finish();
     try {
       return combineChannels(run, act, weights, 'weighted');
