@@ -7,7 +7,7 @@ import centred from './cam_eigen_centred.wgsl?raw';
 import gramSource from './cam_eigen_gram.wgsl?raw';
 import powerSource from './cam_eigen_power.wgsl?raw';
 import projectSource from './cam_eigen_project.wgsl?raw';
-import { workgroupReduce } from '../launch.ts';
+import { reductionThreads, workgroupReduce } from '../launch.ts';
 import { constants, params, shader } from '../wgsl.ts';
 
 /** Power iteration stops when no entry of the unit vector moves by more than this, or after MAX_ITERATIONS. */
@@ -57,12 +57,16 @@ export function camEigenPower(ctx: GpuContext, gram: Tensor): { vector: Tensor; 
   return { vector, value };
 }
 
-/** projection [N, h, w] = the centred matrix times its first right singular vector, oriented (see the kernel). */
-export function camEigenProject(ctx: GpuContext, x: Tensor, mean: Tensor, pixelGram: boolean, vector: Tensor, value: Tensor): Tensor {
+/**
+ * projection [N, h, w] = the centred matrix times its first right singular vector, oriented so that the first
+ * pixel's value is negative (`firstNegative`) or positive.
+ */
+export function camEigenProject(ctx: GpuContext, x: Tensor, mean: Tensor, pixelGram: boolean, vector: Tensor, value: Tensor, firstNegative: boolean): Tensor {
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const projection = ctx.empty([n, h, w], 'f32', 'eigen projection');
+  const threads = ctx.kernels.reductions === 'serial' ? 1 : reductionThreads(h * w);
   ctx.dispatch(
-    ctx.pipeline(shader(constants({ PIXEL_GRAM: pixelGram }), workgroupReduce(ctx, h * w), centred, projectSource), 'cam_eigen_project'),
+    ctx.pipeline(shader(constants({ PIXEL_GRAM: pixelGram, FIRST_NEGATIVE: firstNegative, PROJECT_THREADS: threads }), centred, projectSource), 'cam_eigen_project'),
     [ctx.uniform(params([n, c, h * w, vector.shape[1]!])), x, mean, vector, value, projection],
     [n],
     `eigen project ${h}x${w}`,

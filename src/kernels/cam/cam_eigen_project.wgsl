@@ -1,9 +1,12 @@
 // get_2d_projection's result: the centred L x C matrix M (cam_eigen_centred.wgsl) projected on its first right
 // singular vector, projection = M v1 [N, L]. From the Gram's top eigenvector u and eigenvalue lambda
 // (cam_eigen_power): with the pixel Gram (M M^T = U S^2 U^T) M v1 = sqrt(lambda) u; with the channel Gram
-// (M^T M) u is v1 itself and M u is formed here. The sign of a singular vector is arbitrary (LAPACK's in
-// pytorch-grad-cam); here the projection is oriented so that its entry of largest magnitude is positive (a
-// tie between +m and -m keeps the sign found). One workgroup per image.
+// (M^T M) u is v1 itself and M u is formed here.
+//
+// Orientation: a singular vector's sign is arbitrary. FIRST_NEGATIVE orients the projection so that its first
+// pixel (top left) is negative, else positive; src/cam/eigen.ts says which it picks and why. Every thread forms
+// the first pixel's value itself (the same arithmetic as the loop's), so no thread waits for another. One
+// workgroup per image.
 
 struct Params { images: u32, channels: u32, area: u32, size: u32 }
 
@@ -21,23 +24,12 @@ fn project(n: u32, i: u32) -> f32 {
   return s;
 }
 
-@compute @workgroup_size(REDUCE_THREADS)
+@compute @workgroup_size(PROJECT_THREADS)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let n = flatWorkgroupId(wg, groups);
-  // Uniform control flow is required around barriers: out-of-range groups still take part, writing nothing.
-  let valid = n < p.images;
-  var hi = 0.0;
-  var lo = 0.0;
-  if (valid) {
-    for (var i = lid.x; i < p.area; i += REDUCE_THREADS) {
-      let e = project(n, i);
-      projection[n * p.area + i] = e;
-      hi = max(hi, e);
-      lo = max(lo, -e);
-    }
-  }
-  let largest = workgroupMax(hi, lid.x);
-  let smallest = workgroupMax(lo, lid.x);
-  if (!valid || smallest <= largest) { return; }
-  for (var i = lid.x; i < p.area; i += REDUCE_THREADS) { projection[n * p.area + i] = -projection[n * p.area + i]; }
+  if (n >= p.images) { return; }
+  let first = project(n, 0u);
+  var sign = 1.0;
+  if ((FIRST_NEGATIVE && first > 0.0) || (!FIRST_NEGATIVE && first < 0.0)) { sign = -1.0; }
+  for (var i = lid.x; i < p.area; i += PROJECT_THREADS) { projection[n * p.area + i] = sign * project(n, i); }
 }
