@@ -143,7 +143,7 @@ export async function runInNode(config: BenchConfig, weightsSource: string, log:
   const { createNodeGpuContext, runtimeNotes } = await import('../src/node/gpu.ts');
   const { loadWeightsNode } = await import('../src/node/weights_node.ts');
   const { attachPeers, benchPictures, runBench } = await import('./core.ts');
-  const loaded = config.e2e.length > 0 ? await loadWeightsNode(weightsSource) : { weights: new Map<string, Float32Array>(), description: 'none (no end-to-end tasks)' };
+  const loaded = config.e2e.length > 0 || config.scorecam ? await loadWeightsNode(weightsSource) : { weights: new Map<string, Float32Array>(), description: 'none (no end-to-end tasks)' };
   const ctx = await createNodeGpuContext();
   try {
     const { result, logits, input } = await runBench(ctx, { config, weights: loaded.weights, weightsName: weightsSource, surface: 'node', log, notes: runtimeNotes(ctx) });
