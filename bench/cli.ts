@@ -29,6 +29,8 @@ export const BENCH_FLAGS: Record<string, FlagSpec> = {
   precision: { kind: 'string', value: 'f32|f16', help: 'GEMM operands of every conv and linear kernel: f32, or f16 (needs shader-f16)', default: 'f32' },
   'split-k': { kind: 'string', value: 'auto|off', help: 'forward and input-gradient split-K on hardware adapters: auto (K slices where the output tiles are few) or off, to compare (software adapters never split them)', default: 'auto' },
   timing: { kind: 'string', value: 'auto|cpu', help: 'cpu: time kernels on the CPU around onSubmittedWorkDone even with timestamp-query', default: 'auto' },
+  scorecam: { kind: 'boolean', help: "also time ScoreCAM at layer4 (2048 masked forwards; --quick: the first 64 channels) in masked forwards per second, against a plain forward of a batch of --scorecam-batch images" },
+  'scorecam-batch': { kind: 'number', value: 'N', help: 'masked inputs per forward for --scorecam (default 16, pytorch-grad-cam\'s)' },
   verbose: { kind: 'boolean', help: 'print every kernel as it is timed, and stacks on errors' },
 };
 
@@ -74,6 +76,8 @@ export async function configFromFlags(flags: ParsedFlags): Promise<BenchConfig> 
   config.splitK = setting('splitK', 'split-k').splitK ?? 'auto';
   const filter = list(flags.filter);
   if (filter.length > 0) config.filter = filter;
+  if (flags.scorecam === true) config.scorecam = { batchSize: positiveInteger(flags, 'scorecam-batch') ?? 16, channels: config.quick ? 64 : 2048 };
+  else if (flags['scorecam-batch'] !== undefined) throw new WgcamError('BAD_ARGUMENT', '--scorecam-batch goes with --scorecam');
   return config;
 }
 
@@ -103,7 +107,7 @@ export const bench: Command = {
       ? log
       : (line: string) => {
           const k = /^\[(\d+)\/(\d+)\]/.exec(line);
-          if (k ? Number(k[1]) % 20 === 1 || k[1] === k[2] : /^(e2e|peer|building|starting)|adapter/.test(line)) log(line);
+          if (k ? Number(k[1]) % 20 === 1 || k[1] === k[2] : /^(e2e|peer|building|starting|scorecam)|adapter/.test(line)) log(line);
         };
     const weightsSource = String(flags.weights);
     let result: BenchResult;
@@ -145,9 +149,9 @@ export async function runInNode(config: BenchConfig, weightsSource: string, log:
   const { loadWeightsNode } = await import('../src/node/weights_node.ts');
   const { attachPeers, benchPictures, runBench } = await import('./core.ts');
   const loadStart = performance.now();
-  const loaded = config.e2e.length > 0 ? await loadWeightsNode(weightsSource) : { weights: new Map<string, Float32Array>(), description: 'none (no end-to-end tasks)' };
+  const loaded = config.e2e.length > 0 || config.scorecam ? await loadWeightsNode(weightsSource) : { weights: new Map<string, Float32Array>(), description: 'none (no end-to-end tasks)' };
   // Making the synthetic weights (25.6M values) or reading a file: timed here, not in the tests.
-  if (config.e2e.length > 0) log(`weights ${weightsSource}: loaded in ${(performance.now() - loadStart).toFixed(0)} ms`);
+  if (config.e2e.length > 0 || config.scorecam) log(`weights ${weightsSource}: loaded in ${(performance.now() - loadStart).toFixed(0)} ms`);
   const ctx = await createNodeGpuContext();
   try {
     const { result, logits, input } = await runBench(ctx, { config, weights: loaded.weights, weightsName: weightsSource, surface: 'node', log, notes: runtimeNotes(ctx) });

@@ -12,6 +12,7 @@ import { Wgcam, applyPrecision, type HostTensor } from '../src/session.ts';
 import { median, rates } from './accounting.ts';
 import { bandwidthCase, gemmCase, layerCases, randomData, type KernelCase, type KernelKind, type Pass } from './kernels.ts';
 import { quickConvs, resnet50Shapes } from './shapes.ts';
+import type { ScorecamBench } from './scorecam.ts';
 
 export const SOFTWARE_NOTE = 'software adapter: figures say little about a GPU';
 
@@ -55,6 +56,11 @@ export interface BenchConfig {
   filter?: readonly string[];
   /** Skip the per-layer cases (roofline and end-to-end only). */
   skipLayers?: boolean;
+  /**
+   * ScoreCAM's row (bench/scorecam.ts): its masked forwards at layer4 in batches of `batchSize`, over `channels`
+   * of layer4's 2048 (all by default; 64 with --quick). Absent: not timed.
+   */
+  scorecam?: { batchSize: number; channels: number };
 }
 
 export function benchConfig(options: { quick?: boolean; batch?: number; runs?: number; size?: number } = {}): BenchConfig {
@@ -194,6 +200,8 @@ export interface BenchResult {
   /** The forward's and input gradient's split-K setting (absent in results from before it). */
   split_k?: 'auto' | 'off';
   peers: Record<string, PeerResult>;
+  /** ScoreCAM's throughput against a plain batched forward (absent when not asked for). */
+  scorecam?: ScorecamBench;
   notes: string[];
   wall_s: number;
 }
@@ -438,6 +446,13 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
     }
   }
 
+  let scorecam: ScorecamBench | undefined;
+  if (config.scorecam) {
+    const { benchScorecam } = await import('./scorecam.ts');
+    const { batchSize, channels } = config.scorecam;
+    scorecam = await benchScorecam(ctx, options.weights, { size: config.size, batchSize, channels, runs: config.e2eRuns }, log);
+  }
+
   const result: BenchResult = {
     tool: 'wgcam bench',
     schema: 1,
@@ -461,6 +476,7 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
     precision: config.precision,
     split_k: config.splitK ?? 'auto',
     peers: {},
+    ...(scorecam ? { scorecam } : {}),
     notes,
     wall_s: (performance.now() - started) / 1000,
   };

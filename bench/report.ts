@@ -2,6 +2,7 @@
 // chart of GFLOP/s per layer against the GEMM roofline (--chart). Pure functions, browser-safe.
 import { describeGemmTuning } from '../src/kernels/gemm/tuner.ts';
 import { fmtMs, wgcamOverPeer, PEER_TASKS, type BenchResult, type KernelResult, type PeerResult } from './core.ts';
+import type { ScorecamBench } from './scorecam.ts';
 
 const gf = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const mflop = (f: number): string => (f >= 1e9 ? `${(f / 1e9).toFixed(2)} G` : f >= 1e6 ? `${(f / 1e6).toFixed(1)} M` : `${(f / 1e3).toFixed(1)} k`);
@@ -50,6 +51,7 @@ export function textReport(r: BenchResult): string {
   }
   lines.push('', 'end to end (Wgcam session API, wall clock)');
   lines.push(...table([['task', 'median ms', 'warm-up ms', 'what'], ...e2eRows(r)], [false, true, true, false]).map((l) => `  ${l}`));
+  if (r.scorecam) lines.push('', 'scorecam (masked forwards per second against a plain batched forward)', `  ${scorecamLine(r.scorecam)}`);
   const peers = Object.entries(r.peers);
   if (peers.length > 0) {
     lines.push('', `peers (${peersWhere(r)}; in brackets wgcam's time over the peer's)`);
@@ -57,6 +59,14 @@ export function textReport(r: BenchResult): string {
   }
   if (r.notes.length > 0) lines.push('', ...r.notes.map((s) => `note: ${s}`));
   return `${lines.join('\n')}\n`;
+}
+
+function scorecamLine(s: ScorecamBench): string {
+  const rate = (x: number) => (x >= 10 ? x.toFixed(1) : x.toFixed(2));
+  return (
+    `${s.layer} at ${s.size}x${s.size}, batches of ${s.batch_size}: ${s.masked_forwards} masked forwards${s.subset ? ' (a subset of the channels)' : ''} in ${fmtMs(s.ms)} ms, ` +
+    `${rate(s.masked_forwards_per_s)} per s; a plain forward of ${s.batch_size} images ${fmtMs(s.plain_batch_ms)} ms, ${rate(s.plain_forwards_per_s)} per s; ratio ${s.over_plain.toFixed(2)}`
+  );
 }
 
 function e2eRows(r: BenchResult): string[][] {
@@ -111,6 +121,7 @@ export function markdownReport(r: BenchResult, options: { command?: string; char
     ...mdTable([['task', 'median ms', 'warm-up ms (includes compilation)', 'what'], ...e2eRows(r)], [false, true, true, false]),
     '',
   );
+  if (r.scorecam) out.push('## ScoreCAM', '', `${scorecamLine(r.scorecam)}.`, '', `(${r.scorecam.what}.)`, '');
   const peers = Object.entries(r.peers);
   if (peers.length > 0) {
     out.push('## Peers', '', `${peersWhere(r)}; in brackets wgcam's median over the peer's (under 1: wgcam is faster).`, '', ...mdTable([PEER_HEAD, ...peers.map((p) => peerRow(r, p))], PEER_RIGHT), '');

@@ -181,3 +181,31 @@ test('CPU-side timing is labelled timing: "cpu"', async () => {
     ctx.destroy();
   }
 });
+
+test('--scorecam: masked forwards per second beside a plain batched forward, in both reports', async () => {
+  expect((await configFromFlags(parseFlags('bench', ['--quick', '--scorecam'], BENCH_FLAGS))).scorecam).toEqual({ batchSize: 16, channels: 64 });
+  expect((await configFromFlags(parseFlags('bench', ['--scorecam', '--scorecam-batch', '8'], BENCH_FLAGS))).scorecam).toEqual({ batchSize: 8, channels: 2048 });
+  await expect(configFromFlags(parseFlags('bench', ['--scorecam-batch', '8'], BENCH_FLAGS))).rejects.toThrow(/--scorecam-batch goes with --scorecam/);
+  const config = {
+    ...benchConfig({ quick: true, size: 32, runs: 1 }),
+    gemmSize: 32,
+    bandwidthMiB: 1,
+    e2e: [],
+    timing: 'cpu' as const,
+    filter: ['relu fwd 1x64x16x16'],
+    scorecam: { batchSize: 4, channels: 10 },
+  };
+  const ctx = await createNodeGpuContext();
+  try {
+    const { result } = await runBench(ctx, { config, weights: syntheticResNet50(), weightsName: 'synthetic', surface: 'node' });
+    expect(result.scorecam).toMatchObject({ layer: 'layer4', size: 32, batch_size: 4, masked_forwards: 10, subset: true });
+    const s = result.scorecam!;
+    expect(s.masked_forwards_per_s).toBeCloseTo((10 * 1000) / s.ms, 6);
+    expect(s.plain_forwards_per_s).toBeCloseTo((4 * 1000) / s.plain_batch_ms, 6);
+    expect(s.over_plain).toBeCloseTo(s.masked_forwards_per_s / s.plain_forwards_per_s, 6);
+    expect(textReport(result)).toMatch(/scorecam \(masked forwards per second.*\n.*layer4 at 32x32, batches of 4: 10 masked forwards \(a subset of the channels\)/);
+    expect(markdownReport(result)).toContain('## ScoreCAM');
+  } finally {
+    ctx.destroy();
+  }
+});

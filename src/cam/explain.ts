@@ -15,6 +15,7 @@ import { Tape, type BackwardResult } from '../model/tape.ts';
 import { WgcamError } from '../errors.ts';
 import { COLORMAPS, type ColormapName } from './colormaps.ts';
 import { averageCamMaps, gradCamFromActivations, overlayTensor, renderOverlay, scaleCamImage, uploadPictures, type OverlayPictures } from './gradcam.ts';
+import { checkBatchSize } from './masked_forwards.ts';
 import { resolveCamMethods, type CamMethod, type CamProgress, type CamRun } from './method.ts';
 
 /** Overlay and target options shared by Grad-CAM and explain. */
@@ -66,7 +67,10 @@ export interface ExplainOptions extends CamCommonOptions {
   methods?: readonly string[];
   /** pytorch-grad-cam's eigen_smooth: the first principal component in place of the channel sum. */
   eigenSmooth?: boolean;
-  /** Masked or ablated inputs per forward for the methods that run many (default 32). */
+  /**
+   * Masked or ablated inputs per forward for the methods that run many; by default each method's own in
+   * pytorch-grad-cam (scorecam 16, ablationcam 32). Only ablationcam's maps can depend on it (a ReLU-free layer).
+   */
   batchSize?: number;
   /** Called by methods that run many forwards (scorecam, ablationcam). */
   onProgress?: (p: CamProgress) => void;
@@ -250,8 +254,8 @@ async function methodMap(run: CamRun, method: CamMethod): Promise<Tensor> {
 export async function explainNow(model: ResNet50, input: Tensor, options: ExplainOptions = {}): Promise<ExplainResult> {
   const { layers, explicitTargets, lut, alpha } = commonOptions(input, options);
   const methods = resolveCamMethods(options.methods ?? []);
-  const batchSize = options.batchSize ?? 32;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new WgcamError('BAD_ARGUMENT', `batch size must be a positive integer, got ${batchSize}`);
+  const batchSize = options.batchSize ?? null;
+  if (batchSize !== null) checkBatchSize(batchSize);
   const ctx = model.ctx;
   const [, , height, width] = input.shape as [number, number, number, number];
 

@@ -24,6 +24,7 @@ import type { Tensor } from '../gpu/tensor.ts';
 import type { BackwardResult } from '../model/tape.ts';
 import type { ResNet50 } from '../model/resnet50.ts';
 import { WgcamError } from '../errors.ts';
+import { ablationcam } from './methods/ablationcam.ts';
 import { eigencam } from './methods/eigencam.ts';
 import { eigengradcam } from './methods/eigengradcam.ts';
 import { gradcam } from './methods/gradcam.ts';
@@ -31,6 +32,7 @@ import { gradcamElementwise } from './methods/gradcam_elementwise.ts';
 import { gradcamPlusPlus } from './methods/gradcam_plusplus.ts';
 import { hirescam } from './methods/hirescam.ts';
 import { layercam } from './methods/layercam.ts';
+import { scorecam } from './methods/scorecam.ts';
 import { xgradcam } from './methods/xgradcam.ts';
 
 /** One target layer as a method sees it. */
@@ -66,8 +68,8 @@ export interface CamRun {
   layers: readonly string[];
   /** pytorch-grad-cam's eigen_smooth: the first principal component in place of the channel sum. */
   eigenSmooth: boolean;
-  /** Masked or ablated inputs per forward, for methods that run many (pytorch-grad-cam's batch_size). */
-  batchSize: number;
+  /** Masked or ablated inputs per forward, for methods that run many (pytorch-grad-cam's batch_size); null: the method's default. */
+  batchSize: number | null;
   /** Module outputs of the forward: the target layers and every path a method's `request` named. */
   captured: ReadonlyMap<string, Tensor>;
   /** The backward of the target scores' sum (null when no method of the call needs gradients). */
@@ -108,6 +110,8 @@ export const CAM_METHODS: ReadonlyMap<string, CamMethod> = new Map(
     layercam,
     eigencam,
     eigengradcam,
+    scorecam,
+    ablationcam,
   ].map((m) => [m.name, m]),
 );
 

@@ -8,6 +8,8 @@ import type { ColormapName } from '../cam/colormaps.ts';
 import { IMAGENET_LABELS, type Wgcam } from '../session.ts';
 import { contactSheet, type SheetTile } from '../image/contact_sheet.ts';
 import { WgcamError } from '../errors.ts';
+import type { CamProgress } from '../cam/method.ts';
+import { makeProgressBar, type ProgressBar } from '../node/progress.ts';
 import { dumpTensors, writeAtomically, type DumpEntry, type Inputs } from './shared.ts';
 
 export interface CamMethodsRun {
@@ -22,6 +24,19 @@ export interface CamMethodsRun {
   files?: CamOutputFiles;
   weights: string;
   verbose: boolean;
+  /** `--batch-size`: masked or ablated inputs per forward (scorecam, ablationcam); undefined: each method's default. */
+  batchSize?: number;
+}
+
+/** ScoreCAM's and AblationCAM's masked forwards on stderr, one bar per method, in the download bar's style. */
+function forwardProgress(): (p: CamProgress) => void {
+  const bars = new Map<string, ProgressBar>();
+  return ({ method, done, total }) => {
+    let bar = bars.get(method);
+    if (!bar) bars.set(method, (bar = makeProgressBar(method, process.stderr, Date.now, { items: 'forwards' })));
+    bar.update(done, total);
+    if (done >= total) bar.done();
+  };
 }
 
 /** A method name in a file name (`gradcam++` -> `gradcampp`). */
@@ -34,14 +49,15 @@ export interface CamOutputFiles {
   folder: boolean;
   /** [image][method]: the overlay files, in the order of the methods. */
   overlays: string[][];
-  /** The contact sheet with `--method all`. */
+  /** The contact sheet, for several methods. */
   sheet: string | null;
 }
 
 /**
  * The files `--out` writes, decided before any work so that they can be checked: one PNG for one image and one
  * method, else a folder with `NAME-cam.png` per image (`NAME-METHOD-cam.png` for several methods), names unique
- * within the run, and with `all` a contact sheet `NAME-methods.png` (`methods.png` for a batch).
+ * within the run, and for several methods (or `all`) a labelled contact sheet `NAME-methods.png` (`methods.png`
+ * for a batch): the picture, then one overlay per method.
  */
 export function camOutputFiles(out: string, names: readonly string[], methods: readonly string[], all: boolean): CamOutputFiles {
   if (out.toLowerCase().endsWith('.png')) {
@@ -52,7 +68,7 @@ export function camOutputFiles(out: string, names: readonly string[], methods: r
   }
   const stems = uniqueStems(names.map(fileStem));
   const overlays = stems.map((stem) => methods.map((m) => join(out, methods.length === 1 ? `${stem}-cam.png` : `${stem}-${methodFilePart(m)}-cam.png`)));
-  const sheet = all ? join(out, names.length === 1 ? `${stems[0]}-methods.png` : 'methods.png') : null;
+  const sheet = all || methods.length > 1 ? join(out, names.length === 1 ? `${stems[0]}-methods.png` : 'methods.png') : null;
   return { folder: true, overlays, sheet };
 }
 
@@ -65,6 +81,8 @@ export async function runCamMethods(session: Wgcam, inputs: Inputs, run: CamMeth
     colormap: run.colormap,
     alpha: run.alpha,
     eigenSmooth: run.eigenSmooth,
+    ...(run.batchSize !== undefined ? { batchSize: run.batchSize } : {}),
+    ...(run.verbose || process.stderr.isTTY ? { onProgress: forwardProgress() } : {}),
   });
   const names = [...result.methods.keys()];
   result.targets.forEach((t, n) => {

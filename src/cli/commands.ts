@@ -16,6 +16,7 @@ import { escapeControl, quote } from '../quote.ts';
 import { plan } from './plan.ts';
 import { camOutputFiles, runCamMethods } from './cam_methods.ts';
 import { camMethodNames, resolveCamMethods } from '../cam/method.ts';
+import { checkBatchSize } from '../cam/masked_forwards.ts';
 import { syntheticSafetensors } from '../model/synthetic.ts';
 import { MODULE_DUMP_PATHS } from './shared.ts';
 
@@ -150,12 +151,13 @@ const cam: Command = {
   flags: {
     ...COMMON,
     method: { kind: 'string', repeatable: true, value: 'M,M', help: `CAM methods: ${camMethodNames().join(', ')}, or all`, default: 'gradcam' },
+    'batch-size': { kind: 'number', value: 'N', help: 'masked or ablated inputs per forward for scorecam and ablationcam (default: pytorch-grad-cam\'s, 16 and 32)' },
     'eigen-smooth': { kind: 'boolean', help: 'first principal component of the weighted activations in place of their channel sum' },
     layer: { kind: 'string', repeatable: true, value: 'NAME', help: 'target layer by module path with a spatial output (conv1 ... layer4 and modules inside; not avgpool or fc), repeatable (default layer4)' },
     target: { kind: 'string', value: 'T', help: 'top | N | N,N,... (one class per image)', default: 'top' },
     colormap: { kind: 'string', value: 'NAME', help: 'jet | turbo | viridis | inferno', default: 'jet' },
     alpha: { kind: 'number', value: 'A', help: 'heatmap weight in the overlay, in [0, 1]', default: 0.5 },
-    out: { kind: 'string', value: 'PATH', help: 'overlay PNG (one image, one method) or folder: NAME-cam.png, NAME-METHOD-cam.png for several methods, NAME-methods.png (contact sheet) with --method all' },
+    out: { kind: 'string', value: 'PATH', help: 'overlay PNG (one image, one method) or folder: NAME-cam.png, NAME-METHOD-cam.png for several methods, and NAME-methods.png (a contact sheet) for several methods' },
     'input-grad': { kind: 'boolean', help: 'also compute the gradient with respect to the input' },
     grads: { kind: 'string', value: 'P,P', help: 'parameter gradients of the target logits, e.g. conv1.weight,fc.bias' },
   },
@@ -174,6 +176,8 @@ const cam: Command = {
     const methods = resolveCamMethods(methodNames).map((m) => m.name);
     const all = methodNames.includes('all');
     const eigenSmooth = flags['eigen-smooth'] === true;
+    const batchSize = flags['batch-size'] as number | undefined;
+    if (batchSize !== undefined) checkBatchSize(batchSize);
     // Plain Grad-CAM keeps its intermediates (cam.<layer>.*) and the gradients on request.
     const gradcamOnly = methods.length === 1 && methods[0] === 'gradcam' && !eigenSmooth;
     if (!gradcamOnly && (flags['input-grad'] === true || params.length > 0)) {
@@ -196,7 +200,7 @@ const cam: Command = {
       try {
         if (!gradcamOnly) {
           const dump = typeof flags.dump === 'string' ? flags.dump : undefined;
-          const run = { methods, layers, targets, colormap: colormap as ColormapName, alpha, eigenSmooth, weights: String(flags.weights), verbose: flags.verbose === true };
+          const run = { methods, layers, targets, colormap: colormap as ColormapName, alpha, eigenSmooth, weights: String(flags.weights), verbose: flags.verbose === true, ...(batchSize !== undefined ? { batchSize } : {}) };
           await runCamMethods(session, inputs, { ...run, ...(dump !== undefined ? { dump } : {}), ...(files ? { files } : {}) });
           return 0;
         }

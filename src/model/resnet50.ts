@@ -174,6 +174,118 @@ export class ResNet50 {
     return { logits, captured };
   }
 
+  /**
+   * Run only the part of the network after module `layerPath`, from `activation` (that module's output, any
+   * batch size): the logits [B, 1000] (the caller releases them). The activation stays the caller's. Eval mode,
+   * the same fused kernels as `forward`. A path inside a bottleneck (`layer4.2.conv3`, `layer2.0.downsample.1`)
+   * also needs that block's input (`blockInput`, the previous block's output, same batch), for its identity
+   * branch; block and stage outputs (`layer2`, `layer4.1`) need nothing else.
+   */
+  forwardFrom(layerPath: string, activation: Tensor, options: { blockInput?: Tensor } = {}): Tensor {
+    assertModulePath(layerPath);
+    const ops = new Ops(this.ctx, 'eval', undefined, new Set());
+    const resume = resumePoint(layerPath);
+    const expectRank = layerPath === 'avgpool' || layerPath === 'fc' ? 2 : 4;
+    if (activation.shape.length !== expectRank) {
+      throw new WgcamError('BAD_INPUT_SHAPE', `the output of ${layerPath} has rank ${expectRank}, got [${activation.shape.join(',')}]`);
+    }
+    if (layerPath === 'fc') return activation.retain();
+    if (layerPath === 'avgpool') return this.head(ops, activation);
+    let x: Tensor;
+    let next: BlockIndex | null;
+    if (resume.kind === 'stem') {
+      x = this.finishStem(ops, activation, resume.after);
+      next = { stage: 0, block: 0 };
+    } else if (resume.kind === 'block') {
+      x = activation.retain();
+      next = nextBlock(resume.at);
+    } else {
+      const blockInput = options.blockInput;
+      if (!blockInput || blockInput.shape.length !== 4 || blockInput.shape[0] !== activation.shape[0]) {
+        throw new WgcamError('BAD_INPUT_SHAPE', `resuming inside ${blockPath(resume.at)} needs that block's input, with the activation's batch`);
+      }
+      x = this.finishBottleneck(ops, activation, blockInput, resume.at, resume.after);
+      next = nextBlock(resume.at);
+    }
+    for (; next; next = nextBlock(next)) {
+      const stage = STAGES[next.stage]!;
+      const y = this.bottleneck(ops, x, blockPath(next), next.block === 0 ? stage.stride : 1, next.block === 0);
+      x.release();
+      x = y;
+    }
+    const logits = this.head(ops, x);
+    x.release();
+    return logits;
+  }
+
+  /** avgpool and fc, from the last block's output (or from avgpool's output when it is [B, 2048]). */
+  private head(ops: Ops, x: Tensor): Tensor {
+    const features = x.shape.length === 4 ? ops.globalAvgPool(x, 'avgpool') : x.retain();
+    const logits = ops.linear(features, this.param('fc.weight'), 'fc.weight', this.param('fc.bias'), 'fc.bias', 'fc');
+    features.release();
+    return logits;
+  }
+
+  /** The rest of the stem after `after` (conv1, bn1 or relu); maxpool's output is returned as a new reference. */
+  private finishStem(ops: Ops, t: Tensor, after: 'conv1' | 'bn1' | 'relu' | 'maxpool'): Tensor {
+    let x = t.retain();
+    const step = (f: (x: Tensor) => Tensor) => {
+      const y = f(x);
+      x.release();
+      x = y;
+    };
+    if (after === 'conv1') step((v) => ops.batchnorm(v, this.batchnorm('bn1')));
+    if (after === 'conv1' || after === 'bn1') step((v) => ops.relu(v));
+    if (after !== 'maxpool') step((v) => ops.maxPool(v, 'maxpool'));
+    return x;
+  }
+
+  /** The rest of bottleneck `at` after its module `after`, given the block's input (for the identity). */
+  private finishBottleneck(ops: Ops, t: Tensor, blockInput: Tensor, at: BlockIndex, after: string): Tensor {
+    const p = blockPath(at);
+    const stage = STAGES[at.stage]!;
+    const stride = at.block === 0 ? stage.stride : 1;
+    const downsample = at.block === 0;
+    const conv = (name: string) => this.param(`${p}.${name}.weight`);
+    const bn = (name: string) => this.batchnorm(`${p}.${name}`);
+    if (after.startsWith('downsample')) {
+      // The identity branch is given; the main branch runs in full from the block input.
+      const identity = after === 'downsample.0' ? ops.batchnorm(t, bn('downsample.1')) : t.retain();
+      const a = ops.convBn(blockInput, conv('conv1'), `${p}.conv1`, bn('bn1'), { stride: 1, pad: 0 }, { relu: true });
+      const b = ops.convBn(a, conv('conv2'), `${p}.conv2`, bn('bn2'), { stride, pad: 1 }, { relu: true });
+      a.release();
+      const out = ops.convBn(b, conv('conv3'), `${p}.conv3`, bn('bn3'), { stride: 1, pad: 0 }, { relu: true, residual: identity });
+      b.release();
+      identity.release();
+      return out;
+    }
+    const identity = downsample
+      ? ops.convBn(blockInput, conv('downsample.0'), `${p}.downsample.0`, bn('downsample.1'), { stride, pad: 0 }, { relu: false })
+      : blockInput.retain();
+    // The main branch: [conv1, bn1, relu, conv2, bn2, relu, conv3, bn3, add+relu]; resume after `after`.
+    let x = t.retain();
+    const step = (f: (x: Tensor) => Tensor) => {
+      const y = f(x);
+      x.release();
+      x = y;
+    };
+    const order = ['conv1', 'bn1', 'conv2', 'bn2', 'conv3', 'bn3'];
+    const from = order.indexOf(after);
+    if (from < 0) throw new Error(`forwardFrom: cannot resume after ${p}.${after}`);
+    if (after === 'conv1') step((v) => ops.batchnorm(v, bn('bn1')));
+    if (from <= 1) {
+      step((v) => ops.relu(v));
+      step((v) => ops.convBn(v, conv('conv2'), `${p}.conv2`, bn('bn2'), { stride, pad: 1 }, { relu: true }));
+    }
+    if (after === 'conv2') step((v) => ops.batchnorm(v, bn('bn2')));
+    if (from >= 2 && from <= 3) step((v) => ops.relu(v));
+    if (from <= 3) step((v) => ops.convBn(v, conv('conv3'), `${p}.conv3`, bn('bn3'), { stride: 1, pad: 0 }, { relu: true, residual: identity }));
+    if (after === 'conv3') step((v) => ops.batchnorm(v, bn('bn3')));
+    if (from >= 4) step((v) => ops.add(v, identity, true));
+    identity.release();
+    return x;
+  }
+
   private bottleneck(ops: Ops, x: Tensor, p: string, stride: number, downsample: boolean): Tensor {
     const a = ops.convBn(x, this.param(`${p}.conv1.weight`), `${p}.conv1`, this.batchnorm(`${p}.bn1`), { stride: 1, pad: 0 }, { relu: true });
     const b = ops.convBn(a, this.param(`${p}.conv2.weight`), `${p}.conv2`, this.batchnorm(`${p}.bn2`), { stride, pad: 1 }, { relu: true });
@@ -199,6 +311,52 @@ export class ResNet50 {
     this.params.clear();
     this.batchnorms.clear();
   }
+}
+
+interface BlockIndex {
+  stage: number;
+  block: number;
+}
+
+function blockPath(at: BlockIndex): string {
+  return `${STAGES[at.stage]!.name}.${at.block}`;
+}
+
+function nextBlock(at: BlockIndex): BlockIndex | null {
+  if (at.block + 1 < STAGES[at.stage]!.blocks) return { stage: at.stage, block: at.block + 1 };
+  return at.stage + 1 < STAGES.length ? { stage: at.stage + 1, block: 0 } : null;
+}
+
+/** Where the network resumes after a module: in the stem, after a whole block, or inside one. */
+type ResumePoint =
+  | { kind: 'stem'; after: 'conv1' | 'bn1' | 'relu' | 'maxpool' }
+  | { kind: 'block'; at: BlockIndex }
+  | { kind: 'inside'; at: BlockIndex; after: string };
+
+function resumePoint(path: string): ResumePoint {
+  if (path === 'conv1' || path === 'bn1' || path === 'relu' || path === 'maxpool') return { kind: 'stem', after: path };
+  const [stageName, block, ...rest] = path.split('.');
+  const stage = STAGES.findIndex((s) => s.name === stageName);
+  if (stage < 0) return { kind: 'block', at: { stage: STAGES.length - 1, block: STAGES[STAGES.length - 1]!.blocks - 1 } }; // avgpool, fc
+  if (block === undefined) return { kind: 'block', at: { stage, block: STAGES[stage]!.blocks - 1 } };
+  const at = { stage, block: Number(block) };
+  const sub = rest.join('.');
+  // `relu` is the block's last ReLU (architecture.ts); `downsample` is the output of its batchnorm.
+  if (sub === '' || sub === 'relu') return { kind: 'block', at };
+  return { kind: 'inside', at, after: sub === 'downsample' ? 'downsample.1' : sub };
+}
+
+/**
+ * The module whose output `forwardFrom(path, ...)` also needs as `blockInput`: for a path inside a bottleneck,
+ * the output of the module before that block (`maxpool`, a stage or a block); null for every other path.
+ */
+export function blockInputPath(path: string): string | null {
+  assertModulePath(path);
+  const resume = resumePoint(path);
+  if (resume.kind !== 'inside') return null;
+  const { stage, block } = resume.at;
+  if (block > 0) return blockPath({ stage, block: block - 1 });
+  return stage === 0 ? 'maxpool' : STAGES[stage - 1]!.name;
 }
 
 export function assertModulePath(path: string): void {
