@@ -33,7 +33,7 @@ function buildLayerPicker(app: AppState): void {
   });
 }
 
-/** The method picker: Grad-CAM only until the library's method registry is wired in (state.ts, METHODS). */
+/** The method picker: every method of the library's registry (state.ts, METHODS). */
 function buildMethodPicker(app: AppState): void {
   const select = $<HTMLSelectElement>('method');
   for (const m of METHODS) select.append(h('option', { value: m.id }, m.title));

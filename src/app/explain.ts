@@ -8,7 +8,9 @@ import { softmax } from '../kernels/reduce/softmax.ts';
 import { NUM_CLASSES } from '../model/architecture.ts';
 import { IMAGENET_LABELS, readHost, topK, type HostTensor } from '../session.ts';
 import { drawOverlay, renderTimings, renderTop5, showCam } from './results.ts';
-import { releasePrepared, type AppState, type CamShown, type FullOverlay, type Level } from './state.ts';
+import { METHODS, releasePrepared, type AppState, type CamShown, type FullOverlay, type Level } from './state.ts';
+import { runMethodGrid } from './method_grid.ts';
+import type { Tensor } from '../gpu/tensor.ts';
 import { cpuReport, summariseGpu, type Stage, type StageRow, type TaggedTiming } from './timings.ts';
 import { $, drawRgb, setStatus } from './ui.ts';
 
@@ -93,22 +95,14 @@ export async function runLevel(app: AppState, level: Level): Promise<void> {
       app.networkRuns++;
       setStatus(
         fresh && asked === null
-          ? `Classifying ${image.name} and computing the Grad-CAM of its top class at ${layer}${softwareNote(app)}…`
-          : `Computing the Grad-CAM of “${IMAGENET_LABELS[asked!]}” at ${layer}${fresh ? ` and classifying ${image.name}` : ''}${softwareNote(app)}…`,
+          ? `Classifying ${image.name} and computing the ${methodTitle(method)} of its top class at ${layer}${softwareNote(app)}…`
+          : `Computing the ${methodTitle(method)} of “${IMAGENET_LABELS[asked!]}” at ${layer}${fresh ? ` and classifying ${image.name}` : ''}${softwareNote(app)}…`,
         performance.now(),
       );
       tracker.begin('forward');
-      // The place where the method picker's choice goes: `method` is always 'gradcam' until the library's
-      // method registry is wired in.
-      const result = await session.gradcam(input, {
-        layers: [layer],
-        targets: asked === null ? 'top' : [asked],
-        pictures: [crop.data],
-        colormap: app.colormap,
-        alpha: app.alpha,
-      });
+      const result = await runMethod(app, input, crop.data, method, layer, asked);
       await collect();
-      cpu.push({ stage: 'Grad-CAM forward (wall clock, with read-back)', ms: result.forwardMs });
+      cpu.push({ stage: `${methodTitle(method)} forward (wall clock, with read-back)`, ms: result.forwardMs });
       cpu.push({ stage: 'Backward + CAM + read-back (wall clock)', ms: result.totalMs - result.forwardMs });
       const target = result.targets[0]!;
       if (fresh) {
@@ -137,16 +131,16 @@ export async function runLevel(app: AppState, level: Level): Promise<void> {
         }
       }
       const [, , height, width] = input.shape as [number, number, number, number];
-      const raw = result.layers.get(layer)?.raw ?? null;
+      const raw = result.raw;
       app.cam = {
         target,
         layer,
         method,
         colormap: app.colormap,
         alpha: app.alpha,
-        map: result.map.data.slice(0, height * width),
+        map: result.map.slice(0, height * width),
         raw: raw ? { shape: raw.shape.slice(-2), data: raw.data } : null,
-        overlay: result.overlay!,
+        overlay: result.overlay,
         width,
         height,
         full: null,
@@ -177,6 +171,8 @@ export async function runLevel(app: AppState, level: Level): Promise<void> {
       await collect();
       cpu.push({ stage: 'Overlay over the whole picture (wall clock)', ms: performance.now() - t0 });
     }
+    // The method grid, when it is open: every method for this image, class and layer.
+    if (app.grid.wanted && app.cam) await runMethodGrid(app, input, crop.data);
   } finally {
     tracker.onActivity = null;
     app.progress.end();
@@ -189,6 +185,44 @@ export async function runLevel(app: AppState, level: Level): Promise<void> {
     : cpuReport(cpu, 'CPU-side wall-clock times: this adapter has no timestamp-query, so GPU time per kernel is not available.');
   if (profiling) app.lastReport.stages.push(...cpu.map((r) => ({ stage: `${r.stage} [CPU]`, ms: r.ms })));
   renderTimings(app.lastReport);
+}
+
+export function methodTitle(method: string): string {
+  return METHODS.find((m) => m.id === method)?.title.replace(/ \(.*\)$/, '') ?? method;
+}
+
+interface MethodRun {
+  targets: number[];
+  logits: HostTensor;
+  /** [N, H, W] in [0, 1]. */
+  map: Float32Array;
+  overlay: Uint8Array;
+  /** Grad-CAM's raw map at the layer (the downloads hold it), null for the other methods. */
+  raw: { shape: number[]; data: Float32Array } | null;
+  forwardMs: number;
+  totalMs: number;
+}
+
+/**
+ * One method at one layer for the current image: Grad-CAM through `Wgcam.gradcam` (which also gives the raw map),
+ * every other method through `Wgcam.explain`; the methods that run a forward per channel count them in the
+ * progress box.
+ */
+async function runMethod(app: AppState, input: Tensor, picture: Uint8Array, method: string, layer: string, asked: number | null): Promise<MethodRun> {
+  const session = app.session!;
+  const common = { layers: [layer], targets: asked === null ? ('top' as const) : [asked], pictures: [picture], colormap: app.colormap, alpha: app.alpha };
+  if (method === 'gradcam') {
+    const r = await session.gradcam(input, common);
+    const raw = r.layers.get(layer)?.raw ?? null;
+    return { targets: r.targets, logits: r.logits, map: r.map.data, overlay: r.overlay!, raw: raw ? { shape: raw.shape.slice(-2), data: raw.data } : null, forwardMs: r.forwardMs, totalMs: r.totalMs };
+  }
+  const r = await session.explain(input, {
+    ...common,
+    methods: [method],
+    onProgress: (p) => app.progress.detail(`${methodTitle(p.method)}: ${p.done} of ${p.total} masked forwards`),
+  });
+  const m = r.methods.get(method)!;
+  return { targets: r.targets, logits: r.logits, map: m.map.data, overlay: m.overlay!, raw: null, forwardMs: r.forwardMs, totalMs: r.totalMs };
 }
 
 /**

@@ -4,6 +4,7 @@
 //   state.ts (the app state and the job queue), weights.ts (weights, GPU session, device loss), image.ts
 //   (samples, files, camera), explain.ts (the job), results.ts (what the results show), controls.ts,
 //   downloads.ts, url_state.ts (the view in the URL), progress.ts (the progress box over the overlay).
+import { wireMethodGrid } from './method_grid.ts';
 import type { GemmOperands } from '../kernels/gemm/tiles.ts';
 import { buildControls } from './controls.ts';
 import { wireDownloads } from './downloads.ts';
@@ -56,7 +57,9 @@ export interface AppSnapshot {
   precomputed: boolean;
   /** What the progress box over the overlay says, or null when it is hidden. */
   progress: string | null;
-  cam: { target: number; layer: string; width: number; height: number } | null;
+  cam: { target: number; layer: string; method: string; width: number; height: number } | null;
+  /** The method grid's finished methods, by id. */
+  grid: string[];
   errors: Array<{ topic: Topic; code: string; message: string }>;
   timings: TimingReport | null;
 }
@@ -87,7 +90,8 @@ function snapshot(app: AppState): AppSnapshot {
     networkRuns: app.networkRuns,
     precomputed: app.precomputed !== null,
     progress: app.progress.shown,
-    cam: app.cam ? { target: app.cam.target, layer: app.cam.layer, width: app.cam.width, height: app.cam.height } : null,
+    cam: app.cam ? { target: app.cam.target, layer: app.cam.layer, method: app.cam.method, width: app.cam.width, height: app.cam.height } : null,
+    grid: [...app.grid.overlays.keys()],
     errors: shownErrors(),
     timings: app.lastReport,
   };
@@ -134,6 +138,7 @@ async function start(app: AppState): Promise<AppSnapshot> {
   wirePrecision(app);
   wireCamera(app);
   wireDownloads(app);
+  wireMethodGrid(app);
   const readout = new Readout(app);
   readout.wire($<HTMLCanvasElement>('original'));
   readout.wire($<HTMLCanvasElement>('overlay'));

@@ -4,6 +4,7 @@ import type { ColormapName } from '../cam/colormaps.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import type { RgbImage } from '../image/types.ts';
 import type { GemmOperands } from '../kernels/gemm/tiles.ts';
+import { camMethodNames } from '../cam/method.ts';
 import { camLayerPaths } from '../model/resnet50.ts';
 import { IMAGENET_LABELS, type Prediction, type Wgcam } from '../session.ts';
 import { JobProgress } from './progress.ts';
@@ -60,8 +61,10 @@ export interface AppState {
   /** A class asked for before there was an image to explain it for (typed, or from the URL): used by the next image. */
   nextTarget: number | null;
   layer: string;
-  /** The CAM method's id (URL `method`); only Grad-CAM today. */
+  /** The CAM method's id (URL `method`, as the CLI's `--method`). */
   method: string;
+  /** The method grid: whether it is asked for, the view it shows (image, class, layer, look) and its overlays. */
+  grid: { wanted: boolean; key: string | null; overlays: Map<string, Uint8Array> };
   colormap: ColormapName;
   alpha: number;
   /** Which picture the overlay is drawn over: the network's 224 px crop, or the whole original picture. */
@@ -103,6 +106,7 @@ export function createAppState(): AppState {
     nextTarget: null,
     layer: 'layer4',
     method: 'gradcam',
+    grid: { wanted: false, key: null, overlays: new Map() },
     colormap: 'jet',
     alpha: 0.5,
     view: 'crop',
@@ -217,7 +221,7 @@ export function readyText(app: AppState): string {
   if (!app.weights) return 'Choose weights to start.';
   if (!app.session) return 'No GPU session: the message above says why.';
   if (!app.image) return 'Ready: pick an image.';
-  if (app.cam && !app.precomputed) return `Done: Grad-CAM of “${IMAGENET_LABELS[app.cam.target]}” at ${app.cam.layer}.`;
+  if (app.cam && !app.precomputed) return `Done: ${METHODS.find((m) => m.id === app.cam!.method)?.title ?? app.cam.method} of “${IMAGENET_LABELS[app.cam.target]}” at ${app.cam.layer}.`;
   return 'Ready.';
 }
 
@@ -233,11 +237,26 @@ export function releasePrepared(app: AppState): void {
   }
 }
 
-/**
- * The CAM methods the method picker offers, by URL id. Only Grad-CAM (`Wgcam.gradcam`) today; when the library
- * has its method registry, this list comes from it and the job passes `method` through.
- */
-export const METHODS: ReadonlyArray<{ id: string; title: string }> = [{ id: 'gradcam', title: 'Grad-CAM' }];
+/** How the picker and the grid name each method of the library's registry (its id is the CLI's and the URL's). */
+const METHOD_TITLES: Record<string, string> = {
+  gradcam: 'Grad-CAM',
+  hirescam: 'HiResCAM',
+  gradcamelementwise: 'Grad-CAM element-wise',
+  'gradcam++': 'Grad-CAM++',
+  xgradcam: 'XGrad-CAM',
+  layercam: 'LayerCAM',
+  eigencam: 'Eigen-CAM',
+  eigengradcam: 'EigenGrad-CAM',
+  scorecam: 'Score-CAM (one forward per channel)',
+  ablationcam: 'Ablation-CAM (one forward per channel)',
+  fullgrad: 'FullGrad',
+};
+
+/** The methods that run one forward per channel of the layer: thousands at layer4, shown with a count. */
+export const MASKED_FORWARD_METHODS: ReadonlySet<string> = new Set(['scorecam', 'ablationcam']);
+
+/** The CAM methods the picker and the grid offer, by id: every method of the library's registry, in its order. */
+export const METHODS: ReadonlyArray<{ id: string; title: string }> = camMethodNames().map((id) => ({ id, title: METHOD_TITLES[id] ?? id }));
 
 /** The layers a CAM can be taken at: every module with a spatial output (not avgpool or fc). */
 export function camLayers(): string[] {

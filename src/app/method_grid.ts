@@ -1,0 +1,74 @@
+// The method grid: every CAM method of the library side by side, for the image, class and layer on show. The
+// gradient and eigen methods come from one `Wgcam.explain` call (one forward, one backward); the methods that run a
+// forward per channel (scorecam, ablationcam) follow, one call each, with their count in the progress box, and
+// each tile is drawn as soon as its method is done.
+import type { Tensor } from '../gpu/tensor.ts';
+import { MASKED_FORWARD_METHODS, METHODS, type AppState } from './state.ts';
+import { $, drawRgb, h } from './ui.ts';
+
+/** What the grid shows: a new image, class, layer, colour map or opacity makes it stale. */
+function gridKey(app: AppState): string {
+  const cam = app.cam!;
+  return JSON.stringify([app.image?.serial, cam.target, cam.layer, cam.colormap, cam.alpha]);
+}
+
+/** The grid's tiles, one per method, in the registry's order (empty until their method is done). */
+function buildTiles(): void {
+  const grid = $('method-grid');
+  if (grid.childElementCount === METHODS.length) return;
+  grid.replaceChildren(
+    ...METHODS.map((m) =>
+      h('figure', { class: 'method-tile', 'data-method': m.id }, h('canvas', { width: 224, height: 224, 'aria-label': `${m.title} overlay` }), h('figcaption', {}, m.title)),
+    ),
+  );
+}
+
+function drawTile(app: AppState, method: string, overlay: Uint8Array): void {
+  const tile = $('method-grid').querySelector<HTMLElement>(`[data-method="${CSS.escape(method)}"]`);
+  if (!tile) return;
+  const cam = app.cam!;
+  drawRgb(tile.querySelector('canvas')!, overlay, cam.width, cam.height);
+  tile.dataset.done = 'true';
+}
+
+/** Run every method not yet shown for this view (the job queue calls it after the main result). */
+export async function runMethodGrid(app: AppState, input: Tensor, picture: Uint8Array): Promise<void> {
+  const cam = app.cam!;
+  const key = gridKey(app);
+  if (app.grid.key !== key) {
+    app.grid = { wanted: true, key, overlays: new Map() };
+    buildTiles();
+    for (const tile of $('method-grid').querySelectorAll<HTMLElement>('.method-tile')) delete tile.dataset.done;
+  }
+  const missing = METHODS.map((m) => m.id).filter((id) => !app.grid.overlays.has(id));
+  if (missing.length === 0) return;
+  const session = app.session!;
+  const common = { layers: [cam.layer], targets: [cam.target], pictures: [picture], colormap: cam.colormap, alpha: cam.alpha };
+  const quick = missing.filter((id) => !MASKED_FORWARD_METHODS.has(id));
+  const slow = missing.filter((id) => MASKED_FORWARD_METHODS.has(id));
+  app.progress.detail(`method grid: ${quick.length} methods from one forward and one backward pass`);
+  const batches = [...(quick.length > 0 ? [quick] : []), ...slow.map((id) => [id])];
+  for (const methods of batches) {
+    const result = await session.explain(input, {
+      ...common,
+      methods,
+      onProgress: (p) => app.progress.detail(`method grid: ${p.method}, ${p.done} of ${p.total} masked forwards`),
+    });
+    if (app.grid.key !== key) return; // the view changed meanwhile: the next job redraws the grid
+    for (const [id, r] of result.methods) {
+      app.grid.overlays.set(id, r.overlay!);
+      drawTile(app, id, r.overlay!);
+    }
+  }
+  $('method-grid-status').textContent = `Every method for “${app.classification?.top.find((p) => p.index === cam.target)?.label ?? cam.target}” at ${cam.layer}.`;
+}
+
+/** The grid's button: opens the grid and asks the queue for it (computed after any job already waiting). */
+export function wireMethodGrid(app: AppState): void {
+  $<HTMLButtonElement>('method-grid-run').addEventListener('click', () => {
+    app.grid.wanted = true;
+    $('method-grid-panel').hidden = false;
+    $('method-grid-status').textContent = 'Computing every method…';
+    app.queue.schedule(1);
+  });
+}
