@@ -11,7 +11,7 @@ import { WgcamError } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import type { Command } from './main.ts';
 import type { FlagSpec, ParsedFlags } from './args.ts';
-import { openSession, loadInputs, dumpTensors, describeAdapter, writeAtomically, type DumpEntry, type Inputs } from './shared.ts';
+import { openSession, loadInputs, describePipelines, imageInputShape, nodeTuningOptions, dumpTensors, describeAdapter, writeAtomically, type DumpEntry, type Inputs } from './shared.ts';
 import { plan } from './plan.ts';
 import { syntheticSafetensors } from '../model/synthetic.ts';
 import { MODULE_DUMP_PATHS } from './shared.ts';
@@ -37,13 +37,19 @@ const classify: Command = {
     const verbose = flags.verbose === true;
     const session = await openSession(flags);
     try {
+      const capture = flags.dump ? MODULE_DUMP_PATHS : [];
+      const shape = imageInputShape(flags);
+      if (shape) await session.prepare(shape, { kind: 'classify', options: { topK: top, capture } });
       const inputs = await loadInputs(session, flags);
       try {
         const started = performance.now();
-        const result = await session.classify(inputs.input, { topK: top, capture: flags.dump ? MODULE_DUMP_PATHS : [] });
+        const result = await session.classify(inputs.input, { topK: top, capture });
         const elapsed = performance.now() - started;
         printPredictions(inputs, result.top);
-        if (verbose) process.stderr.write(`forward + softmax + read-back: ${elapsed.toFixed(0)} ms (wall clock, includes pipeline compilation on first use)\n`);
+        if (verbose) {
+          process.stderr.write(`forward + softmax + read-back: ${elapsed.toFixed(0)} ms (wall clock, includes waiting for the pipelines)\n`);
+          process.stderr.write(`${describePipelines(session.ctx)}\n`);
+        }
         if (typeof flags.dump === 'string') {
           const tensors: Array<[string, { shape: number[]; data: Float32Array }]> = [['logits', result.logits]];
           for (const path of MODULE_DUMP_PATHS) {
@@ -89,13 +95,30 @@ const synthWeights: Command = {
 };
 
 const info: Command = {
-  summary: "print wgcam's version and the WebGPU adapter it would use",
+  summary: "print wgcam's version and the WebGPU adapter it would use (--verbose: also the pipelines one Grad-CAM compiles)",
   flags: { verbose: COMMON.verbose! },
-  async run(_flags: ParsedFlags) {
+  async run(flags: ParsedFlags) {
     const { createNodeGpuContext, runtimeNotes } = await import('../node/gpu.ts');
     const ctx = await createNodeGpuContext();
     process.stdout.write(`${[`version: wgcam ${VERSION} (Node ${process.version})`, describeAdapter(ctx), ...runtimeNotes(ctx)].join('\n')}\n`);
-    ctx.destroy();
+    if (flags.verbose !== true) {
+      ctx.destroy();
+      return 0;
+    }
+    // One Grad-CAM of the README's first command (224 x 224, layer4, an overlay) on synthetic weights, its
+    // pipelines compiled on demand one by one, so that each compile is timed: the cold-start cost on this adapter.
+    const { Wgcam } = await import('../session.ts');
+    const { syntheticResNet50 } = await import('../model/synthetic.ts');
+    const session = Wgcam.fromContext(ctx, syntheticResNet50(), undefined, { tuning: nodeTuningOptions() });
+    try {
+      const size = 224;
+      const input = { shape: [1, 3, size, size], data: new Float32Array(3 * size * size) };
+      await session.gradcam(input, { layers: ['layer4'], pictures: [new Uint8Array(size * size * 3)] });
+      process.stdout.write(`grad-cam ${size}x${size} ${describePipelines(ctx)}\n`);
+      process.stdout.write(`variants: ${ctx.pipelineVariants().map(([label, n]) => `${label} ${n}`).join(', ')}\n`);
+    } finally {
+      session.destroy();
+    }
     return 0;
   },
 };
@@ -164,26 +187,25 @@ const cam: Command = {
     const params = parseList(flags.grads);
     const session = await openSession(flags);
     try {
+      const options = { layers, targets, colormap: colormap as ColormapName, alpha, inputGrad: flags['input-grad'] === true, params };
+      // The job's kernels compile in parallel while the images decode (the crops' shape is known already).
+      const shape = imageInputShape(flags);
+      if (shape) await session.prepare(shape, { kind: 'gradcam', options: { ...options, pictures: Array.from({ length: shape[0]! }, () => new Uint8Array(shape[2]! * shape[3]! * 3)) } });
       const inputs = await loadInputs(session, flags);
       try {
         // Checked before the work, so that a missing picture never costs a full run.
         if (typeof flags.out === 'string' && inputs.pictures.some((p) => p === null)) {
           throw new WgcamError('NO_PICTURE', '--out needs a picture: use --image, or a --tensor file that holds `image` uint8 [H,W,3]');
         }
-        const result = await session.gradcam(inputs.input, {
-          layers,
-          targets,
-          pictures: inputs.pictures,
-          colormap: colormap as ColormapName,
-          alpha,
-          inputGrad: flags['input-grad'] === true,
-          params,
-        });
+        const result = await session.gradcam(inputs.input, { ...options, pictures: inputs.pictures });
         result.targets.forEach((t, n) => {
           const p = result.logits.data[n * 1000 + t]!;
           process.stdout.write(`${inputs.names[n]}: target ${t} (${IMAGENET_LABELS[t]}), logit ${p.toFixed(4)}, layers ${layers.join(', ')}\n`);
         });
-        if (flags.verbose === true) process.stderr.write(`forward ${result.forwardMs.toFixed(0)} ms, total ${result.totalMs.toFixed(0)} ms (wall clock)\n`);
+        if (flags.verbose === true) {
+          process.stderr.write(`forward ${result.forwardMs.toFixed(0)} ms, total ${result.totalMs.toFixed(0)} ms (wall clock)\n`);
+          process.stderr.write(`${describePipelines(session.ctx)}\n`);
+        }
         const [, , h, w] = inputs.input.shape as [number, number, number, number];
         if (typeof flags.dump === 'string') {
           const entries: DumpEntry[] = [['logits', result.logits]];

@@ -24,6 +24,22 @@ export interface GpuContextOptions {
   optionalFeatures?: GPUFeatureName[];
 }
 
+/**
+ * The pipelines a context has compiled, and the wall clock its thread spent waiting on them: a software adapter
+ * compiles each variant through its shader compiler unless its own shader cache holds it. `ahead` counts those
+ * compiled by `compileAhead` (in parallel, before the job's first dispatch), whose wall clock is `aheadMs`.
+ */
+export interface PipelineStats {
+  count: number;
+  /** Wall clock of the compiles made on demand (createComputePipeline), in ms. */
+  compileMs: number;
+  /** The slowest compile on demand, and its kernel. */
+  slowestMs: number;
+  slowestLabel: string;
+  ahead: number;
+  aheadMs: number;
+}
+
 /** One recorded kernel time, from timestamp-query when available. */
 export interface KernelTiming {
   label: string;
@@ -94,6 +110,11 @@ export class GpuContext {
   /** The compute pass that dispatches share while not profiling; closed by a copy or a submit. */
   private openPass: GPUComputePassEncoder | null = null;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** Each cached pipeline's kernel label, by source. */
+  private readonly pipelineLabels = new Map<string, string>();
+  /** While `compileAhead` records a job: the pipelines it asks for, by source, and no GPU work done. */
+  private recording: Map<string, string> | null = null;
+  private readonly stats: PipelineStats = { count: 0, compileMs: 0, slowestMs: 0, slowestLabel: '', ahead: 0, aheadMs: 0 };
   private readonly destroyHooks: Array<() => void> = [];
   /** Uniform parameters of the commands not yet submitted (uploaded at submit, dropped after it). */
   private readonly uniforms: UniformArena;
@@ -161,6 +182,7 @@ export class GpuContext {
       throw new Error(`upload: ${data.length} values for shape [${shape.join(',')}]`);
     }
     const t = this.empty(shape, kind, label);
+    if (this.recording) return t;
     // Writes go through the queue; pending encoded work must go first so that reused pool buffers are not
     // overwritten before earlier commands read them.
     this.flush();
@@ -198,6 +220,7 @@ export class GpuContext {
    * its byte length rounded up to 4, as the pool's do.
    */
   private async readRanges(sources: readonly { buffer: GPUBuffer; byteLength: number }[]): Promise<ArrayBuffer[]> {
+    if (this.recording) return sources.map(({ byteLength }) => new ArrayBuffer(byteLength));
     const out: ArrayBuffer[] = [];
     const words = (bytes: number) => Math.ceil(bytes / 4) * 4;
     const limit = this.device.limits.maxBufferSize;
@@ -255,16 +278,80 @@ export class GpuContext {
   /** Compiled once per distinct WGSL source (the source includes its specialisation constants). */
   pipeline(code: string, label: string): GPUComputePipeline {
     let p = this.pipelines.get(code);
+    if (!p && this.recording) {
+      this.recording.set(code, label);
+      return RECORDED_PIPELINE;
+    }
     if (!p) {
+      const started = performance.now();
       const module = this.device.createShaderModule({ code, label });
       p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label });
       this.pipelines.set(code, p);
+      this.pipelineLabels.set(code, label);
+      const ms = performance.now() - started;
+      this.stats.count++;
+      this.stats.compileMs += ms;
+      if (ms > this.stats.slowestMs) {
+        this.stats.slowestMs = ms;
+        this.stats.slowestLabel = label;
+      }
     }
     return p;
   }
 
   get pipelineCount(): number {
     return this.pipelines.size;
+  }
+
+  /**
+   * Compile every pipeline `encode` would use, in parallel (createComputePipelineAsync), before any of it runs.
+   * `encode` runs once as a rehearsal: its kernels assemble their shaders and ask for pipelines, but nothing is
+   * dispatched, copied or submitted, and reads return zeros at once; so it must be a job whose kernels do not
+   * depend on the values it reads (the shapes, not the data, decide them). The rehearsal ends when `encode`'s
+   * promise settles, within microtasks: nothing else may use the context until then. Returns the compiles'
+   * promise, which settles when every new pipeline is in the cache; on-demand compiles of the same sources are
+   * not started while it is pending only if callers wait for it (the session's jobs do).
+   */
+  async compileAhead(encode: () => Promise<unknown>): Promise<{ pipelines: number; compiled: Promise<void> }> {
+    if (this.recording) throw new Error('compileAhead: a rehearsal is already recording');
+    this.flush(); // work encoded before the rehearsal goes to the GPU; the rehearsal's own is dropped
+    const recorded = new Map<string, string>();
+    this.recording = recorded;
+    try {
+      await encode();
+    } finally {
+      this.recording = null;
+      this.encoder = null; // the rehearsal's copies and clears are never submitted
+      this.openPass = null;
+      this.uniforms.release();
+    }
+    const started = performance.now();
+    const compiles = [...recorded].map(async ([code, label]) => {
+      const module = this.device.createShaderModule({ code, label });
+      const p = await this.device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' }, label });
+      if (!this.pipelines.has(code)) {
+        this.pipelines.set(code, p);
+        this.pipelineLabels.set(code, label);
+        this.stats.ahead++;
+      }
+    });
+    const compiled = Promise.all(compiles).then(() => {
+      this.stats.aheadMs += performance.now() - started;
+    });
+    compiled.catch(() => undefined); // the caller's await sees a failure; an unawaited one must not crash Node
+    return { pipelines: recorded.size, compiled };
+  }
+
+  /** How many variants of each kernel (by label) the cache holds, most first. */
+  pipelineVariants(): Array<[string, number]> {
+    const counts = new Map<string, number>();
+    for (const label of this.pipelineLabels.values()) counts.set(label, (counts.get(label) ?? 0) + 1);
+    return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  }
+
+  /** How many pipelines this context compiled, and how long they took (a copy). */
+  get pipelineStats(): PipelineStats {
+    return { ...this.stats };
   }
 
   /** A uniform binding holding `data`, for a dispatch before the next submit (a slot of a shared buffer). */
@@ -280,6 +367,7 @@ export class GpuContext {
   dispatch(pipeline: GPUComputePipeline, bindings: Array<GPUBuffer | Tensor | Binding>, workgroups: readonly [number, number?, number?], label: string): void {
     // Checked here, not only when an encoder is made: the shared pass may outlive the device.
     if (this.isLost) throw deviceLostError();
+    if (this.recording) return;
     const entries: GPUBindGroupEntry[] = bindings.map((b, i) => ({
       binding: i,
       resource: b instanceof Tensor ? { buffer: b.buffer } : 'buffer' in b ? { buffer: b.buffer, offset: b.offset, size: b.size } : { buffer: b },
@@ -334,6 +422,7 @@ export class GpuContext {
 
   /** Submit recorded work. */
   flush(): void {
+    if (this.recording) return;
     if (!this.encoder) return;
     this.endPass();
     const encoder = this.encoder;
@@ -346,6 +435,7 @@ export class GpuContext {
 
   /** Wait until the GPU has finished everything submitted so far. */
   async sync(): Promise<void> {
+    if (this.recording) return;
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     if (this.isLost) throw deviceLostError();
@@ -401,9 +491,13 @@ export class GpuContext {
     this.querySet?.destroy();
     this.dummyBuffer?.destroy();
     this.pipelines.clear();
+    this.pipelineLabels.clear();
     this.device.destroy();
   }
 }
+
+/** What `pipeline` hands a rehearsal (`compileAhead`): never bound, since the rehearsal dispatches nothing. */
+const RECORDED_PIPELINE = {} as GPUComputePipeline;
 
 export function deviceLostError(): WgcamError {
   return new WgcamError('DEVICE_LOST', 'the GPU device was lost (driver reset or destroyed); retry: the next call creates a new device');
