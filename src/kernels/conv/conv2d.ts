@@ -53,7 +53,8 @@ export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, geom: ConvGeometry
     const code = shader(
       constants({ AFFINE: fused.scale !== undefined, RESIDUAL: fused.residual !== undefined, RELU: fused.relu === true }),
       gemmCore(tiles),
-      convPrelude(geometry, batch),
+      // A 1x1 without padding loads its input without dividing by the sizes: one pipeline serves all of them.
+      convPrelude(geometry, batch, kH === 1 && kW === 1 && geom.pad === 0 ? 'uniform' : 'constants'),
       convEpilogue,
       convInputWindow,
       splitKSnippet(plan),

@@ -24,15 +24,26 @@ export function convOutputSize(size: number, kernel: number, stride: number, pad
 }
 
 /**
- * The conv kernels' shared parameter struct plus the geometry, and whether the batch is one image, as
- * compile-time constants (see conv_params.wgsl).
+ * The conv kernels' shared parameter struct plus, as compile-time constants, the conv's shape class (kernel
+ * size, stride, padding) and whether the batch is one image (see conv_params.wgsl). The spatial sizes come
+ * through `inH()`, `inW()`, `outH()` and `outW()`: with `spatial: 'constants'` they return the conv's sizes as
+ * constants (also declared as IN_H, IN_W, OUT_H, OUT_W), for kernels that divide by them on every element; with
+ * 'uniform' they read the uniform, so that one pipeline serves every conv of the class (on a software adapter
+ * each variant costs a compile through its shader compiler).
  */
-export function convPrelude(g: ConvShapeConstants, batch: number): string {
-  return [
-    constants({ IN_H: g.inH, IN_W: g.inW, OUT_H: g.outH, OUT_W: g.outW, KH: g.kH, KW: g.kW, STRIDE: g.stride, PAD: g.pad }),
-    constants({ ONE_IMAGE: batch === 1 }),
-    convParams,
-  ].join('\n');
+export function convPrelude(g: ConvShapeConstants, batch: number, spatial: 'constants' | 'uniform' = 'constants'): string {
+  const sizes =
+    spatial === 'constants'
+      ? `${constants({ IN_H: g.inH, IN_W: g.inW, OUT_H: g.outH, OUT_W: g.outW })}
+fn inH() -> u32 { return IN_H; }
+fn inW() -> u32 { return IN_W; }
+fn outH() -> u32 { return OUT_H; }
+fn outW() -> u32 { return OUT_W; }`
+      : `fn inH() -> u32 { return p.inH; }
+fn inW() -> u32 { return p.inW; }
+fn outH() -> u32 { return p.outH; }
+fn outW() -> u32 { return p.outW; }`;
+  return [sizes, constants({ KH: g.kH, KW: g.kW, STRIDE: g.stride, PAD: g.pad }), constants({ ONE_IMAGE: batch === 1 }), convParams].join('\n');
 }
 
 /** The conv kernels' uniform: the `Conv` struct of conv_params.wgsl (`sliceK`: the K slice length of split-K). */

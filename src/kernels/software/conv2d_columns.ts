@@ -29,7 +29,7 @@ export function conv2dColumns(
   const code = shader(
     constants({ AFFINE: epilogue.scale !== undefined, RESIDUAL: epilogue.residual !== undefined, RELU: epilogue.relu === true }),
     gemmCore(tiles),
-    convPrelude(geometry, batch),
+    convPrelude(geometry, batch, 'uniform'),
     convEpilogue,
     splitKSnippet(plan),
     source,

@@ -11,7 +11,7 @@ const A_M_CONTIGUOUS: bool = false;
 const B_K_CONTIGUOUS: bool = false;
 
 fn gemmDims() -> vec3u {
-  return vec3u(p.outChannels, p.batch * OUT_H * OUT_W, select(p.inChannels * KH * KW, p.sliceK, SLICED));
+  return vec3u(p.outChannels, p.batch * outH() * outW(), select(p.inChannels * KH * KW, p.sliceK, SLICED));
 }
 
 fn loadA(m: u32, k: u32) -> f32 {
@@ -23,11 +23,11 @@ fn loadA(m: u32, k: u32) -> f32 {
 fn loadB(k: u32, n: u32) -> f32 {
   let kk = reductionStep(k);
   if (!inReduction(kk, p.inChannels * KH * KW)) { return 0.0; }
-  return x[kk * p.batch * OUT_H * OUT_W + n];
+  return x[kk * p.batch * outH() * outW() + n];
 }
 
 fn storeC(m: u32, n: u32, acc: f32) {
-  let outArea = OUT_H * OUT_W;
+  let outArea = outH() * outW();
   let index = (imageOf(n, outArea) * p.outChannels + m) * outArea + pixelIn(n, outArea);
   if (SLICED) {
     y[gemmBatch * p.batch * p.outChannels * outArea + index] = acc;

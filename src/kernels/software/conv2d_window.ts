@@ -33,7 +33,7 @@ export function conv2dWindow(ctx: GpuContext, x: Tensor, w: Tensor, geometry: Co
   const code = shader(
     constants({ AFFINE: epilogue.scale !== undefined, RESIDUAL: epilogue.residual !== undefined, RELU: epilogue.relu === true }),
     operandRounding(ctx.kernels.operands),
-    convPrelude(geometry, batch),
+    convPrelude(geometry, batch, 'uniform'),
     convEpilogue,
     rowWindow,
     source,
