@@ -3,8 +3,8 @@
 // Each output element is one thread's accumulator in the core; the core calls loadA for the weights and loadB
 // for the input window (conv_input_window.wgsl: computed in the load, no columns in memory), and storeC once
 // per output through the fused epilogue (conv_epilogue.wgsl: per-channel affine, residual, ReLU).
-// Constants from the wrapper: AFFINE, RESIDUAL, RELU; SLICED, OVERHANG (split-K, gemm/split_k.wgsl); the
-// geometry (conv_params.wgsl); the core's tile sizes.
+// Constants from the wrapper: SLICED, OVERHANG (split-K, gemm/split_k.wgsl); the shape class, and for windowed
+// convs the spatial sizes (conv_params.wgsl); the core's tile sizes. The epilogue's steps are uniform bits.
 // With SLICED (too few output tiles to fill a GPU, as in layer4 at batch 1), workgroup z (`gemmBatch`) takes
 // K slice [z*sliceK, (z+1)*sliceK) and writes its raw partial sums to slice z of `y`, then a
 // [splits, N, C, H, W] buffer, which conv2d_split_k_sum.wgsl adds up and passes through the epilogue. The

@@ -11,6 +11,8 @@ struct Conv {
   kW: u32, stride: u32, pad: u32,
   /** The K slice length of split-K (forward and weight gradient). */
   sliceK: u32,
+  /** The forward's epilogue steps (conv_epilogue.wgsl): affine 1, residual 2, ReLU 4. */
+  epilogue: u32,
 }
 
 // Image and pixel of a flat index n = (image, pixel) over `area` pixels per image. At batch 1 the pixel is n

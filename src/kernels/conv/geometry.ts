@@ -47,8 +47,13 @@ fn outW() -> u32 { return p.outW; }`;
 }
 
 /** The conv kernels' uniform: the `Conv` struct of conv_params.wgsl (`sliceK`: the K slice length of split-K). */
-export function convUniform(batch: number, inC: number, outC: number, g: ConvShapeConstants, sliceK = 0): ArrayBuffer {
-  return params([batch, inC, g.inH, g.inW, outC, g.outH, g.outW, g.kH, g.kW, g.stride, g.pad, sliceK]);
+export function convUniform(batch: number, inC: number, outC: number, g: ConvShapeConstants, sliceK = 0, epilogue = 0): ArrayBuffer {
+  return params([batch, inC, g.inH, g.inW, outC, g.outH, g.outW, g.kH, g.kW, g.stride, g.pad, sliceK, epilogue]);
+}
+
+/** The forward's epilogue steps as the uniform's `epilogue` bits (conv_epilogue.wgsl): affine 1, residual 2, ReLU 4. */
+export function epilogueBits(e: { scale?: unknown; residual?: unknown; relu?: boolean }): number {
+  return (e.scale !== undefined ? 1 : 0) | (e.residual !== undefined ? 2 : 0) | (e.relu === true ? 4 : 0);
 }
 
 /** The constants of one stride phase of the input gradient (see conv2d_backward_input.wgsl). */

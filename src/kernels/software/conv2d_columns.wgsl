@@ -4,8 +4,8 @@
 // (conv/conv_input_window.wgsl) would be paid 8 times over; im2col pays it once per element instead. B is the
 // columns as a plain [K, N] matrix (bound as `x`); the fused epilogue is the forward's (conv/conv_epilogue.wgsl).
 // It adds in the window kernel's order, (ci, ky, kx), so both forms give the same bits.
-// Constants from the wrapper: AFFINE, RESIDUAL, RELU; SLICED, OVERHANG (gemm/split_k.wgsl);
-// the geometry; the core's tile sizes.
+// Constants from the wrapper: SLICED, OVERHANG (gemm/split_k.wgsl); the shape class (the spatial sizes and the
+// epilogue's steps come from the uniform); the core's tile sizes.
 
 const A_M_CONTIGUOUS: bool = false;
 const B_K_CONTIGUOUS: bool = false;
