@@ -50,6 +50,7 @@ export function textReport(r: BenchResult): string {
   }
   lines.push('', 'end to end (Wgcam session API, wall clock)');
   lines.push(...table([['task', 'median ms', 'warm-up ms', 'what'], ...e2eRows(r)], [false, true, true, false]).map((l) => `  ${l}`));
+  if (r.pipelines) lines.push('', describePipelineFigures(r));
   const peers = Object.entries(r.peers);
   if (peers.length > 0) {
     lines.push('', `peers (${peersWhere(r)}; in brackets wgcam's time over the peer's)`);
@@ -57,6 +58,16 @@ export function textReport(r: BenchResult): string {
   }
   if (r.notes.length > 0) lines.push('', ...r.notes.map((s) => `note: ${s}`));
   return `${lines.join('\n')}\n`;
+}
+
+/** Pipelines compiled on demand: the whole run's count, wall clock and slowest, then each task's warm-up's own. */
+function describePipelineFigures(r: BenchResult): string {
+  const p = r.pipelines!;
+  const tasks = Object.entries(r.e2e.pipelines ?? {}).map(([task, f]) => `${task} ${f.count} (${fmtMs(f.compile_ms)} ms)`);
+  return (
+    `pipelines compiled on demand: ${p.count} in ${fmtMs(p.compile_ms)} ms, slowest ${fmtMs(p.slowest_ms ?? 0)} ms (${p.slowest ?? '?'})` +
+    (tasks.length > 0 ? `; new in each task's warm-up: ${tasks.join(', ')}` : '')
+  );
 }
 
 function e2eRows(r: BenchResult): string[][] {
@@ -110,6 +121,7 @@ export function markdownReport(r: BenchResult, options: { command?: string; char
     '',
     ...mdTable([['task', 'median ms', 'warm-up ms (includes compilation)', 'what'], ...e2eRows(r)], [false, true, true, false]),
     '',
+    ...(r.pipelines ? [describePipelineFigures(r), ''] : []),
   );
   const peers = Object.entries(r.peers);
   if (peers.length > 0) {
