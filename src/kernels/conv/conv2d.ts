@@ -53,7 +53,7 @@ export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, geom: ConvGeometry
     const code = shader(
       gemmCore(tiles),
       // A 1x1 without padding loads its input without dividing by the sizes: one pipeline serves all of them.
-      convPrelude(geometry, batch, kH === 1 && kW === 1 && geom.pad === 0 ? 'uniform' : 'constants'),
+      convPrelude(geometry, batch, kH === 1 && kW === 1 && geom.pad === 0 ? 'sizes' : 'none'),
       convEpilogue,
       convInputWindow,
       splitKSnippet(plan),

@@ -24,16 +24,20 @@ export function convOutputSize(size: number, kernel: number, stride: number, pad
 }
 
 /**
- * The conv kernels' shared parameter struct plus, as compile-time constants, the conv's shape class (kernel
- * size, stride, padding) and whether the batch is one image (see conv_params.wgsl). The spatial sizes come
- * through `inH()`, `inW()`, `outH()` and `outW()`: with `spatial: 'constants'` they return the conv's sizes as
- * constants (also declared as IN_H, IN_W, OUT_H, OUT_W), for kernels that divide by them on every element; with
- * 'uniform' they read the uniform, so that one pipeline serves every conv of the class (on a software adapter
- * each variant costs a compile through its shader compiler).
+ * The conv kernels' shared parameter struct plus, as compile-time constants, whether the batch is one image and
+ * the geometry the kernel's arithmetic depends on (see conv_params.wgsl). The spatial sizes come through `inH()`,
+ * `inW()`, `outH()` and `outW()`. `fromUniform` says what the kernel reads from its uniform instead:
+ * - 'none': every size is a constant (also declared as IN_H, IN_W, OUT_H, OUT_W), for kernels that divide by
+ *   them on every element (division by a constant compiles to a multiply and a shift);
+ * - 'sizes': the spatial sizes; the shape class (KH, KW, STRIDE, PAD) stays constant, so one pipeline serves
+ *   every conv of the class;
+ * - 'geometry': the kernel size too (no KH, KW, STRIDE, PAD: the kernel reads p.kH, p.kW), for kernels that only
+ *   multiply by it.
+ * On a software adapter each pipeline variant costs a compile through its shader compiler on first use.
  */
-export function convPrelude(g: ConvShapeConstants, batch: number, spatial: 'constants' | 'uniform' = 'constants'): string {
+export function convPrelude(g: ConvShapeConstants, batch: number, fromUniform: 'none' | 'sizes' | 'geometry' = 'none'): string {
   const sizes =
-    spatial === 'constants'
+    fromUniform === 'none'
       ? `${constants({ IN_H: g.inH, IN_W: g.inW, OUT_H: g.outH, OUT_W: g.outW })}
 fn inH() -> u32 { return IN_H; }
 fn inW() -> u32 { return IN_W; }
@@ -43,7 +47,8 @@ fn outW() -> u32 { return OUT_W; }`
 fn inW() -> u32 { return p.inW; }
 fn outH() -> u32 { return p.outH; }
 fn outW() -> u32 { return p.outW; }`;
-  return [sizes, constants({ KH: g.kH, KW: g.kW, STRIDE: g.stride, PAD: g.pad }), constants({ ONE_IMAGE: batch === 1 }), convParams].join('\n');
+  const shapeClass = fromUniform === 'geometry' ? '' : constants({ KH: g.kH, KW: g.kW, STRIDE: g.stride, PAD: g.pad });
+  return [sizes, shapeClass, constants({ ONE_IMAGE: batch === 1 }), convParams].join('\n');
 }
 
 /** The conv kernels' uniform: the `Conv` struct of conv_params.wgsl (`sliceK`: the K slice length of split-K). */

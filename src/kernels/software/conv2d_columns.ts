@@ -28,7 +28,7 @@ export function conv2dColumns(
   const columns = im2col(ctx, x, geometry);
   const code = shader(
     gemmCore(tiles),
-    convPrelude(geometry, batch, 'uniform'),
+    convPrelude(geometry, batch, 'geometry'),
     convEpilogue,
     splitKSnippet(plan),
     source,

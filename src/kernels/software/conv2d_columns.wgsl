@@ -11,18 +11,18 @@ const A_M_CONTIGUOUS: bool = false;
 const B_K_CONTIGUOUS: bool = false;
 
 fn gemmDims() -> vec3u {
-  return vec3u(p.outChannels, p.batch * outH() * outW(), select(p.inChannels * KH * KW, p.sliceK, SLICED));
+  return vec3u(p.outChannels, p.batch * outH() * outW(), select(p.inChannels * p.kH * p.kW, p.sliceK, SLICED));
 }
 
 fn loadA(m: u32, k: u32) -> f32 {
   let kk = reductionStep(k);
-  if (!inReduction(kk, p.inChannels * KH * KW)) { return 0.0; }
-  return w[m * p.inChannels * KH * KW + kk];
+  if (!inReduction(kk, p.inChannels * p.kH * p.kW)) { return 0.0; }
+  return w[m * p.inChannels * p.kH * p.kW + kk];
 }
 
 fn loadB(k: u32, n: u32) -> f32 {
   let kk = reductionStep(k);
-  if (!inReduction(kk, p.inChannels * KH * KW)) { return 0.0; }
+  if (!inReduction(kk, p.inChannels * p.kH * p.kW)) { return 0.0; }
   return x[kk * p.batch * outH() * outW() + n];
 }
 

@@ -32,7 +32,7 @@ export function conv2dWindow(ctx: GpuContext, x: Tensor, w: Tensor, geometry: Co
   const outC = w.shape[0]!;
   const code = shader(
     operandRounding(ctx.kernels.operands),
-    convPrelude(geometry, batch, 'uniform'),
+    convPrelude(geometry, batch, 'sizes'),
     convEpilogue,
     rowWindow,
     source,
