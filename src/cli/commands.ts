@@ -113,8 +113,16 @@ const info: Command = {
     try {
       const size = 224;
       const input = { shape: [1, 3, size, size], data: new Float32Array(3 * size * size) };
-      await session.gradcam(input, { layers: ['layer4'], pictures: [new Uint8Array(size * size * 3)] });
+      const job = async () => {
+        const started = performance.now();
+        await session.gradcam(input, { layers: ['layer4'], pictures: [new Uint8Array(size * size * 3)] });
+        return performance.now() - started;
+      };
+      // Some drivers (lavapipe) compile a pipeline's machine code at its first dispatch, not when it is created:
+      // the first job's excess over the second is then the compile time.
+      const [first, second] = [await job(), await job()];
       process.stdout.write(`grad-cam ${size}x${size} ${describePipelines(ctx)}\n`);
+      process.stdout.write(`grad-cam first job ${first.toFixed(0)} ms, second ${second.toFixed(0)} ms (wall clock; a driver that compiles at first dispatch spends the difference compiling)\n`);
       process.stdout.write(`variants: ${ctx.pipelineVariants().map(([label, n]) => `${label} ${n}`).join(', ')}\n`);
     } finally {
       session.destroy();
