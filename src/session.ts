@@ -172,9 +172,9 @@ export class Wgcam {
       const ctx = this.ctx;
       const input = ctx.empty(shape, 'f32', 'rehearsal input');
       try {
-        const { pipelines, compiled } = await ctx.compileAhead(() =>
-          job.kind === 'classify' ? this.classifyNow(input, job.options ?? {}) : job.kind === 'gradcam' ? this.gradcamNow(input, job.options) : this.trainStepNow(input, job.labels, job.options ?? {}),
-        );
+        const rehearse = () =>
+          job.kind === 'classify' ? this.classifyNow(input, job.options ?? {}) : job.kind === 'gradcam' ? this.gradcamNow(input, job.options) : this.trainStepNow(input, job.labels, job.options ?? {});
+        const { pipelines, compiled } = await ctx.compileAhead(rehearse, this.newContext ? { helper: this.newContext } : {});
         this.compiling = compiled;
         return pipelines;
       } finally {

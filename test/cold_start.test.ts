@@ -14,7 +14,8 @@ const QUICK = { shapes: [[64, 64, 64]] as Array<[number, number, number]>, runs:
 const sessions: Wgcam[] = [];
 
 async function open(tuning: SessionOptions['tuning']): Promise<Wgcam> {
-  const s = Wgcam.fromContext(await createNodeGpuContext(), weights, undefined, { tuning });
+  // With a context factory: on lavapipe, `prepare` warms half the pipelines up on a second device.
+  const s = Wgcam.fromContext(await createNodeGpuContext(), weights, createNodeGpuContext, { tuning });
   sessions.push(s);
   return s;
 }

@@ -6,6 +6,7 @@ import { priorConfig, type KernelConfig } from '../kernels/config.ts';
 import { BufferPool } from './pool.ts';
 import { Tensor, type DType, numel } from './tensor.ts';
 import { UniformArena, type UniformSlot } from './uniform_arena.ts';
+import { dealWarmUps, warmUpByDispatch, type WarmUpEntry } from './dispatch_warmup.ts';
 
 export interface AdapterDescription {
   vendor: string;
@@ -113,7 +114,7 @@ export class GpuContext {
   /** Each cached pipeline's kernel label, by source. */
   private readonly pipelineLabels = new Map<string, string>();
   /** While `compileAhead` records a job: the pipelines it asks for, by source, and no GPU work done. */
-  private recording: Map<string, string> | null = null;
+  private recording: Rehearsal | null = null;
   private readonly stats: PipelineStats = { count: 0, compileMs: 0, slowestMs: 0, slowestLabel: '', ahead: 0, aheadMs: 0 };
   private readonly destroyHooks: Array<() => void> = [];
   /** Uniform parameters of the commands not yet submitted (uploaded at submit, dropped after it). */
@@ -279,8 +280,13 @@ export class GpuContext {
   pipeline(code: string, label: string): GPUComputePipeline {
     let p = this.pipelines.get(code);
     if (!p && this.recording) {
-      this.recording.set(code, label);
-      return RECORDED_PIPELINE;
+      let entry = this.recording.pipelines.get(code);
+      if (!entry) {
+        entry = { code, label, placeholder: {} as GPUComputePipeline, bindings: null };
+        this.recording.pipelines.set(code, entry);
+        this.recording.byPlaceholder.set(entry.placeholder, entry);
+      }
+      return entry.placeholder;
     }
     if (!p) {
       const started = performance.now();
@@ -312,11 +318,11 @@ export class GpuContext {
    * promise, which settles when every new pipeline is in the cache; on-demand compiles of the same sources are
    * not started while it is pending only if callers wait for it (the session's jobs do).
    */
-  async compileAhead(encode: () => Promise<unknown>): Promise<{ pipelines: number; compiled: Promise<void> }> {
+  async compileAhead(encode: () => Promise<unknown>, options: CompileAheadOptions = {}): Promise<{ pipelines: number; compiled: Promise<void> }> {
     if (this.recording) throw new Error('compileAhead: a rehearsal is already recording');
     this.flush(); // work encoded before the rehearsal goes to the GPU; the rehearsal's own is dropped
-    const recorded = new Map<string, string>();
-    this.recording = recorded;
+    const rehearsal: Rehearsal = { pipelines: new Map(), byPlaceholder: new Map(), uniformBytes: new Map() };
+    this.recording = rehearsal;
     try {
       await encode();
     } finally {
@@ -326,7 +332,8 @@ export class GpuContext {
       this.uniforms.release();
     }
     const started = performance.now();
-    const compiles = [...recorded].map(async ([code, label]) => {
+    const recorded = [...rehearsal.pipelines.values()];
+    const compiles = recorded.map(async ({ code, label }) => {
       const module = this.device.createShaderModule({ code, label });
       const p = await this.device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' }, label });
       if (!this.pipelines.has(code)) {
@@ -335,11 +342,30 @@ export class GpuContext {
         this.stats.ahead++;
       }
     });
-    const compiled = Promise.all(compiles).then(() => {
+    let work: Promise<unknown> = Promise.all(compiles);
+    // Drivers that compile at the first dispatch: one warm-up dispatch of each pipeline, half on this device and
+    // half on a helper device, in parallel (dispatch_warmup.ts).
+    const warmUps = recorded.filter((e): e is WarmUpEntry & RecordedPipeline => e.bindings !== null);
+    if (this.kernels.compileAhead === 'dispatch' && options.helper && warmUps.length > 0) {
+      const [mine, theirs] = dealWarmUps(warmUps, 2) as [WarmUpEntry[], WarmUpEntry[]];
+      const helper = options.helper;
+      const onHelper = (async () => {
+        const other = await helper();
+        try {
+          await warmUpByDispatch(other.device, theirs);
+        } finally {
+          other.destroy();
+        }
+      })();
+      const onThis = work.then(() => warmUpByDispatch(this.device, mine, this.pipelines));
+      // A failed helper only costs its half's compiles, which the job then makes itself.
+      work = Promise.all([onThis, onHelper.catch(() => undefined)]);
+    }
+    const compiled = work.then(() => {
       this.stats.aheadMs += performance.now() - started;
     });
     compiled.catch(() => undefined); // the caller's await sees a failure; an unawaited one must not crash Node
-    return { pipelines: recorded.size, compiled };
+    return { pipelines: recorded.length, compiled };
   }
 
   /** How many variants of each kernel (by label) the cache holds, most first. */
@@ -357,7 +383,9 @@ export class GpuContext {
   /** A uniform binding holding `data`, for a dispatch before the next submit (a slot of a shared buffer). */
   uniform(data: ArrayBuffer | ArrayBufferView): UniformSlot {
     const bytes = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
-    return this.uniforms.allocate(bytes);
+    const slot = this.uniforms.allocate(bytes);
+    this.recording?.uniformBytes.set(slot, bytes.slice());
+    return slot;
   }
 
   /**
@@ -367,7 +395,13 @@ export class GpuContext {
   dispatch(pipeline: GPUComputePipeline, bindings: Array<GPUBuffer | Tensor | Binding>, workgroups: readonly [number, number?, number?], label: string): void {
     // Checked here, not only when an encoder is made: the shared pass may outlive the device.
     if (this.isLost) throw deviceLostError();
-    if (this.recording) return;
+    if (this.recording) {
+      // The first dispatch of each recorded pipeline: its uniforms, for a warm-up dispatch (compileAhead).
+      const entry = this.recording.byPlaceholder.get(pipeline);
+      const uniformBytes = this.recording.uniformBytes;
+      if (entry && entry.bindings === null) entry.bindings = bindings.map((b) => (b instanceof Tensor || !('buffer' in b) ? null : (uniformBytes.get(b as UniformSlot) ?? null)));
+      return;
+    }
     const entries: GPUBindGroupEntry[] = bindings.map((b, i) => ({
       binding: i,
       resource: b instanceof Tensor ? { buffer: b.buffer } : 'buffer' in b ? { buffer: b.buffer, offset: b.offset, size: b.size } : { buffer: b },
@@ -496,8 +530,24 @@ export class GpuContext {
   }
 }
 
-/** What `pipeline` hands a rehearsal (`compileAhead`): never bound, since the rehearsal dispatches nothing. */
-const RECORDED_PIPELINE = {} as GPUComputePipeline;
+/** A pipeline a rehearsal asked for: `placeholder` stands for it (never bound), `bindings` from its first dispatch. */
+interface RecordedPipeline {
+  code: string;
+  label: string;
+  placeholder: GPUComputePipeline;
+  bindings: Array<Uint8Array | null> | null;
+}
+
+interface Rehearsal {
+  pipelines: Map<string, RecordedPipeline>;
+  byPlaceholder: Map<GPUComputePipeline, RecordedPipeline>;
+  uniformBytes: Map<UniformSlot, Uint8Array>;
+}
+
+export interface CompileAheadOptions {
+  /** A second context on the same adapter, for the warm-up dispatches (KernelConfig.compileAhead 'dispatch'). */
+  helper?: () => Promise<GpuContext>;
+}
 
 export function deviceLostError(): WgcamError {
   return new WgcamError('DEVICE_LOST', 'the GPU device was lost (driver reset or destroyed); retry: the next call creates a new device');
