@@ -175,7 +175,8 @@ export class Wgcam {
         const rehearse = () =>
           job.kind === 'classify' ? this.classifyNow(input, job.options ?? {}) : job.kind === 'gradcam' ? this.gradcamNow(input, job.options) : this.trainStepNow(input, job.labels, job.options ?? {});
         const { pipelines, compiled } = await ctx.compileAhead(rehearse, this.newContext ? { helper: this.newContext } : {});
-        this.compiling = compiled;
+        // A pipeline that fails to compile ahead fails again, with its error, when the job makes it on demand.
+        this.compiling = compiled.catch(() => undefined);
         return pipelines;
       } finally {
         input.release();
