@@ -349,15 +349,25 @@ export class GpuContext {
     if (this.kernels.compileAhead === 'dispatch' && options.helper && warmUps.length > 0) {
       const [mine, theirs] = dealWarmUps(warmUps, 2) as [WarmUpEntry[], WarmUpEntry[]];
       const helper = options.helper;
+      // Destroying this context (a failed job, the end of a command) stops the warm-ups: the helper goes too.
+      let other: GpuContext | null = null;
+      let cancelled = false;
+      this.onDestroy(() => {
+        cancelled = true;
+        other?.destroy();
+      });
       const onHelper = (async () => {
-        const other = await helper();
+        const made = await helper();
+        if (cancelled) return made.destroy();
+        other = made;
         try {
-          await warmUpByDispatch(other.device, theirs);
+          await warmUpByDispatch(made.device, theirs);
         } finally {
-          other.destroy();
+          other = null;
+          made.destroy();
         }
       })();
-      const onThis = work.then(() => warmUpByDispatch(this.device, mine, this.pipelines));
+      const onThis = work.then(() => (cancelled ? undefined : warmUpByDispatch(this.device, mine, this.pipelines)));
       // A failed helper only costs its half's compiles, which the job then makes itself.
       work = Promise.all([onThis, onHelper.catch(() => undefined)]);
     }
