@@ -11,7 +11,7 @@
 // 64 multiply-adds, added in the GEMM form's order (rowTaps). The planner sends it windows of at most 4 taps per
 // phase along x (stride 1: the 3x3s; stride 2: the stem's 7 and the 3x3s) and output channels in multiples of 8.
 // Operands are rounded as the GEMMs' are (f16_operand.wgsl). Constants from the wrapper: the
-// kernel's shape class (convPrelude); the spatial sizes and the epilogue's steps come from the uniform.
+// geometry (convPrelude, the sizes as constants); the epilogue's steps come from the uniform.
 
 // Runs of 8 output pixels per output row.
 fn pixelRuns() -> u32 {
