@@ -32,8 +32,8 @@ export function conv2dWindow(ctx: GpuContext, x: Tensor, w: Tensor, geometry: Co
   const outC = w.shape[0]!;
   const code = shader(
     operandRounding(ctx.kernels.operands),
-    // The sizes stay constants: read from the uniform, they made the stride-1 3x3s much slower on lavapipe
-    // (bench/NOTES.md, "Cold start: ..."), which costs more than their extra pipelines.
+    // The sizes stay constants: read from the uniform, they made the stride-1 3x3s slower on lavapipe, which
+    // costs more than their extra pipelines (bench/NOTES.md, "Cold start: pipeline variants, ...").
     convPrelude(geometry, batch, 'none'),
     convEpilogue,
     rowWindow,
