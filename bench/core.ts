@@ -1,7 +1,7 @@
 // The benchmark core, the same in Node (Dawn) and in the browser page (bench/browser): per-kernel GPU times for
 // every distinct ResNet50 layer shape, a plain GEMM and a streaming kernel as the roofline, and end-to-end
 // latencies of the session API. It takes a GpuContext and the weights; it never imports Node.
-import type { GpuContext } from '../src/gpu/context.ts';
+import type { GpuContext, PipelineStats } from '../src/gpu/context.ts';
 import type { Tensor } from '../src/gpu/tensor.ts';
 import { parameterNames } from '../src/model/architecture.ts';
 import { applySettings, type ReductionStyle } from '../src/kernels/config.ts';
@@ -115,8 +115,26 @@ export interface E2eResult {
   /** Untimed calls before the timed ones, the first included (absent in results from before it varied: 1). */
   warmup_runs?: Partial<Record<E2eTask, number>>;
   runs_ms: Partial<Record<E2eTask, number[]>>;
+  /** Pipelines the first call of each task compiled on demand (those the kernels section had not), absent before. */
+  pipelines?: Partial<Record<E2eTask, PipelineFigures>>;
   timing: 'wall-clock';
   what: Record<E2eTask, string>;
+}
+
+/**
+ * Pipelines compiled on demand: how many and their wall clock summed (GpuContext.pipelineStats); for a whole
+ * run also the slowest compile and its kernel.
+ */
+export interface PipelineFigures {
+  count: number;
+  compile_ms: number;
+  slowest_ms?: number;
+  slowest?: string;
+}
+
+function pipelineFigures(after: PipelineStats, before?: PipelineStats): PipelineFigures {
+  if (before) return { count: after.count - before.count, compile_ms: after.compileMs - before.compileMs };
+  return { count: after.count, compile_ms: after.compileMs, slowest_ms: after.slowestMs, slowest: after.slowestLabel };
 }
 
 export interface PeerResult {
@@ -203,6 +221,8 @@ export interface BenchResult {
   /** ScoreCAM's throughput against a plain batched forward (absent when not asked for). */
   scorecam?: ScorecamBench;
   notes: string[];
+  /** Every pipeline the run compiled on demand, all sections together (absent in results from before it). */
+  pipelines?: PipelineFigures;
   wall_s: number;
 }
 
@@ -417,9 +437,11 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
       for (const task of E2E_TASKS) {
         if (!config.e2e.includes(task)) continue;
         const t0 = performance.now();
+        const before = ctx.pipelineStats;
         await tasks[task]();
         const compiled = performance.now();
         e2e.warmup_ms[task] = compiled - t0;
+        (e2e.pipelines ??= {})[task] = pipelineFigures(ctx.pipelineStats, before);
         // A GPU runs a task in milliseconds, and its clocks and the JIT take more than one call to settle: on an
         // H200, forward ran in 80, 59, then 23 ms after its first call, and in 86, 69, then 25 ms when the first
         // call's compilation counted towards this second. On a software adapter one more call passes it.
@@ -478,6 +500,7 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
     peers: {},
     ...(scorecam ? { scorecam } : {}),
     notes,
+    pipelines: pipelineFigures(ctx.pipelineStats),
     wall_s: (performance.now() - started) / 1000,
   };
   return { result, logits, input };

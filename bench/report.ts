@@ -52,6 +52,7 @@ export function textReport(r: BenchResult): string {
   lines.push('', 'end to end (Wgcam session API, wall clock)');
   lines.push(...table([['task', 'median ms', 'warm-up ms', 'what'], ...e2eRows(r)], [false, true, true, false]).map((l) => `  ${l}`));
   if (r.scorecam) lines.push('', 'scorecam (masked forwards per second against a plain batched forward)', `  ${scorecamLine(r.scorecam)}`);
+  if (r.pipelines) lines.push('', describePipelineFigures(r));
   const peers = Object.entries(r.peers);
   if (peers.length > 0) {
     lines.push('', `peers (${peersWhere(r)}; in brackets wgcam's time over the peer's)`);
@@ -66,6 +67,16 @@ function scorecamLine(s: ScorecamBench): string {
   return (
     `${s.layer} at ${s.size}x${s.size}, batches of ${s.batch_size}: ${s.masked_forwards} masked forwards${s.subset ? ' (a subset of the channels)' : ''} in ${fmtMs(s.ms)} ms, ` +
     `${rate(s.masked_forwards_per_s)} per s; a plain forward of ${s.batch_size} images ${fmtMs(s.plain_batch_ms)} ms, ${rate(s.plain_forwards_per_s)} per s; ratio ${s.over_plain.toFixed(2)}`
+  );
+}
+
+/** Pipelines compiled on demand: the whole run's count, wall clock and slowest, then each task's warm-up's own. */
+function describePipelineFigures(r: BenchResult): string {
+  const p = r.pipelines!;
+  const tasks = Object.entries(r.e2e.pipelines ?? {}).map(([task, f]) => `${task} ${f.count} (${fmtMs(f.compile_ms)} ms)`);
+  return (
+    `pipelines compiled on demand: ${p.count} in ${fmtMs(p.compile_ms)} ms, slowest ${fmtMs(p.slowest_ms ?? 0)} ms (${p.slowest ?? '?'})` +
+    (tasks.length > 0 ? `; new in each task's warm-up: ${tasks.join(', ')}` : '')
   );
 }
 
@@ -120,6 +131,7 @@ export function markdownReport(r: BenchResult, options: { command?: string; char
     '',
     ...mdTable([['task', 'median ms', 'warm-up ms (includes compilation)', 'what'], ...e2eRows(r)], [false, true, true, false]),
     '',
+    ...(r.pipelines ? [describePipelineFigures(r), ''] : []),
   );
   if (r.scorecam) out.push('## ScoreCAM', '', `${scorecamLine(r.scorecam)}.`, '', `(${r.scorecam.what}.)`, '');
   const peers = Object.entries(r.peers);

@@ -16,16 +16,18 @@ export {
   type GradCamResult,
   type HostTensor,
   type Input,
+  type JobReport,
   type Prediction,
+  type PreparedJob,
   type SessionOptions,
   type TrainStepOptions,
   type TrainStepResult,
 } from './session.ts';
-export { tuneAdapter, describeKernelConfig, type AdapterTuning, type TuningOptions } from './tuning.ts';
+export { tuneAdapter, describeKernelConfig, type AdapterTuning, type TuningOptions, type TuningSchedule } from './tuning.ts';
 export { VERSION } from './version.ts';
 
 // WebGPU: a context on any `GPU` (navigator.gpu in a browser), and the tensors it holds.
-export { createGpuContext, GpuContext, type AdapterDescription, type GpuContextOptions, type KernelTiming } from './gpu/context.ts';
+export { createGpuContext, GpuContext, type AdapterDescription, type GpuContextOptions, type KernelTiming, type PipelineStats } from './gpu/context.ts';
 export { Tensor, type DType, type TensorView } from './gpu/tensor.ts';
 export { memoryTuningStore, type GemmTuning, type TuningStore } from './kernels/gemm/tuner.ts';
 export type { GemmOperands } from './kernels/gemm/tiles.ts';

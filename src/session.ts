@@ -101,19 +101,74 @@ export class Wgcam {
   }
 
   /**
-   * Choose the GEMM tiles for this adapter now (the first call does it otherwise): from the tuning store, or by
-   * timing the candidates once. Returns null when tuning is off.
+   * Choose the GEMM tiles for this adapter now: from the tuning store, or by timing the candidates once (then
+   * stored). Returns null when tuning is off.
    */
   tune(): Promise<GemmTuning | null> {
-    return this.enqueue(() => this.tuneIfNeeded());
+    return this.enqueue(() => this.tuneIfNeeded(true));
   }
 
-  private async tuneIfNeeded(): Promise<GemmTuning | null> {
+  /** The tiles the next job runs with, without measuring: the stored choice, or the priors ('prior'). */
+  currentTuning(): Promise<GemmTuning | null> {
+    return this.enqueue(() => this.tuneIfNeeded(false));
+  }
+
+  /** What the last job waited on before its kernels ran (tests and progress displays read it). */
+  lastJob: JobReport | null = null;
+  /** Measurements of the tiles started so far, and whether one is running (see JobReport.waitedOnTuning). */
+  private measurements = 0;
+  private measuring = false;
+  /** The compiles `prepare` started; the next job waits for them instead of compiling on demand. */
+  private compiling: Promise<void> = Promise.resolve();
+
+  private async tuneIfNeeded(measure: boolean): Promise<GemmTuning | null> {
     if (this.tuningOptions === false) return null;
+    const schedule = this.tuningOptions.measure ?? 'after-first-job';
+    const mayMeasure = measure || schedule === 'before-first-job';
+    if (this.tuning && (this.tuning.gemm.source !== 'prior' || !mayMeasure)) return this.tuning.gemm;
     // Without a store of the caller's, the session's own: a device that replaces a lost one on the same adapter
     // reuses the choice, so it computes as its predecessor did and spends no time measuring again.
-    this.tuning ??= await tuneAdapter(this.currentCtx, { ...this.tuningOptions, store: this.tuningOptions.store ?? this.sessionStore });
+    const options = { ...this.tuningOptions, store: this.tuningOptions.store ?? this.sessionStore, storedOnly: !mayMeasure };
+    if (mayMeasure) {
+      this.measurements++;
+      this.measuring = true;
+    }
+    try {
+      this.tuning = await tuneAdapter(this.currentCtx, options);
+    } finally {
+      this.measuring = false;
+    }
+    if (this.tuning.gemm.source === 'prior' && schedule === 'after-first-job') this.measureAfterThisJob = true;
     return this.tuning.gemm;
+  }
+
+  /** Set when a job runs on the priors and the schedule measures after it: the job queues the measurement. */
+  private measureAfterThisJob = false;
+
+  /**
+   * Compile ahead, in parallel, every pipeline that a job on an input of `shape` will use
+   * (GpuContext.compileAhead): the job's kernels are rehearsed without running. The next job waits for these
+   * compiles instead of compiling on demand, one at a time. Call it as soon as the input's shape is known, and
+   * decode and upload the input meanwhile; the promise resolves, with the number of pipelines, when the
+   * rehearsal is over (the compiles may still run), and nothing else may use `ctx` before it does. `gradcam`
+   * options should include `pictures` when the job will (the overlay's kernels).
+   */
+  prepare(shape: readonly number[], job: PreparedJob): Promise<number> {
+    return this.enqueue(async () => {
+      await this.tuneIfNeeded(false);
+      const ctx = this.ctx;
+      const input = ctx.empty(shape, 'f32', 'rehearsal input');
+      try {
+        const rehearse = () =>
+          job.kind === 'classify' ? this.classifyNow(input, job.options ?? {}) : job.kind === 'gradcam' ? gradcamNow(this.model, input, job.options) : this.trainStepNow(input, job.labels, job.options ?? {});
+        const { pipelines, compiled } = await ctx.compileAhead(rehearse, this.newContext ? { helper: this.newContext } : {});
+        // A pipeline that fails to compile ahead fails again, with its error, when the job makes it on demand.
+        this.compiling = compiled.catch(() => undefined);
+        return pipelines;
+      } finally {
+        input.release();
+      }
+    });
   }
 
   /** The current device's kernel choices (kernels/config.ts): the priors, then what tuning set. */
@@ -163,21 +218,44 @@ export class Wgcam {
    * A host input is uploaded for the job and freed after; a GPU input stays the caller's.
    */
   private job<T>(input: Input, run: (t: Tensor) => Promise<T>): Promise<T> {
-    return this.enqueue(async () => {
-      await this.tuneIfNeeded();
-      if (!isHostTensor(input)) return run(input);
-      checkInputShape(input.shape, 'the input');
-      if (input.data.length !== input.shape.reduce((a, b) => a * b, 1)) {
-        throw new WgcamError('BAD_INPUT_SHAPE', `the input has ${input.data.length} values for shape [${input.shape.join(',')}]`);
-      }
-      checkFinite(input.data, input.shape, 'the input');
-      const t = this.ctx.upload(input.data, input.shape, 'f32', 'input');
+    const queuedBehindMeasurement = this.measuring;
+    const measurementsBefore = this.measurements;
+    const result = this.enqueue(async () => {
+      const before = this.ctx.pipelineStats;
+      await this.tuneIfNeeded(false);
+      await this.compiling;
+      const ran = async () => {
+        if (!isHostTensor(input)) return run(input);
+        checkInputShape(input.shape, 'the input');
+        if (input.data.length !== input.shape.reduce((a, b) => a * b, 1)) {
+          throw new WgcamError('BAD_INPUT_SHAPE', `the input has ${input.data.length} values for shape [${input.shape.join(',')}]`);
+        }
+        checkFinite(input.data, input.shape, 'the input');
+        const t = this.ctx.upload(input.data, input.shape, 'f32', 'input');
+        try {
+          return await run(t);
+        } finally {
+          t.release();
+        }
+      };
       try {
-        return await run(t);
+        return await ran();
       } finally {
-        t.release();
+        const after = this.ctx.pipelineStats;
+        this.lastJob = {
+          waitedOnTuning: queuedBehindMeasurement || this.measurements !== measurementsBefore,
+          compiledPipelines: after.count - before.count,
+          compileMs: after.compileMs - before.compileMs,
+        };
       }
     });
+    // The measurement after the first job on the priors: queued now, ahead of any job queued later.
+    void result.finally(() => {
+      if (!this.measureAfterThisJob) return;
+      this.measureAfterThisJob = false;
+      void this.tune().catch(() => undefined); // a failed measurement leaves the priors in place
+    }).catch(() => undefined);
+    return result;
   }
 
   /** Run `work` after every job queued before it, on a live device (a lost one is replaced first). */
@@ -273,6 +351,21 @@ export class Wgcam {
     this.ctx.destroy();
   }
 }
+
+/** What the last job waited on before and while its kernels ran (`Wgcam.lastJob`). */
+export interface JobReport {
+  /** A measurement of the GEMM tiles ran before this job: queued ahead of it, or started by it. */
+  waitedOnTuning: boolean;
+  /** Pipelines compiled on demand during the job (not ahead, by `prepare`), and their wall clock in ms. */
+  compiledPipelines: number;
+  compileMs: number;
+}
+
+/** A job to rehearse in `Wgcam.prepare`: its kind and the options it will be called with. */
+export type PreparedJob =
+  | { kind: 'classify'; options?: { topK?: number; capture?: readonly string[] } }
+  | { kind: 'gradcam'; options: GradCamOptions }
+  | { kind: 'trainStep'; labels: readonly number[]; options?: TrainStepOptions };
 
 export interface TrainStepOptions {
   params?: readonly string[];

@@ -8,8 +8,20 @@ import { tilesName } from './kernels/gemm/tiles.ts';
 
 export { memoryTuningStore, remeasuringStore, type TuningStore } from './kernels/gemm/tuner.ts';
 
+/**
+ * When a session measures the GEMM tiles of an adapter whose store holds no choice. A stored choice is always
+ * read before the first job; the first job never waits on a measurement unless 'before-first-job' asks for it.
+ * - 'after-first-job' (default): the first job runs on the adapter class's priors, then the measurement is queued
+ *   right after its result; later jobs use the measured choice (one queued behind the measurement waits for it).
+ * - 'on-request': only `tune()` measures (the Node CLI: `wgcam tune`); jobs use the stored choice or the priors.
+ * - 'before-first-job': the first job waits for the measurement (the behaviour before this option).
+ */
+export type TuningSchedule = 'after-first-job' | 'on-request' | 'before-first-job';
+
 /** The tuner's options (store, forced tiles, shapes, runs) and the settings users may force instead. */
 export interface TuningOptions extends AutotuneOptions {
+  /** When to measure the tiles when the store has no choice (default 'after-first-job'). */
+  measure?: TuningSchedule;
   reductions?: ReductionStyle;
   /** The window kernels for every windowed conv they fit ('window'), or none ('gemm'); default the prior. */
   convForms?: 'window' | 'gemm';

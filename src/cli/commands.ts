@@ -11,7 +11,7 @@ import { WgcamError } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import type { Command } from './main.ts';
 import type { FlagSpec, ParsedFlags } from './args.ts';
-import { openSession, readInputs, readTensorFile, uploadInputs, checkOutputs, inputFiles, dumpTensors, describeAdapter, writeAtomically, type DumpEntry, type Inputs, type OutputSpec } from './shared.ts';
+import { openSession, readInputs, readTensorFile, uploadInputs, checkOutputs, inputFiles, hostInputShape, describePipelines, nodeTuningOptions, dumpTensors, describeAdapter, writeAtomically, type DumpEntry, type Inputs, type OutputSpec } from './shared.ts';
 import { escapeControl, quote } from '../quote.ts';
 import { plan } from './plan.ts';
 import { camOutputFiles, runCamMethods } from './cam_methods.ts';
@@ -43,13 +43,19 @@ const classify: Command = {
     await checkOutputs(typeof flags.dump === 'string' ? [{ what: '--dump', path: flags.dump }] : [], inputFiles(flags, host));
     const session = await openSession(flags);
     try {
+      const capture = flags.dump ? MODULE_DUMP_PATHS : [];
+      // The job's kernels compile ahead, all at once (Wgcam.prepare), before the inputs upload.
+      await session.prepare(hostInputShape(host), { kind: 'classify', options: { topK: top, capture } });
       const inputs = await uploadInputs(session, host);
       try {
         const started = performance.now();
-        const result = await session.classify(inputs.input, { topK: top, capture: flags.dump ? MODULE_DUMP_PATHS : [] });
+        const result = await session.classify(inputs.input, { topK: top, capture });
         const elapsed = performance.now() - started;
         printPredictions(inputs, result.top);
-        if (verbose) process.stderr.write(`forward + softmax + read-back: ${elapsed.toFixed(0)} ms (wall clock, includes pipeline compilation on first use)\n`);
+        if (verbose) {
+          process.stderr.write(`forward + softmax + read-back: ${elapsed.toFixed(0)} ms (wall clock, includes waiting for the pipelines)\n`);
+          process.stderr.write(`${describePipelines(session.ctx)}\n`);
+        }
         if (typeof flags.dump === 'string') {
           const tensors: Array<[string, { shape: number[]; data: Float32Array }]> = [['logits', result.logits]];
           for (const path of MODULE_DUMP_PATHS) {
@@ -95,13 +101,38 @@ const synthWeights: Command = {
 };
 
 const info: Command = {
-  summary: "print wgcam's version and the WebGPU adapter it would use",
+  summary: "print wgcam's version and the WebGPU adapter it would use (--verbose: also the pipelines one Grad-CAM compiles)",
   flags: { verbose: COMMON.verbose! },
-  async run(_flags: ParsedFlags) {
+  async run(flags: ParsedFlags) {
     const { createNodeGpuContext, runtimeNotes } = await import('../node/gpu.ts');
     const ctx = await createNodeGpuContext();
     process.stdout.write(`${[`version: wgcam ${VERSION} (Node ${process.version})`, describeAdapter(ctx), ...runtimeNotes(ctx)].join('\n')}\n`);
-    ctx.destroy();
+    if (flags.verbose !== true) {
+      ctx.destroy();
+      return 0;
+    }
+    // One Grad-CAM of the README's first command (224 x 224, layer4, an overlay) on synthetic weights, its
+    // pipelines compiled on demand one by one, so that each compile is timed: the cold-start cost on this adapter.
+    const { Wgcam } = await import('../session.ts');
+    const { syntheticResNet50 } = await import('../model/synthetic.ts');
+    const session = Wgcam.fromContext(ctx, syntheticResNet50(), undefined, { tuning: nodeTuningOptions() });
+    try {
+      const size = 224;
+      const input = { shape: [1, 3, size, size], data: new Float32Array(3 * size * size) };
+      const job = async () => {
+        const started = performance.now();
+        await session.gradcam(input, { layers: ['layer4'], pictures: [new Uint8Array(size * size * 3)] });
+        return performance.now() - started;
+      };
+      // Some drivers (lavapipe) compile a pipeline's machine code at its first dispatch, not when it is created:
+      // the first job's excess over the second is then the compile time.
+      const [first, second] = [await job(), await job()];
+      process.stdout.write(`grad-cam ${size}x${size} ${describePipelines(ctx)}\n`);
+      process.stdout.write(`grad-cam first job ${first.toFixed(0)} ms, second ${second.toFixed(0)} ms (wall clock; a driver that compiles at first dispatch spends the difference compiling)\n`);
+      process.stdout.write(`variants: ${ctx.pipelineVariants().map(([label, n]) => `${label} ${n}`).join(', ')}\n`);
+    } finally {
+      session.destroy();
+    }
     return 0;
   },
 };
@@ -196,6 +227,10 @@ const cam: Command = {
     await checkOutputs(outputs, inputFiles(flags, host));
     const session = await openSession(flags);
     try {
+      const options = { layers, targets, colormap: colormap as ColormapName, alpha, inputGrad: flags['input-grad'] === true, params };
+      // The job's kernels compile ahead, all at once (Wgcam.prepare), before the inputs upload.
+      const shape = hostInputShape(host);
+      await session.prepare(shape, { kind: 'gradcam', options: { ...options, pictures: Array.from({ length: shape[0]! }, () => new Uint8Array(shape[2]! * shape[3]! * 3)) } });
       const inputs = await uploadInputs(session, host);
       try {
         if (!gradcamOnly) {
@@ -204,20 +239,15 @@ const cam: Command = {
           await runCamMethods(session, inputs, { ...run, ...(dump !== undefined ? { dump } : {}), ...(files ? { files } : {}) });
           return 0;
         }
-        const result = await session.gradcam(inputs.input, {
-          layers,
-          targets,
-          pictures: inputs.pictures,
-          colormap: colormap as ColormapName,
-          alpha,
-          inputGrad: flags['input-grad'] === true,
-          params,
-        });
+        const result = await session.gradcam(inputs.input, { ...options, pictures: inputs.pictures });
         result.targets.forEach((t, n) => {
           const p = result.logits.data[n * 1000 + t]!;
           process.stdout.write(`${inputs.names[n]}: target ${t} (${IMAGENET_LABELS[t]}), logit ${p.toFixed(4)}, layers ${layers.join(', ')}\n`);
         });
-        if (flags.verbose === true) process.stderr.write(`forward ${result.forwardMs.toFixed(0)} ms, total ${result.totalMs.toFixed(0)} ms (wall clock)\n`);
+        if (flags.verbose === true) {
+          process.stderr.write(`forward ${result.forwardMs.toFixed(0)} ms, total ${result.totalMs.toFixed(0)} ms (wall clock)\n`);
+          process.stderr.write(`${describePipelines(session.ctx)}\n`);
+        }
         const [, , h, w] = inputs.input.shape as [number, number, number, number];
         if (typeof flags.dump === 'string') {
           const entries: DumpEntry[] = [['logits', result.logits]];

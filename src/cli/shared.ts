@@ -43,11 +43,21 @@ export async function openSession(flags: ParsedFlags): Promise<Wgcam> {
   const session = Wgcam.fromContext(ctx, loaded.weights, createNodeGpuContext, { tuning: nodeTuningOptions(), precision: parsePrecision(flags.precision) });
   if (verbose) {
     process.stderr.write(`precision: ${session.precision} GEMM operands, f32 products and sums\n`);
-    const tuning = await session.tune();
-    if (tuning) process.stderr.write(`gemm tiles: ${describeGemmTuning(tuning)}\n`);
+    const tuning = await session.currentTuning();
+    if (tuning) process.stderr.write(`gemm tiles: ${describeGemmTuning(tuning)}${tuning.source === 'prior' ? '; `wgcam tune` measures this adapter' : ''}\n`);
     process.stderr.write(`kernels: ${describeKernelConfig(session.kernels)}\n`);
   }
   return session;
+}
+
+/**
+ * What the context compiled so far (how many pipelines ahead and on demand, their wall clock, the slowest), for
+ * --verbose and `wgcam info --verbose`.
+ */
+export function describePipelines(ctx: GpuContext): string {
+  const s = ctx.pipelineStats;
+  const onDemand = `${s.count} on demand (${s.compileMs.toFixed(0)} ms${s.count > 0 ? `, slowest ${s.slowestMs.toFixed(0)} ms: ${s.slowestLabel}` : ''})`;
+  return `pipelines: ${s.ahead > 0 ? `${s.ahead} compiled ahead (in parallel, ${s.aheadMs.toFixed(0)} ms wall clock), ` : ''}${onDemand}`;
 }
 
 /**
@@ -58,6 +68,9 @@ export function nodeTuningOptions(env: Record<string, string | undefined> = proc
   const s = settingsFromEnv(env);
   return {
     store: fileTuningStore(),
+    // A command runs one job and exits: measuring after it would only delay the exit, and measuring before it
+    // would delay the result. `wgcam tune` measures and stores the choice the other commands then read.
+    measure: 'on-request',
     ...(s.tiles ? { force: s.tiles } : {}),
     ...(s.reductions ? { reductions: s.reductions } : {}),
     ...(s.windows ? { convForms: s.windows } : {}),
@@ -84,6 +97,11 @@ export interface HostInputs {
   names: string[];
   /** The files read, which no output may replace. */
   files: string[];
+}
+
+/** The network input's shape for these inputs: [N,3,224,224] for pictures (centre crops), the tensor's own otherwise. */
+export function hostInputShape(host: HostInputs): number[] {
+  return host.tensor ? [...host.tensor.shape] : [host.images!.length, 3, 224, 224];
 }
 
 /** Read, decode and check the inputs --image or --tensor name; nothing touches the GPU. */

@@ -6,6 +6,7 @@ import { priorConfig, type KernelConfig } from '../kernels/config.ts';
 import { BufferPool } from './pool.ts';
 import { Tensor, type DType, numel } from './tensor.ts';
 import { UniformArena, type UniformSlot } from './uniform_arena.ts';
+import { dealWarmUps, warmUpByDispatch, type WarmUpEntry } from './dispatch_warmup.ts';
 
 export interface AdapterDescription {
   vendor: string;
@@ -22,6 +23,22 @@ export interface GpuContextOptions {
   profile?: boolean;
   /** Features to ask for beside timestamp-query and shader-f16, where the adapter has them. */
   optionalFeatures?: GPUFeatureName[];
+}
+
+/**
+ * The pipelines a context has compiled, and the wall clock its thread spent waiting on them: a software adapter
+ * compiles each variant through its shader compiler unless its own shader cache holds it. `ahead` counts those
+ * compiled by `compileAhead` (in parallel, before the job's first dispatch), whose wall clock is `aheadMs`.
+ */
+export interface PipelineStats {
+  count: number;
+  /** Wall clock of the compiles made on demand (createComputePipeline), in ms. */
+  compileMs: number;
+  /** The slowest compile on demand, and its kernel. */
+  slowestMs: number;
+  slowestLabel: string;
+  ahead: number;
+  aheadMs: number;
 }
 
 /** One recorded kernel time, from timestamp-query when available. */
@@ -94,6 +111,11 @@ export class GpuContext {
   /** The compute pass that dispatches share while not profiling; closed by a copy or a submit. */
   private openPass: GPUComputePassEncoder | null = null;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** Each cached pipeline's kernel label, by source. */
+  private readonly pipelineLabels = new Map<string, string>();
+  /** While `compileAhead` records a job: the pipelines it asks for, by source, and no GPU work done. */
+  private recording: Rehearsal | null = null;
+  private readonly stats: PipelineStats = { count: 0, compileMs: 0, slowestMs: 0, slowestLabel: '', ahead: 0, aheadMs: 0 };
   private readonly destroyHooks: Array<() => void> = [];
   /** Uniform parameters of the commands not yet submitted (uploaded at submit, dropped after it). */
   private readonly uniforms: UniformArena;
@@ -161,6 +183,7 @@ export class GpuContext {
       throw new Error(`upload: ${data.length} values for shape [${shape.join(',')}]`);
     }
     const t = this.empty(shape, kind, label);
+    if (this.recording) return t;
     // Writes go through the queue; pending encoded work must go first so that reused pool buffers are not
     // overwritten before earlier commands read them.
     this.flush();
@@ -198,6 +221,7 @@ export class GpuContext {
    * its byte length rounded up to 4, as the pool's do.
    */
   private async readRanges(sources: readonly { buffer: GPUBuffer; byteLength: number }[]): Promise<ArrayBuffer[]> {
+    if (this.recording) return sources.map(({ byteLength }) => new ArrayBuffer(byteLength));
     const out: ArrayBuffer[] = [];
     const words = (bytes: number) => Math.ceil(bytes / 4) * 4;
     const limit = this.device.limits.maxBufferSize;
@@ -255,10 +279,28 @@ export class GpuContext {
   /** Compiled once per distinct WGSL source (the source includes its specialisation constants). */
   pipeline(code: string, label: string): GPUComputePipeline {
     let p = this.pipelines.get(code);
+    if (!p && this.recording) {
+      let entry = this.recording.pipelines.get(code);
+      if (!entry) {
+        entry = { code, label, placeholder: {} as GPUComputePipeline, bindings: null };
+        this.recording.pipelines.set(code, entry);
+        this.recording.byPlaceholder.set(entry.placeholder, entry);
+      }
+      return entry.placeholder;
+    }
     if (!p) {
+      const started = performance.now();
       const module = this.device.createShaderModule({ code, label });
       p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label });
       this.pipelines.set(code, p);
+      this.pipelineLabels.set(code, label);
+      const ms = performance.now() - started;
+      this.stats.count++;
+      this.stats.compileMs += ms;
+      if (ms > this.stats.slowestMs) {
+        this.stats.slowestMs = ms;
+        this.stats.slowestLabel = label;
+      }
     }
     return p;
   }
@@ -267,10 +309,93 @@ export class GpuContext {
     return this.pipelines.size;
   }
 
+  /**
+   * Compile every pipeline `encode` would use, in parallel (createComputePipelineAsync), before any of it runs.
+   * `encode` runs once as a rehearsal: its kernels assemble their shaders and ask for pipelines, but nothing is
+   * dispatched, copied or submitted, and reads return zeros at once; so it must be a job whose kernels do not
+   * depend on the values it reads (the shapes, not the data, decide them). The rehearsal ends when `encode`'s
+   * promise settles, within microtasks: nothing else may use the context until then. Returns the compiles'
+   * promise, which settles when every new pipeline is in the cache; on-demand compiles of the same sources are
+   * not started while it is pending only if callers wait for it (the session's jobs do).
+   */
+  async compileAhead(encode: () => Promise<unknown>, options: CompileAheadOptions = {}): Promise<{ pipelines: number; compiled: Promise<void> }> {
+    if (this.recording) throw new Error('compileAhead: a rehearsal is already recording');
+    this.flush(); // work encoded before the rehearsal goes to the GPU; the rehearsal's own is dropped
+    const rehearsal: Rehearsal = { pipelines: new Map(), byPlaceholder: new Map(), uniformBytes: new Map() };
+    this.recording = rehearsal;
+    try {
+      await encode();
+    } finally {
+      this.recording = null;
+      this.encoder = null; // the rehearsal's copies and clears are never submitted
+      this.openPass = null;
+      this.uniforms.release();
+    }
+    const started = performance.now();
+    const recorded = [...rehearsal.pipelines.values()];
+    const compiles = recorded.map(async ({ code, label }) => {
+      const module = this.device.createShaderModule({ code, label });
+      const p = await this.device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' }, label });
+      if (!this.pipelines.has(code)) {
+        this.pipelines.set(code, p);
+        this.pipelineLabels.set(code, label);
+        this.stats.ahead++;
+      }
+    });
+    let work: Promise<unknown> = Promise.all(compiles);
+    // Drivers that compile at the first dispatch: one warm-up dispatch of each pipeline, half on this device and
+    // half on a helper device, in parallel (dispatch_warmup.ts).
+    const warmUps = recorded.filter((e): e is WarmUpEntry & RecordedPipeline => e.bindings !== null);
+    if (this.kernels.compileAhead === 'dispatch' && options.helper && warmUps.length > 0) {
+      const [mine, theirs] = dealWarmUps(warmUps, 2) as [WarmUpEntry[], WarmUpEntry[]];
+      const helper = options.helper;
+      // Destroying this context (a failed job, the end of a command) stops the warm-ups: the helper goes too.
+      let other: GpuContext | null = null;
+      let cancelled = false;
+      this.onDestroy(() => {
+        cancelled = true;
+        other?.destroy();
+      });
+      const onHelper = (async () => {
+        const made = await helper();
+        if (cancelled) return made.destroy();
+        other = made;
+        try {
+          await warmUpByDispatch(made.device, theirs);
+        } finally {
+          other = null;
+          made.destroy();
+        }
+      })();
+      const onThis = work.then(() => (cancelled ? undefined : warmUpByDispatch(this.device, mine, this.pipelines)));
+      // A failed helper only costs its half's compiles, which the job then makes itself.
+      work = Promise.all([onThis, onHelper.catch(() => undefined)]);
+    }
+    const compiled = work.then(() => {
+      this.stats.aheadMs += performance.now() - started;
+    });
+    compiled.catch(() => undefined); // the caller's await sees a failure; an unawaited one must not crash Node
+    return { pipelines: recorded.length, compiled };
+  }
+
+  /** How many variants of each kernel (by label) the cache holds, most first. */
+  pipelineVariants(): Array<[string, number]> {
+    const counts = new Map<string, number>();
+    for (const label of this.pipelineLabels.values()) counts.set(label, (counts.get(label) ?? 0) + 1);
+    return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  }
+
+  /** How many pipelines this context compiled, and how long they took (a copy). */
+  get pipelineStats(): PipelineStats {
+    return { ...this.stats };
+  }
+
   /** A uniform binding holding `data`, for a dispatch before the next submit (a slot of a shared buffer). */
   uniform(data: ArrayBuffer | ArrayBufferView): UniformSlot {
     const bytes = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
-    return this.uniforms.allocate(bytes);
+    const slot = this.uniforms.allocate(bytes);
+    this.recording?.uniformBytes.set(slot, bytes.slice());
+    return slot;
   }
 
   /**
@@ -280,6 +405,13 @@ export class GpuContext {
   dispatch(pipeline: GPUComputePipeline, bindings: Array<GPUBuffer | Tensor | Binding>, workgroups: readonly [number, number?, number?], label: string): void {
     // Checked here, not only when an encoder is made: the shared pass may outlive the device.
     if (this.isLost) throw deviceLostError();
+    if (this.recording) {
+      // The first dispatch of each recorded pipeline: its uniforms, for a warm-up dispatch (compileAhead).
+      const entry = this.recording.byPlaceholder.get(pipeline);
+      const uniformBytes = this.recording.uniformBytes;
+      if (entry && entry.bindings === null) entry.bindings = bindings.map((b) => (b instanceof Tensor || !('buffer' in b) ? null : (uniformBytes.get(b as UniformSlot) ?? null)));
+      return;
+    }
     const entries: GPUBindGroupEntry[] = bindings.map((b, i) => ({
       binding: i,
       resource: b instanceof Tensor ? { buffer: b.buffer } : 'buffer' in b ? { buffer: b.buffer, offset: b.offset, size: b.size } : { buffer: b },
@@ -334,6 +466,7 @@ export class GpuContext {
 
   /** Submit recorded work. */
   flush(): void {
+    if (this.recording) return;
     if (!this.encoder) return;
     this.endPass();
     const encoder = this.encoder;
@@ -346,6 +479,7 @@ export class GpuContext {
 
   /** Wait until the GPU has finished everything submitted so far. */
   async sync(): Promise<void> {
+    if (this.recording) return;
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     if (this.isLost) throw deviceLostError();
@@ -401,8 +535,28 @@ export class GpuContext {
     this.querySet?.destroy();
     this.dummyBuffer?.destroy();
     this.pipelines.clear();
+    this.pipelineLabels.clear();
     this.device.destroy();
   }
+}
+
+/** A pipeline a rehearsal asked for: `placeholder` stands for it (never bound), `bindings` from its first dispatch. */
+interface RecordedPipeline {
+  code: string;
+  label: string;
+  placeholder: GPUComputePipeline;
+  bindings: Array<Uint8Array | null> | null;
+}
+
+interface Rehearsal {
+  pipelines: Map<string, RecordedPipeline>;
+  byPlaceholder: Map<GPUComputePipeline, RecordedPipeline>;
+  uniformBytes: Map<UniformSlot, Uint8Array>;
+}
+
+export interface CompileAheadOptions {
+  /** A second context on the same adapter, for the warm-up dispatches (KernelConfig.compileAhead 'dispatch'). */
+  helper?: () => Promise<GpuContext>;
 }
 
 export function deviceLostError(): WgcamError {

@@ -36,16 +36,22 @@ export interface KernelConfig {
   splitK: boolean;
   /** Which windowed convs take the window kernels, for the forward and the input gradient. */
   windows: { forward: WindowRule; inputGrad: WindowRule };
+  /**
+   * How `GpuContext.compileAhead` compiles: 'create' (createComputePipelineAsync, for drivers that compile when a
+   * pipeline is made) or 'dispatch' (also one warm-up dispatch of each, split with a second device: lavapipe
+   * compiles at a pipeline's first dispatch; gpu/dispatch_warmup.ts).
+   */
+  compileAhead: 'create' | 'dispatch';
 }
 
 const SOFTWARE = { splitK: false, windows: { forward: 'dense', inputGrad: 'dense' } } as const;
 
 /** Each adapter class's starting point, as measured on the whole network (bench/NOTES.md). */
 export const KERNEL_PRIORS: Readonly<Record<AdapterClass, Omit<KernelConfig, 'adapterClass'>>> = {
-  gpu: { tiles: GEMM_TILES['tiled-64x64']!, operands: 'f32', reductions: 'tree', splitK: true, windows: { forward: 'none', inputGrad: 'none' } },
-  lavapipe: { tiles: GEMM_TILES['untiled-fit']!, operands: 'f32', reductions: 'tree', ...SOFTWARE },
-  swiftshader: { tiles: GEMM_TILES['untiled-fit']!, operands: 'f32', reductions: 'serial', ...SOFTWARE },
-  software: { tiles: GEMM_TILES['untiled-fit']!, operands: 'f32', reductions: 'tree', ...SOFTWARE },
+  gpu: { tiles: GEMM_TILES['tiled-64x64']!, operands: 'f32', reductions: 'tree', splitK: true, windows: { forward: 'none', inputGrad: 'none' }, compileAhead: 'create' },
+  lavapipe: { tiles: GEMM_TILES['untiled-fit']!, operands: 'f32', reductions: 'tree', ...SOFTWARE, compileAhead: 'dispatch' },
+  swiftshader: { tiles: GEMM_TILES['untiled-fit']!, operands: 'f32', reductions: 'serial', ...SOFTWARE, compileAhead: 'create' },
+  software: { tiles: GEMM_TILES['untiled-fit']!, operands: 'f32', reductions: 'tree', ...SOFTWARE, compileAhead: 'create' },
 };
 
 export function adapterClass(adapter: Pick<AdapterDescription, 'description' | 'software'>): AdapterClass {

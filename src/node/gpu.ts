@@ -2,7 +2,7 @@
 // the same code the browser runs.
 import { create, globals } from 'webgpu';
 import { createGpuContext, type GpuContext, type GpuContextOptions } from '../gpu/context.ts';
-import { dawnTogglesFromEnv as readDawnToggles, dawnWaitFromEnv as readDawnWait, type DawnToggleSetting, type DawnWaitSetting } from '../kernels/config.ts';
+import { configureKernels, dawnTogglesFromEnv as readDawnToggles, dawnWaitFromEnv as readDawnWait, type DawnToggleSetting, type DawnWaitSetting } from '../kernels/config.ts';
 import { describeDawnWait, paceDawnTicks, pacesDawnTicks } from './software/dawn_pacing.ts';
 import { describeLavapipeThreads, oversubscribeLavapipe } from './software/lavapipe_threads.ts';
 
@@ -121,6 +121,8 @@ export async function createNodeGpuContext(options: NodeGpuContextOptions = {}):
   }
   lastSpeedToggles = on;
   contextToggles.set(ctx, on);
+  // The toggles drop the robust buffer access that warm-up dispatches on small buffers rely on (gpu/dispatch_warmup.ts).
+  if (on && ctx.kernels.compileAhead === 'dispatch') configureKernels(ctx, { compileAhead: 'create' });
   if (pacesDawnTicks(wait, ctx.adapter.software)) ctx.onDestroy(paceDawnTicks());
   return ctx;
 }

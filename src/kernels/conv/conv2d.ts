@@ -7,12 +7,12 @@ import { gemmCore, gemmGroups } from '../gemm/tiles.ts';
 import { splitKSnippet } from '../gemm/split_k.ts';
 import { conv2dColumns } from '../software/conv2d_columns.ts';
 import { conv2dWindow } from '../software/conv2d_window.ts';
-import { constants, shader } from '../wgsl.ts';
+import { shader } from '../wgsl.ts';
 import source from './conv2d.wgsl?raw';
 import { conv2dSplitKSum } from './conv2d_split_k_sum.ts';
 import convEpilogue from './conv_epilogue.wgsl?raw';
 import convInputWindow from './conv_input_window.wgsl?raw';
-import { convOutputSize, convPrelude, convUniform, type ConvGeometry } from './geometry.ts';
+import { convOutputSize, convPrelude, convUniform, epilogueBits, type ConvGeometry } from './geometry.ts';
 import { planConv } from './plan.ts';
 
 export { convOutputSize, type ConvGeometry } from './geometry.ts';
@@ -51,16 +51,16 @@ export function conv2d(ctx: GpuContext, x: Tensor, w: Tensor, geom: ConvGeometry
     conv2dColumns(ctx, x, w, y, geometry, plan, fused, label);
   } else {
     const code = shader(
-      constants({ AFFINE: fused.scale !== undefined, RESIDUAL: fused.residual !== undefined, RELU: fused.relu === true }),
       gemmCore(tiles),
-      convPrelude(geometry, batch),
+      // A 1x1 without padding loads its input without dividing by the sizes: one pipeline serves all of them.
+      convPrelude(geometry, batch, kH === 1 && kW === 1 && geom.pad === 0 ? 'sizes' : 'none'),
       convEpilogue,
       convInputWindow,
       splitKSnippet(plan),
       source,
     );
     const bindings = [x, w, fused.scale ?? ctx.dummy, fused.shift ?? ctx.dummy, fused.residual ?? ctx.dummy, y];
-    ctx.dispatch(ctx.pipeline(code, 'conv2d'), [ctx.uniform(convUniform(batch, inC, outC, geometry, plan.sliceK)), ...bindings], gemmGroups(tiles, m, n, plan.splits), label);
+    ctx.dispatch(ctx.pipeline(code, 'conv2d'), [ctx.uniform(convUniform(batch, inC, outC, geometry, plan.sliceK, epilogueBits(fused))), ...bindings], gemmGroups(tiles, m, n, plan.splits), label);
   }
   if (!sliced) return y;
   const summed = conv2dSplitKSum(ctx, y, inC, geometry, plan.sliceK, epilogue);

@@ -2,11 +2,11 @@
 import type { GpuContext } from '../../gpu/context.ts';
 import type { Tensor } from '../../gpu/tensor.ts';
 import type { ConvEpilogue } from './conv2d.ts';
-import { convPrelude, convUniform, type ConvShapeConstants } from './geometry.ts';
+import { convPrelude, convUniform, epilogueBits, type ConvShapeConstants } from './geometry.ts';
 import source from './conv2d_split_k_sum.wgsl?raw';
 import { ELEMENTWISE_WORKGROUP } from '../launch.ts';
 import convEpilogue from './conv_epilogue.wgsl?raw';
-import { constants, groups1d, shader } from '../wgsl.ts';
+import { groups1d, shader } from '../wgsl.ts';
 
 /**
  * y [N, CO, OH, OW] = epilogue(sum of the slices of `partial` [splits, N, CO, OH, OW]), the slices being
@@ -25,7 +25,6 @@ export function conv2dSplitKSum(
     throw new Error(`conv2dSplitKSum: [${partial.shape.join(',')}] is not the slices of ${sliceK} of this conv`);
   }
   const code = shader(
-    constants({ AFFINE: epilogue.scale !== undefined, RESIDUAL: epilogue.residual !== undefined, RELU: epilogue.relu === true }),
     convPrelude(g, batch),
     convEpilogue,
     source,
@@ -34,7 +33,7 @@ export function conv2dSplitKSum(
   const dummy = ctx.dummy;
   ctx.dispatch(
     ctx.pipeline(code, 'conv2d_split_k_sum'),
-    [ctx.uniform(convUniform(batch, inC, outC, g, sliceK)), partial, dummy, epilogue.scale ?? dummy, epilogue.shift ?? dummy, epilogue.residual ?? dummy, y],
+    [ctx.uniform(convUniform(batch, inC, outC, g, sliceK, epilogueBits(epilogue))), partial, dummy, epilogue.scale ?? dummy, epilogue.shift ?? dummy, epilogue.residual ?? dummy, y],
     groups1d(y.size, ELEMENTWISE_WORKGROUP),
     `conv2d split-k sum ${splits}x${outC}x${outH}x${outW}`,
   );

@@ -1,7 +1,7 @@
 // The conv forward's split-K finish: y[i] = epilogue(sum over slices s of partial[s * count + i]), where
 // `partial` (bound as `x`) holds conv2d.wgsl's SLICED partial sums, each slice laid out as y [N, C, H, W].
 // Slices are added in order, so the result does not depend on scheduling. The epilogue is the forward's own
-// (conv/conv_epilogue.wgsl, constants AFFINE, RESIDUAL, RELU), applied once to the whole sum.
+// (conv/conv_epilogue.wgsl, its steps in the uniform), applied once to the whole sum.
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {

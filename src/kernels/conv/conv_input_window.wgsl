@@ -6,15 +6,15 @@ fn inputWindow(b: u32, ci: u32, pix: u32, tap: u32) -> f32 {
   // pixel is the input pixel. Both tests are on constants, so the compiler drops the branches not taken, and
   // most of ResNet50's convs (all its 1x1s) load B without the window arithmetic.
   if (KH == 1u && KW == 1u && PAD == 0u) {
-    let plane = (b * p.inChannels + ci) * IN_H * IN_W;
+    let plane = (b * p.inChannels + ci) * inH() * inW();
     if (STRIDE == 1u) { return x[plane + pix]; }
-    return x[plane + (pix / OUT_W) * STRIDE * IN_W + (pix % OUT_W) * STRIDE];
+    return x[plane + (pix / outW()) * STRIDE * inW() + (pix % outW()) * STRIDE];
   }
-  let oy = pix / OUT_W;
-  let ox = pix % OUT_W;
+  let oy = pix / outW();
+  let ox = pix % outW();
   // i32 so that padding positions (negative) are rejected by one comparison each.
   let iy = i32(oy * STRIDE + tap / KW) - i32(PAD);
   let ix = i32(ox * STRIDE + tap % KW) - i32(PAD);
-  if (iy < 0 || ix < 0 || iy >= i32(IN_H) || ix >= i32(IN_W)) { return 0.0; }
-  return x[((b * p.inChannels + ci) * IN_H + u32(iy)) * IN_W + u32(ix)];
+  if (iy < 0 || ix < 0 || iy >= i32(inH()) || ix >= i32(inW())) { return 0.0; }
+  return x[((b * p.inChannels + ci) * inH() + u32(iy)) * inW() + u32(ix)];
 }

@@ -1,7 +1,8 @@
-// Parameters shared by the three conv kernels (forward, input gradient, weight gradient). The geometry
-// (IN_H, IN_W, OUT_H, OUT_W, KH, KW, STRIDE, PAD) is also given as compile-time constants by the wrapper, and
-// the kernels use those: index arithmetic divides by them on every load, and division by a constant compiles
-// to a multiply and a shift (a large saving on CPU adapters, and free on GPUs). Channels and batch stay
+// Parameters shared by the three conv kernels (forward, input gradient, weight gradient). The shape class
+// (KH, KW, STRIDE, PAD) is also given as compile-time constants by the wrapper, and the spatial sizes through
+// inH(), inW(), outH(), outW(), which return constants (IN_H, ...) for the kernels whose index arithmetic
+// divides by them on every load (division by a constant compiles to a multiply and a shift) and the uniform's
+// fields for those that only multiply or compare (geometry.ts, convPrelude): fewer pipelines to compile. Channels and batch stay
 // run-time values, so one pipeline serves every batch size above one; ONE_IMAGE (batch 1) gets its own, whose
 // loads skip the split of a flat (image, pixel) index (see imageOf).
 struct Conv {
@@ -10,6 +11,8 @@ struct Conv {
   kW: u32, stride: u32, pad: u32,
   /** The K slice length of split-K (forward and weight gradient). */
   sliceK: u32,
+  /** The forward's epilogue steps (conv_epilogue.wgsl): affine 1, residual 2, ReLU 4. */
+  epilogue: u32,
 }
 
 // Image and pixel of a flat index n = (image, pixel) over `area` pixels per image. At batch 1 the pixel is n

@@ -24,20 +24,41 @@ export function convOutputSize(size: number, kernel: number, stride: number, pad
 }
 
 /**
- * The conv kernels' shared parameter struct plus the geometry, and whether the batch is one image, as
- * compile-time constants (see conv_params.wgsl).
+ * The conv kernels' shared parameter struct plus, as compile-time constants, whether the batch is one image and
+ * the geometry the kernel's arithmetic depends on (see conv_params.wgsl). The spatial sizes come through `inH()`,
+ * `inW()`, `outH()` and `outW()`. `fromUniform` says what the kernel reads from its uniform instead:
+ * - 'none': every size is a constant (also declared as IN_H, IN_W, OUT_H, OUT_W), for kernels that divide by
+ *   them on every element (division by a constant compiles to a multiply and a shift);
+ * - 'sizes': the spatial sizes; the shape class (KH, KW, STRIDE, PAD) stays constant, so one pipeline serves
+ *   every conv of the class;
+ * - 'geometry': the kernel size too (no KH, KW, STRIDE, PAD: the kernel reads p.kH, p.kW), for kernels that only
+ *   multiply by it.
+ * On a software adapter each pipeline variant costs a compile through its shader compiler on first use.
  */
-export function convPrelude(g: ConvShapeConstants, batch: number): string {
-  return [
-    constants({ IN_H: g.inH, IN_W: g.inW, OUT_H: g.outH, OUT_W: g.outW, KH: g.kH, KW: g.kW, STRIDE: g.stride, PAD: g.pad }),
-    constants({ ONE_IMAGE: batch === 1 }),
-    convParams,
-  ].join('\n');
+export function convPrelude(g: ConvShapeConstants, batch: number, fromUniform: 'none' | 'sizes' | 'geometry' = 'none'): string {
+  const sizes =
+    fromUniform === 'none'
+      ? `${constants({ IN_H: g.inH, IN_W: g.inW, OUT_H: g.outH, OUT_W: g.outW })}
+fn inH() -> u32 { return IN_H; }
+fn inW() -> u32 { return IN_W; }
+fn outH() -> u32 { return OUT_H; }
+fn outW() -> u32 { return OUT_W; }`
+      : `fn inH() -> u32 { return p.inH; }
+fn inW() -> u32 { return p.inW; }
+fn outH() -> u32 { return p.outH; }
+fn outW() -> u32 { return p.outW; }`;
+  const shapeClass = fromUniform === 'geometry' ? '' : constants({ KH: g.kH, KW: g.kW, STRIDE: g.stride, PAD: g.pad });
+  return [sizes, shapeClass, constants({ ONE_IMAGE: batch === 1 }), convParams].join('\n');
 }
 
 /** The conv kernels' uniform: the `Conv` struct of conv_params.wgsl (`sliceK`: the K slice length of split-K). */
-export function convUniform(batch: number, inC: number, outC: number, g: ConvShapeConstants, sliceK = 0): ArrayBuffer {
-  return params([batch, inC, g.inH, g.inW, outC, g.outH, g.outW, g.kH, g.kW, g.stride, g.pad, sliceK]);
+export function convUniform(batch: number, inC: number, outC: number, g: ConvShapeConstants, sliceK = 0, epilogue = 0): ArrayBuffer {
+  return params([batch, inC, g.inH, g.inW, outC, g.outH, g.outW, g.kH, g.kW, g.stride, g.pad, sliceK, epilogue]);
+}
+
+/** The forward's epilogue steps as the uniform's `epilogue` bits (conv_epilogue.wgsl): affine 1, residual 2, ReLU 4. */
+export function epilogueBits(e: { scale?: unknown; residual?: unknown; relu?: boolean }): number {
+  return (e.scale !== undefined ? 1 : 0) | (e.residual !== undefined ? 2 : 0) | (e.relu === true ? 4 : 0);
 }
 
 /** The constants of one stride phase of the input gradient (see conv2d_backward_input.wgsl). */

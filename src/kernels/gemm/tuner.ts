@@ -36,7 +36,7 @@ export interface GemmTuning {
   /** A key of GEMM_TILES. */
   choice: string;
   /** How it was decided. */
-  source: 'measured' | 'cached' | 'forced';
+  source: 'measured' | 'cached' | 'forced' | 'prior';
   /** Per candidate, when measured: milliseconds of its fastest run on each tuning shape, summed. */
   timings: Record<string, number>;
   /** Candidates dropped after one shape because they were far behind the best (see HOPELESS), when measured. */
@@ -115,6 +115,8 @@ export interface AutotuneOptions {
   shapes?: ReadonlyArray<readonly [number, number, number]>;
   /** Timed runs per candidate and shape (default DEFAULT_RUNS, 5; the fastest counts). */
   runs?: number;
+  /** Never measure: without a stored choice, keep the adapter class's prior (source 'prior'). */
+  storedOnly?: boolean;
 }
 
 /** Choose the context's GEMM tiles: from the store, by measuring, or as forced; the choice applies to `ctx`. */
@@ -131,6 +133,7 @@ export async function autotuneGemm(ctx: GpuContext, options: AutotuneOptions = {
     configureKernels(ctx, { tiles: GEMM_TILES[cached] });
     return { choice: cached, source: 'cached', timings: {} };
   }
+  if (options.storedOnly) return { choice: tilesName(ctx.kernels.tiles), source: 'prior', timings: {} };
   const { timings, dropped } = await measureCandidates(ctx, options.shapes ?? DEFAULT_TUNING_SHAPES, options.runs ?? DEFAULT_RUNS);
   const choice = chooseCandidate(timings, tuningPrior(ctx));
   configureKernels(ctx, { tiles: GEMM_TILES[choice]! });

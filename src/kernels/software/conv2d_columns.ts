@@ -4,11 +4,11 @@ import type { GpuContext } from '../../gpu/context.ts';
 import type { Tensor } from '../../gpu/tensor.ts';
 import type { ConvEpilogue } from '../conv/conv2d.ts';
 import convEpilogue from '../conv/conv_epilogue.wgsl?raw';
-import { convPrelude, convUniform, type ConvShapeConstants } from '../conv/geometry.ts';
+import { convPrelude, convUniform, epilogueBits, type ConvShapeConstants } from '../conv/geometry.ts';
 import type { ConvPlan } from '../conv/plan.ts';
 import { splitKSnippet } from '../gemm/split_k.ts';
 import { gemmCore, gemmGroups } from '../gemm/tiles.ts';
-import { constants, shader } from '../wgsl.ts';
+import { shader } from '../wgsl.ts';
 import source from './conv2d_columns.wgsl?raw';
 import { im2col } from './im2col.ts';
 
@@ -27,14 +27,13 @@ export function conv2dColumns(
   const { tiles, m, n } = plan.gemm!;
   const columns = im2col(ctx, x, geometry);
   const code = shader(
-    constants({ AFFINE: epilogue.scale !== undefined, RESIDUAL: epilogue.residual !== undefined, RELU: epilogue.relu === true }),
     gemmCore(tiles),
-    convPrelude(geometry, batch),
+    convPrelude(geometry, batch, 'geometry'),
     convEpilogue,
     splitKSnippet(plan),
     source,
   );
   const bindings = [columns, w, epilogue.scale ?? ctx.dummy, epilogue.shift ?? ctx.dummy, epilogue.residual ?? ctx.dummy, y];
-  ctx.dispatch(ctx.pipeline(code, 'conv2d_columns'), [ctx.uniform(convUniform(batch, inC, m, geometry, plan.sliceK)), ...bindings], gemmGroups(tiles, m, n, plan.splits), label);
+  ctx.dispatch(ctx.pipeline(code, 'conv2d_columns'), [ctx.uniform(convUniform(batch, inC, m, geometry, plan.sliceK, epilogueBits(epilogue))), ...bindings], gemmGroups(tiles, m, n, plan.splits), label);
   columns.release();
 }

@@ -4,9 +4,9 @@ import type { GpuContext } from '../../gpu/context.ts';
 import type { Tensor } from '../../gpu/tensor.ts';
 import type { ConvEpilogue } from '../conv/conv2d.ts';
 import convEpilogue from '../conv/conv_epilogue.wgsl?raw';
-import { convPrelude, convUniform, type ConvShapeConstants } from '../conv/geometry.ts';
+import { convPrelude, convUniform, epilogueBits, type ConvShapeConstants } from '../conv/geometry.ts';
 import { operandRounding } from '../gemm/tiles.ts';
-import { constants, groups1d, shader } from '../wgsl.ts';
+import { groups1d, shader } from '../wgsl.ts';
 import source from './conv2d_window.wgsl?raw';
 import rowWindow from './row_window.wgsl?raw';
 
@@ -31,9 +31,10 @@ export function conv2dWindow(ctx: GpuContext, x: Tensor, w: Tensor, geometry: Co
   const [batch, inC] = x.shape as [number, number, number, number];
   const outC = w.shape[0]!;
   const code = shader(
-    constants({ AFFINE: epilogue.scale !== undefined, RESIDUAL: epilogue.residual !== undefined, RELU: epilogue.relu === true }),
     operandRounding(ctx.kernels.operands),
-    convPrelude(geometry, batch),
+    // The sizes stay constants: read from the uniform, they made the stride-1 3x3s slower on lavapipe, which
+    // costs more than their extra pipelines (bench/NOTES.md, "Cold start: pipeline variants, ...").
+    convPrelude(geometry, batch, 'none'),
     convEpilogue,
     rowWindow,
     source,
@@ -43,7 +44,7 @@ export function conv2dWindow(ctx: GpuContext, x: Tensor, w: Tensor, geometry: Co
   ctx.dispatch(
     ctx.pipeline(code, 'conv2d_window'),
     [
-      ctx.uniform(convUniform(batch, inC, outC, geometry)),
+      ctx.uniform(convUniform(batch, inC, outC, geometry, 0, epilogueBits(epilogue))),
       x,
       w,
       epilogue.scale ?? ctx.dummy,

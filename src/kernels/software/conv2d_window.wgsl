@@ -10,10 +10,13 @@
 // stride 2, an even and an odd one. Every tap takes its 8 values by a swizzle and its 8 weights by 8 loads, for
 // 64 multiply-adds, added in the GEMM form's order (rowTaps). The planner sends it windows of at most 4 taps per
 // phase along x (stride 1: the 3x3s; stride 2: the stem's 7 and the 3x3s) and output channels in multiples of 8.
-// Operands are rounded as the GEMMs' are (f16_operand.wgsl). Constants from the wrapper: AFFINE, RESIDUAL, RELU
-// and the geometry (convPrelude).
+// Operands are rounded as the GEMMs' are (f16_operand.wgsl). Constants from the wrapper: the
+// geometry (convPrelude, the sizes as constants); the epilogue's steps come from the uniform.
 
-const PIXEL_RUNS: u32 = (OUT_W + 7u) / 8u;
+// Runs of 8 output pixels per output row.
+fn pixelRuns() -> u32 {
+  return (outW() + 7u) / 8u;
+}
 
 // The values the row windows read (row_window.wgsl), rounded as the GEMMs' operands are.
 fn rowValue(i: u32) -> f32 {
@@ -73,10 +76,10 @@ fn rowTaps(a: Sums, even: Window, odd: Window, firstWeight: u32) -> Sums {
 // Eight pixels of output channel co of row oy (those inside the row), through the epilogue
 // (conv/conv_epilogue.wgsl, which also declares this kernel's bindings).
 fn store8(b: u32, co: u32, oy: u32, ox0: u32, lo: vec4f, hi: vec4f) {
-  let row = ((b * p.outChannels + co) * OUT_H + oy) * OUT_W + ox0;
+  let row = ((b * p.outChannels + co) * outH() + oy) * outW() + ox0;
   for (var j = 0u; j < 4u; j++) {
-    if (ox0 + j < OUT_W) { storeOutput(co, row + j, lo[j]); }
-    if (ox0 + 4u + j < OUT_W) { storeOutput(co, row + 4u + j, hi[j]); }
+    if (ox0 + j < outW()) { storeOutput(co, row + j, lo[j]); }
+    if (ox0 + 4u + j < outW()) { storeOutput(co, row + 4u + j, hi[j]); }
   }
 }
 
@@ -84,20 +87,21 @@ fn store8(b: u32, co: u32, oy: u32, ox0: u32, lo: vec4f, hi: vec4f) {
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let t = flatWorkgroupId(wg, groups) * 64u + lid.x;
   let channelBlocks = p.outChannels / 8u;
-  if (t >= p.batch * OUT_H * channelBlocks * PIXEL_RUNS) { return; }
+  let runs = pixelRuns();
+  if (t >= p.batch * outH() * channelBlocks * runs) { return; }
   // Neighbouring threads take neighbouring pixel runs, then the channel blocks of the same row (which read the
   // same input windows), then rows and images.
-  let ox0 = 8u * (t % PIXEL_RUNS);
-  let co0 = 8u * ((t / PIXEL_RUNS) % channelBlocks);
-  let row = t / (PIXEL_RUNS * channelBlocks);
-  let oy = row % OUT_H;
-  let b = row / OUT_H;
+  let ox0 = 8u * (t % runs);
+  let co0 = 8u * ((t / runs) % channelBlocks);
+  let row = t / (runs * channelBlocks);
+  let oy = row % outH();
+  let b = row / outH();
 
   // Phase r's window starts at input column STRIDE * ox0 - PAD + r and steps by STRIDE (the odd phase is used
   // at stride 2 only).
   let first = i32(STRIDE * ox0) - i32(PAD);
-  let evenPlace = windowPlace(first, STRIDE, IN_W);
-  let oddPlace = windowPlace(first + 1, STRIDE, IN_W);
+  let evenPlace = windowPlace(first, STRIDE, inW());
+  let oddPlace = windowPlace(first + 1, STRIDE, inW());
 
   var sums = Sums();
   // One row of the window per step, (ci, ky) in the GEMM form's order, as one flat loop (a loop over ky nested
@@ -108,8 +112,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
     // A tap row outside the image reads a clamped row times 0, as the GEMM form adds 0 * w there (no change to
     // any sum): no branch in the loop.
     let iy = i32(STRIDE * oy + ky) - i32(PAD);
-    let rowMask = select(0.0, 1.0, iy >= 0 && iy < i32(IN_H));
-    let inRow = ((b * p.inChannels + ci) * IN_H + u32(clamp(iy, 0, i32(IN_H) - 1))) * IN_W;
+    let rowMask = select(0.0, 1.0, iy >= 0 && iy < i32(inH()));
+    let inRow = ((b * p.inChannels + ci) * inH() + u32(clamp(iy, 0, i32(inH()) - 1))) * inW();
     let firstWeight = (co0 * p.inChannels + ci) * KH * KW + ky * KW;
     let even = scaleWindow(loadWindow(inRow, evenPlace), rowMask);
     var odd = even;

@@ -13,6 +13,6 @@ export function im2col(ctx: GpuContext, x: Tensor, geometry: ConvShapeConstants)
   const cols = ctx.empty([rows, batch * geometry.outH * geometry.outW], 'f32', 'conv2d columns');
   // One thread per column row, image and output row.
   const threads = rows * batch * geometry.outH;
-  launchElementwise(ctx, shader(convPrelude(geometry, batch), source), 'im2col', threads, [batch, inC], [x, cols]);
+  launchElementwise(ctx, shader(convPrelude(geometry, batch, 'sizes'), source), 'im2col', threads, [batch, inC, geometry.inH, geometry.inW, geometry.outH, geometry.outW], [x, cols]);
   return cols;
 }

@@ -6,8 +6,9 @@
 // For the untiled GEMM core (gemm_tile_untiled.wgsl), which reads each B element once per 8 rows of the
 // product instead of once per workgroup: the window's divisions and bounds tests are then paid once per element
 // here, not 8-64 times inside the GEMM. One thread per column row, image and output row (oy): it finds its input
-// row once and copies OUT_W entries along it, so each entry costs a bounds test, not a dozen divisions.
-struct Im2Col { count: u32, batch: u32, inChannels: u32, _pad: u32 }
+// row once and copies outW() entries along it, so each entry costs a bounds test, not a dozen divisions. The
+// spatial sizes come from the uniform, the shape class (KH, KW, STRIDE, PAD) as constants (conv/geometry.ts).
+struct Im2Col { count: u32, batch: u32, inChannels: u32, inH: u32, inW: u32, outH: u32, outW: u32, _pad: u32 }
 
 @group(0) @binding(0) var<uniform> p: Im2Col;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -18,8 +19,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   let t = flatWorkgroupId(wg, groups) * 256u + lid.x;
   if (t >= p.count) { return; }
   // t = ((row * batch) + b) * OUT_H + oy, row = (ci, ky, kx).
-  let oy = t % OUT_H;
-  let rowImage = t / OUT_H;
+  let oy = t % outH();
+  let rowImage = t / outH();
   let b = rowImage % p.batch;
   let row = rowImage / p.batch;
   let ci = row / (KH * KW);
@@ -28,13 +29,13 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   let kx = tap % KW;
   // i32: rows and columns in the padding are negative.
   let iy = i32(oy * STRIDE + ky) - i32(PAD);
-  let inRow = iy >= 0 && iy < i32(IN_H);
-  let inStart = ((b * p.inChannels + ci) * IN_H + u32(max(iy, 0))) * IN_W;
-  let outStart = (row * p.batch + b) * OUT_H * OUT_W + oy * OUT_W;
-  for (var ox = 0u; ox < OUT_W; ox++) {
+  let inRow = iy >= 0 && iy < i32(inH());
+  let inStart = ((b * p.inChannels + ci) * inH() + u32(max(iy, 0))) * inW();
+  let outStart = (row * p.batch + b) * outH() * outW() + oy * outW();
+  for (var ox = 0u; ox < outW(); ox++) {
     let ix = i32(ox * STRIDE + kx) - i32(PAD);
     var v = 0.0;
-    if (inRow && ix >= 0 && ix < i32(IN_W)) { v = x[inStart + u32(ix)]; }
+    if (inRow && ix >= 0 && ix < i32(inW())) { v = x[inStart + u32(ix)]; }
     cols[outStart + ox] = v;
   }
 }

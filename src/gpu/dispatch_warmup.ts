@@ -1,0 +1,72 @@
+// Compiling ahead on drivers that compile a pipeline's machine code at its first dispatch, not when it is
+// created (lavapipe: creating a pipeline only translates it; its first dispatch compiles it through LLVM, on the
+// device's one queue thread, one pipeline after another). There, `createComputePipelineAsync` leaves the real
+// work to the job's first dispatches. Instead each pipeline of a rehearsed job (GpuContext.compileAhead) is
+// dispatched once, one workgroup on throwaway buffers, by the job's own device and by a second device of the
+// same adapter, half each: two queue threads compile in parallel, and the second device's compiles reach the
+// job's device through the driver's shader cache (Mesa's), as any earlier process's would.
+//
+// The warm-up dispatches run with the rehearsal's uniforms, so every loop is bounded as in the job, on 4 KiB
+// buffers: reads and writes past their ends are clamped or dropped by the robust buffer access that Dawn keeps
+// on software adapters unless its speed toggles are on (then `warmUpByDispatch` is not used: see
+// GpuContext.compileAhead). The results are never read.
+
+/** One pipeline to warm up: its source and label, and per binding the uniform's bytes or null (a storage buffer). */
+export interface WarmUpEntry {
+  code: string;
+  label: string;
+  bindings: ReadonlyArray<Uint8Array | null>;
+}
+
+const SCRATCH_BYTES = 4096;
+
+/** Split `entries` into `parts` shares of about equal cost (the longest sources first, dealt in turn). */
+export function dealWarmUps(entries: readonly WarmUpEntry[], parts: number): WarmUpEntry[][] {
+  const shares: WarmUpEntry[][] = Array.from({ length: parts }, () => []);
+  [...entries].sort((a, b) => b.code.length - a.code.length).forEach((e, i) => shares[i % parts]!.push(e));
+  return shares;
+}
+
+/**
+ * Dispatch each entry's pipeline once on `device` (`pipelines` gives those already made, by source) and wait for
+ * the queue. Validation errors are caught in an error scope and dropped: a warm-up never fails a job.
+ */
+export async function warmUpByDispatch(device: GPUDevice, entries: readonly WarmUpEntry[], pipelines?: ReadonlyMap<string, GPUComputePipeline>): Promise<void> {
+  if (entries.length === 0) return;
+  const scratch: GPUBuffer[] = [];
+  const uniforms: GPUBuffer[] = [];
+  device.pushErrorScope('validation');
+  try {
+    const encoder = device.createCommandEncoder({ label: 'warm-up' });
+    const pass = encoder.beginComputePass({ label: 'warm-up' });
+    for (const e of entries) {
+      const pipeline =
+        pipelines?.get(e.code) ??
+        device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: e.code, label: e.label }), entryPoint: 'main' }, label: e.label });
+      const entriesOfGroup: GPUBindGroupEntry[] = e.bindings.map((bytes, i) => {
+        if (bytes === null) {
+          scratch[i] ??= device.createBuffer({ size: SCRATCH_BYTES, usage: GPUBufferUsage.STORAGE, label: 'warm-up scratch' });
+          return { binding: i, resource: { buffer: scratch[i]! } };
+        }
+        const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
+        const buffer = device.createBuffer({ size, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true, label: 'warm-up uniform' });
+        new Uint8Array(buffer.getMappedRange()).set(bytes);
+        buffer.unmap();
+        uniforms.push(buffer);
+        return { binding: i, resource: { buffer, offset: 0, size: bytes.byteLength } };
+      });
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: entriesOfGroup, label: 'warm-up' }));
+      pass.dispatchWorkgroups(1);
+    }
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+  } finally {
+    void device.popErrorScope().catch(() => undefined);
+  }
+  try {
+    await device.queue.onSubmittedWorkDone();
+  } finally {
+    for (const b of [...scratch, ...uniforms]) b?.destroy();
+  }
+}
