@@ -9,7 +9,7 @@ import { NUM_CLASSES } from '../model/architecture.ts';
 import { IMAGENET_LABELS, readHost, topK, type HostTensor } from '../session.ts';
 import { drawOverlay, renderTimings, renderTop5, showCam } from './results.ts';
 import { METHODS, releasePrepared, type AppState, type CamShown, type FullOverlay, type Level } from './state.ts';
-import { runMethodGrid } from './method_grid.ts';
+import { markGridStale, runMethodGrid } from './method_grid.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { cpuReport, summariseGpu, type Stage, type StageRow, type TaggedTiming } from './timings.ts';
 import { $, drawRgb, setStatus } from './ui.ts';
@@ -101,6 +101,9 @@ export async function runLevel(app: AppState, level: Level): Promise<void> {
       );
       tracker.begin('forward');
       const result = await runMethod(app, input, crop.data, method, layer, asked);
+      const waited = session.lastJob?.waitedOnTuning ?? false;
+      if (app.tuning === null) app.tuning = { firstJobWaited: waited, laterJobsWaited: 0 };
+      else if (waited) app.tuning.laterJobsWaited++;
       await collect();
       cpu.push({ stage: `${methodTitle(method)} forward (wall clock, with read-back)`, ms: result.forwardMs });
       cpu.push({ stage: 'Backward + CAM + read-back (wall clock)', ms: result.totalMs - result.forwardMs });
@@ -171,7 +174,8 @@ export async function runLevel(app: AppState, level: Level): Promise<void> {
       await collect();
       cpu.push({ stage: 'Overlay over the whole picture (wall clock)', ms: performance.now() - t0 });
     }
-    // The method grid, when it is open: every method for this image, class and layer.
+    // The method grid, when asked for: every method for this image, class and layer.
+    markGridStale(app);
     if (app.grid.wanted && app.cam) await runMethodGrid(app, input, crop.data);
   } finally {
     tracker.onActivity = null;

@@ -49,8 +49,10 @@ export interface AppSnapshot {
   camGeneration: number;
   /** Navigation to the first computed heatmap, in ms (null until there is one). */
   firstCamMs: number | null;
-  /** The last session's kernel tuning: its time, and whether an image waited for it. */
-  tuning: { ms: number; imageWaited: boolean } | null;
+  /** Whether the first result's job, and how many later jobs, waited for the session's kernel tuning. */
+  tuning: { firstJobWaited: boolean; laterJobsWaited: number } | null;
+  /** How long the last job of each kind took (`2`: a new class, layer or method; `3p`: a new image), in ms. */
+  jobMs: Record<string, number>;
   /** Jobs that ran the network (a new image, class, layer or method). */
   networkRuns: number;
   /** A pre-computed result is on show. */
@@ -87,6 +89,7 @@ function snapshot(app: AppState): AppSnapshot {
     camGeneration: app.camGeneration,
     firstCamMs: app.firstCamMs,
     tuning: app.tuning,
+    jobMs: Object.fromEntries(app.jobDurations),
     networkRuns: app.networkRuns,
     precomputed: app.precomputed !== null,
     progress: app.progress.shown,

@@ -31,12 +31,13 @@ function drawTile(app: AppState, method: string, overlay: Uint8Array): void {
   tile.dataset.done = 'true';
 }
 
-/** Run every method not yet shown for this view (the job queue calls it after the main result). */
+/** Run every method not yet shown for this view, once per press of the button (the job calls it after its result). */
 export async function runMethodGrid(app: AppState, input: Tensor, picture: Uint8Array): Promise<void> {
   const cam = app.cam!;
   const key = gridKey(app);
+  app.grid.wanted = false;
   if (app.grid.key !== key) {
-    app.grid = { wanted: true, key, overlays: new Map() };
+    app.grid = { wanted: false, key, overlays: new Map() };
     buildTiles();
     for (const tile of $('method-grid').querySelectorAll<HTMLElement>('.method-tile')) delete tile.dataset.done;
   }
@@ -54,7 +55,7 @@ export async function runMethodGrid(app: AppState, input: Tensor, picture: Uint8
       methods,
       onProgress: (p) => app.progress.detail(`method grid: ${p.method}, ${p.done} of ${p.total} masked forwards`),
     });
-    if (app.grid.key !== key) return; // the view changed meanwhile: the next job redraws the grid
+    if (app.grid.key !== key) return; // the view changed meanwhile (markGridStale says so)
     for (const [id, r] of result.methods) {
       app.grid.overlays.set(id, r.overlay!);
       drawTile(app, id, r.overlay!);
@@ -71,4 +72,13 @@ export function wireMethodGrid(app: AppState): void {
     $('method-grid-status').textContent = 'Computing every method…';
     app.queue.schedule(1);
   });
+}
+
+/** After a job: a grid made for another image, class, layer or look says so (it is recomputed on request only). */
+export function markGridStale(app: AppState): void {
+  if (app.grid.key === null || !app.cam || app.grid.key === gridKey(app)) return;
+  app.grid.key = null;
+  app.grid.overlays.clear();
+  for (const tile of $('method-grid').querySelectorAll<HTMLElement>('.method-tile')) delete tile.dataset.done;
+  $('method-grid-status').textContent = 'The grid was for another class, layer or picture: press “Compare every method” again.';
 }

@@ -75,8 +75,8 @@ export interface AppState {
   camGeneration: number;
   /** When the page showed its first computed heatmap, in ms since navigation (for the e2e test's figures). */
   firstCamMs: number | null;
-  /** The last session's kernel tuning: how long it took, and whether an image was waiting for it (e2e figures). */
-  tuning: { ms: number; imageWaited: boolean } | null;
+  /** Jobs of this session that waited for the GEMM tile measurement, the first result's job apart (e2e checks). */
+  tuning: { firstJobWaited: boolean; laterJobsWaited: number } | null;
   /** Jobs that ran the network (levels 2 and 3), for tests (a debounced control starts one, not one per step). */
   networkRuns: number;
   lastReport: TimingReport | null;

@@ -125,24 +125,11 @@ export async function createSession(app: AppState, keepResults = false): Promise
   let session: Wgcam;
   let tracker: StageTracker | null = null;
   try {
-    // The GEMM tiles are chosen now, under their own status, so that the first image's timings are the model's
-    // alone; localStorage keeps the choice for later visits.
-    const tuningSince = performance.now();
+    // The first job runs on the adapter's stored kernel choice (localStorage), or its class's priors while there
+    // is none; the session measures the GEMM tiles right after that job's result (the library's default), so
+    // tuning never delays the first heatmap.
     session = await Wgcam.create(app.gpu, weights.weights, { tuning: { store: localTuningStore }, precision: app.precision });
-    app.sessionStarting = 'Choosing kernels for this adapter';
-    setStatus('Choosing kernels for this adapter…', tuningSince);
-    // The tracker counts the kernels compiled while tuning, for the progress box.
     tracker = new StageTracker(session.ctx);
-    const shownTracker = tracker;
-    const tuning = () => app.progress.waiting('Choosing kernels for this adapter (tuning, once per browser)', shownTracker.compiled ? `${shownTracker.compiled} kernels compiled` : '');
-    tracker.onActivity = () => {
-      if (app.image) tuning();
-    };
-    if (app.image) tuning();
-    const tuneStart = performance.now();
-    await session.tune();
-    app.tuning = { ms: performance.now() - tuneStart, imageWaited: app.image !== null };
-    tracker.onActivity = null;
   } catch (e) {
     tracker?.uninstall();
     app.sessionStarting = starting;
@@ -167,6 +154,7 @@ export async function createSession(app: AppState, keepResults = false): Promise
   app.sessionStarting = starting;
   clearAlert('gpu');
   app.session = session;
+  app.tuning = null;
   const ctx = session.ctx;
   if (ctx.hasTimestamps) ctx.setProfiling(true);
   app.tracker = tracker;
