@@ -40,6 +40,10 @@ export const ERROR_CODES: Record<string, ErrorCodeInfo> = {
     what: 'A parameter asked for with `--grads` is not a ResNet50 state-dict name.',
     fix: 'Use torchvision names such as `conv1.weight`, `layer1.0.conv2.weight`, `bn1.bias`, `fc.weight`.',
   },
+  UNKNOWN_METHOD: {
+    what: 'A CAM method asked for with `--method` (or the library\'s `methods`) is not one wgcam has.',
+    fix: 'Use the names the message lists (gradcam, hirescam, gradcam++, ...), comma-separated, or `all`.',
+  },
   NO_PICTURE: {
     what: '`--out` needs a picture to draw the overlay on, and the `--tensor` file has none.',
     fix: 'Use `--image`, or add an `image` uint8 [H,W,3] tensor to the safetensors file, or use `--dump` instead of `--out`.',

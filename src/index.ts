@@ -66,6 +66,19 @@ export type { RgbImage } from './image/types.ts';
 export { COLORMAPS, colormapNames, type ColormapName } from './cam/colormaps.ts';
 export { renderOverlay } from './cam/gradcam.ts';
 
+// The CAM method family: the registry (one seam, as pytorch-grad-cam's BaseCAM) and Wgcam.explain's types.
+export {
+  CAM_METHODS,
+  camMethodNames,
+  resolveCamMethods,
+  type CamLayerInput,
+  type CamMethod,
+  type CamProgress,
+  type CamRequest,
+  type CamRun,
+} from './cam/method.ts';
+export type { ExplainOptions, ExplainResult, MethodResult } from './cam/explain.ts';
+
 // The kernels' choices on a context (adapter-class priors, overrides, the GEMM tile tuner).
 export type { AdapterClass, KernelConfig, ReductionStyle, WindowRule } from './kernels/config.ts';
 

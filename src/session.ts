@@ -8,16 +8,13 @@ import { configureKernels, type KernelConfig } from './kernels/config.ts';
 import type { GemmOperands } from './kernels/gemm/tiles.ts';
 import type { GemmTuning } from './kernels/gemm/tuner.ts';
 import { memoryTuningStore, tuneAdapter, type AdapterTuning, type TuningOptions, type TuningStore } from './tuning.ts';
-import { NUM_CLASSES, parameterNames } from './model/architecture.ts';
-import labels from './model/imagenet_classes.json' with { type: 'json' };
-import { ResNet50, assertModulePath, type WeightMap } from './model/resnet50.ts';
+import { ResNet50, type WeightMap } from './model/resnet50.ts';
 import { Tape } from './model/tape.ts';
 import { WgcamError } from './errors.ts';
-import { gradCamFromActivations, averageCamMaps, renderOverlay } from './cam/gradcam.ts';
-import { COLORMAPS, type ColormapName } from './cam/colormaps.ts';
+import { checkParams, checkTargets, explainNow, gradcamNow, type ExplainOptions, type ExplainResult, type GradCamOptions, type GradCamResult } from './cam/explain.ts';
+import { readHostAll, topK, type HostTensor, type Prediction } from './host.ts';
 import { softmaxCrossEntropy } from './kernels/reduce/softmax_cross_entropy.ts';
 
-export const IMAGENET_LABELS: readonly string[] = labels as string[];
 
 /** `--precision` and the like: f32 or f16 GEMM operands (default f32). */
 export function parsePrecision(value: unknown): GemmOperands {
@@ -35,19 +32,6 @@ export function applyPrecision(ctx: GpuContext, precision: GemmOperands): void {
   configureKernels(ctx, { operands: precision });
 }
 
-/** A tensor read back to the CPU. */
-export interface HostTensor {
-  shape: number[];
-  data: Float32Array;
-}
-
-export interface Prediction {
-  index: number;
-  label: string;
-  probability: number;
-  logit: number;
-}
-
 export interface ClassifyResult {
   logits: HostTensor;
   probabilities: HostTensor;
@@ -58,6 +42,8 @@ export interface ClassifyResult {
 }
 
 export type { TuningOptions } from './tuning.ts';
+export { IMAGENET_LABELS, readHost, readHostAll, topK, type HostTensor, type Prediction } from './host.ts';
+export type { CamLayerResult, ExplainOptions, ExplainResult, GradCamOptions, GradCamResult, MethodResult } from './cam/explain.ts';
 
 export interface SessionOptions {
   /**
@@ -152,7 +138,15 @@ export class Wgcam {
    * logits[n, target_n]. Several layers are averaged as pytorch-grad-cam does.
    */
   gradcam(input: Input, options: GradCamOptions): Promise<GradCamResult> {
-    return this.job(input, (t) => this.gradcamNow(t, options));
+    return this.job(input, (t) => gradcamNow(this.model, t, options));
+  }
+
+  /**
+   * Several CAM methods of pytorch-grad-cam's family (src/cam/method.ts's CAM_METHODS: `gradcam`, `hirescam`, ...,
+   * or `all`) on one input: one forward, one backward, each method's final map and overlay.
+   */
+  explain(input: Input, options: ExplainOptions = {}): Promise<ExplainResult> {
+    return this.job(input, (t) => explainNow(this.model, t, options));
   }
 
   /**
@@ -216,77 +210,6 @@ export class Wgcam {
     }
   }
 
-  private async gradcamNow(input: Tensor, options: GradCamOptions): Promise<GradCamResult> {
-    const layers = options.layers.length > 0 ? [...new Set(options.layers)] : ['layer4'];
-    for (const l of layers) assertModulePath(l);
-    const params = options.params ?? [];
-    checkParams(params);
-    const [batch, , height, width] = input.shape as [number, number, number, number];
-    const explicitTargets = options.targets === 'top' || options.targets === undefined ? null : options.targets;
-    if (explicitTargets) checkTargets(explicitTargets, batch);
-    const colormap = options.colormap ?? 'jet';
-    const lut = COLORMAPS[colormap];
-    if (!lut) throw new WgcamError('UNKNOWN_COLORMAP', `unknown colormap "${colormap}": use one of ${Object.keys(COLORMAPS).join(', ')}`);
-    const alpha = options.alpha ?? 0.5;
-    if (!(alpha >= 0 && alpha <= 1)) throw new WgcamError('BAD_ALPHA', `alpha must be in [0, 1], got ${alpha}`);
-
-    const ctx = this.ctx;
-    const tape = new Tape(ctx, { paths: layers, input: options.inputGrad === true, params });
-    const started = performance.now();
-    const { logits, captured } = this.model.forward(input, { capture: layers, tape });
-    const held: Tensor[] = [logits, ...captured.values()];
-    try {
-      const logitsHost = await readHost(logits);
-      const forwardMs = performance.now() - started;
-      const targets: number[] = explicitTargets ? [...explicitTargets] : topK(logitsHost, logitsHost, 1).map((p) => p[0]!.index);
-      const seedData = new Float32Array(batch * NUM_CLASSES);
-      targets.forEach((t, n) => (seedData[n * NUM_CLASSES + t] = 1));
-      const seed = ctx.upload(seedData, [batch, NUM_CLASSES], 'f32', 'seed');
-      held.push(seed);
-      const grads = tape.backward(logits, seed);
-      for (const g of grads.paths.values()) held.push(g);
-      for (const g of grads.params.values()) held.push(g);
-      if (grads.input) held.push(grads.input);
-
-      // The pictures, packed [N, H, W, 3], when every image has one.
-      let pictureBytes: Uint8Array | null = null;
-      const pictures = options.pictures;
-      if (pictures && pictures.length === batch && pictures.every((p) => p !== null)) {
-        pictureBytes = new Uint8Array(batch * height * width * 3);
-        pictures.forEach((p, n) => pictureBytes!.set(p!, n * height * width * 3));
-      }
-      // Every layer's CAM, then everything read back at once (one round trip, `readMany`).
-      const perLayerTensors = layers.map((layer) => {
-        const act = captured.get(layer)!;
-        const grad = grads.paths.get(layer)!;
-        const cam = gradCamFromActivations(ctx, act, grad, [height, width]);
-        held.push(cam.weights, cam.raw, cam.map);
-        return [act, grad, cam.weights, cam.raw, cam.map] as const;
-      });
-      const maps = perLayerTensors.map((t) => t[4]);
-      const combined = layers.length === 1 ? maps[0]! : averageCamMaps(ctx, maps);
-      if (layers.length > 1) held.push(combined);
-      const paramNames = [...grads.params.keys()];
-      const host = await readHostAll(ctx, [...perLayerTensors.flat(), combined, ...grads.params.values(), ...(grads.input ? [grads.input] : [])]);
-      const next = () => host.shift()!;
-      const perLayer = new Map<string, CamLayerResult>();
-      for (const [i, layer] of layers.entries()) {
-        const [act, grad, weights, raw, map] = [next(), next(), next(), next(), next()];
-        const overlay = pictureBytes ? await renderOverlay(ctx, perLayerTensors[i]![4], pictureBytes, lut, alpha) : null;
-        perLayer.set(layer, { act, grad, weights, raw, map, overlay });
-      }
-      const map = next();
-      let overlay: Uint8Array | null = null;
-      if (pictureBytes) overlay = layers.length === 1 ? perLayer.get(layers[0]!)!.overlay : await renderOverlay(ctx, combined, pictureBytes, lut, alpha);
-      const paramGrads = new Map(paramNames.map((name) => [name, next()]));
-      const inputGrad = grads.input ? next() : null;
-      return { logits: logitsHost, targets, layers: perLayer, map, overlay, inputGrad, paramGrads, forwardMs, totalMs: performance.now() - started };
-    } finally {
-      tape.dispose();
-      for (const t of held) t.release();
-    }
-  }
-
   private async trainStepNow(input: Tensor, labels: readonly number[], options: TrainStepOptions): Promise<TrainStepResult> {
     const [batch] = input.shape as [number];
     checkTargets(labels, batch, 'label');
@@ -345,44 +268,6 @@ export class Wgcam {
   }
 }
 
-export interface GradCamOptions {
-  /** Target layers by module path (default `layer4`). */
-  layers: readonly string[];
-  /** One class per image, or 'top' for each image's best class. */
-  targets?: readonly number[] | 'top';
-  /** Per image, the H x W x 3 uint8 picture for the overlay. */
-  pictures?: ReadonlyArray<Uint8Array | null>;
-  colormap?: ColormapName;
-  alpha?: number;
-  inputGrad?: boolean;
-  /** Parameter names whose gradients of the target logits are wanted. */
-  params?: readonly string[];
-}
-
-export interface CamLayerResult {
-  act: HostTensor;
-  grad: HostTensor;
-  weights: HostTensor;
-  raw: HostTensor;
-  map: HostTensor;
-  /** This layer's overlay [N, H, W, 3] uint8, when pictures were given. */
-  overlay: Uint8Array | null;
-}
-
-export interface GradCamResult {
-  logits: HostTensor;
-  targets: number[];
-  layers: Map<string, CamLayerResult>;
-  /** The final map [N, H, W] in [0, 1] (the layers' maps averaged when several). */
-  map: HostTensor;
-  /** [N, H, W, 3] uint8 RGB, when pictures were given. */
-  overlay: Uint8Array | null;
-  inputGrad: HostTensor | null;
-  paramGrads: Map<string, HostTensor>;
-  forwardMs: number;
-  totalMs: number;
-}
-
 export interface TrainStepOptions {
   params?: readonly string[];
   inputGrad?: boolean;
@@ -398,60 +283,9 @@ export interface TrainStepResult {
   runningStats: Map<string, HostTensor>;
 }
 
-const PARAMETERS = new Set(parameterNames());
-
-function checkParams(params: readonly string[]): void {
-  for (const p of params) {
-    if (!PARAMETERS.has(p)) {
-      throw new WgcamError('UNKNOWN_PARAMETER', `unknown parameter "${p}": use a torchvision name such as conv1.weight, layer1.0.conv2.weight, bn1.bias, fc.weight`);
-    }
-  }
-}
-
-function checkTargets(targets: readonly number[], batch: number, what = 'target'): void {
-  if (targets.length !== batch) {
-    throw new WgcamError('BAD_TARGETS', `${targets.length} ${what}s for ${batch} images: give one ${what} per image`);
-  }
-  for (const t of targets) {
-    if (!Number.isInteger(t) || t < 0 || t >= NUM_CLASSES) {
-      throw new WgcamError('BAD_TARGETS', `${what} ${t} is not a class index: use an integer in [0, 999]`);
-    }
-  }
-}
-
 /** A network input: a GPU tensor (kept by the caller) or host data uploaded for the call. */
 export type Input = Tensor | HostTensor;
 
 function isHostTensor(x: Input): x is HostTensor {
   return !(x instanceof Tensor);
-}
-
-export async function readHost(t: Tensor): Promise<HostTensor> {
-  return { shape: [...t.shape], data: await t.read() };
-}
-
-/** Several tensors read back in one round trip (GpuContext.readMany), in order. */
-export async function readHostAll(ctx: GpuContext, ts: readonly Tensor[]): Promise<HostTensor[]> {
-  const data = await ctx.readMany(ts);
-  return ts.map((t, i) => ({ shape: [...t.shape], data: data[i]! }));
-}
-
-/** Top-K classes per row, ties broken by the lower index (as torch.topk on CPU does in practice). */
-export function topK(logits: HostTensor, probs: HostTensor, k: number): Prediction[][] {
-  const [rows] = logits.shape as [number];
-  const out: Prediction[][] = [];
-  for (let n = 0; n < rows; n++) {
-    const order = Array.from({ length: NUM_CLASSES }, (_, i) => i);
-    const row = logits.data.subarray(n * NUM_CLASSES, (n + 1) * NUM_CLASSES);
-    order.sort((a, b) => row[b]! - row[a]! || a - b);
-    out.push(
-      order.slice(0, k).map((index) => ({
-        index,
-        label: IMAGENET_LABELS[index] ?? String(index),
-        probability: probs.data[n * NUM_CLASSES + index]!,
-        logit: row[index]!,
-      })),
-    );
-  }
-  return out;
 }

@@ -37,9 +37,12 @@ function checkPair(act: Tensor, grad: Tensor): void {
   }
 }
 
-/** pytorch-grad-cam's scale_cam_image with a target size: per image min-max normalise, then cv2.resize. */
-export function scaleCamImage(ctx: GpuContext, cam: Tensor, outSize: readonly [number, number]): Tensor {
-  const normalised = camMinMaxNormalize(ctx, cam);
+/**
+ * pytorch-grad-cam's scale_cam_image with a target size: per image min-max normalise, then cv2.resize. With
+ * `relu`, np.maximum(cam, 0) first (compute_cam_per_layer's, for raw maps that may be negative).
+ */
+export function scaleCamImage(ctx: GpuContext, cam: Tensor, outSize: readonly [number, number], relu = false): Tensor {
+  const normalised = camMinMaxNormalize(ctx, cam, relu);
   const resized = camResizeBilinear(ctx, normalised, outSize);
   normalised.release();
   return resized;
@@ -113,6 +116,26 @@ function packBytes(bytes: Uint8Array): Uint32Array {
  * Returns the [N, H, W, 3] uint8 overlay.
  */
 export async function renderOverlay(ctx: GpuContext, map: Tensor, images: Uint8Array, colormap: Uint8Array, alpha = 0.5): Promise<Uint8Array> {
+  const pictures = uploadPictures(ctx, map, images, colormap);
+  const out = overlayTensor(ctx, map, pictures, alpha);
+  try {
+    return new Uint8Array(await ctx.readBytes(out.buffer, images.length));
+  } finally {
+    out.release();
+    pictures.image.release();
+    pictures.levels.release();
+  }
+}
+
+/** The pictures and colormap of renderOverlay on the GPU, uploaded once for any number of maps of one shape. */
+export interface OverlayPictures {
+  /** The [N, H, W, 3] uint8 bytes packed four to a u32. */
+  image: Tensor;
+  /** overlayLevels(colormap). */
+  levels: Tensor;
+}
+
+export function uploadPictures(ctx: GpuContext, map: Tensor, images: Uint8Array, colormap: Uint8Array): OverlayPictures {
   const [n, h, w] = map.shape as [number, number, number];
   if (map.shape.length !== 3 || images.length !== n * h * w * 3) {
     throw new Error(`renderOverlay: ${images.length} image bytes for a map [${map.shape.join(',')}] (want N*H*W*3)`);
@@ -120,13 +143,14 @@ export async function renderOverlay(ctx: GpuContext, map: Tensor, images: Uint8A
   const levels = ctx.upload(overlayLevels(colormap), [1024], 'f32', 'overlay levels');
   const packed = packBytes(images);
   const image = ctx.upload(packed, [packed.length], 'u32', 'overlay image');
+  return { image, levels };
+}
+
+/**
+ * renderOverlay without the read-back: the [N, H, W, 3] uint8 overlay packed into a u32 tensor (its first
+ * N*H*W*3 bytes), for callers that read many results at once.
+ */
+export function overlayTensor(ctx: GpuContext, map: Tensor, { image, levels }: OverlayPictures, alpha: number): Tensor {
   // numpy forms (1 - image_weight) in double and rounds it once to float32: do the same.
-  const out = camOverlay(ctx, { map, image, levels, heatWeight: alpha, imageWeight: 1 - alpha });
-  try {
-    return new Uint8Array(await ctx.readBytes(out.buffer, images.length));
-  } finally {
-    out.release();
-    image.release();
-    levels.release();
-  }
+  return camOverlay(ctx, { map, image, levels, heatWeight: alpha, imageWeight: 1 - alpha });
 }
