@@ -25,6 +25,7 @@ import type { BackwardResult } from '../model/tape.ts';
 import type { ResNet50 } from '../model/resnet50.ts';
 import { WgcamError } from '../errors.ts';
 import { gradcam } from './methods/gradcam.ts';
+import { fullgrad } from './methods/fullgrad.ts';
 
 /** One target layer as a method sees it. */
 export interface CamLayerInput {
@@ -94,6 +95,7 @@ export interface CamMethod {
 export const CAM_METHODS: ReadonlyMap<string, CamMethod> = new Map(
   [
     gradcam,
+    fullgrad,
   ].map((m) => [m.name, m]),
 );
 
