@@ -2,6 +2,11 @@
 // `wgcam cam`) against pytorch-grad-cam's own outputs (test/fixtures/methods-*.safetensors, definitions and
 // tolerances in test/fixtures/README.md): float tensors by relative L2 1e-3, maps by max absolute error 2e-3,
 // uint8 pictures within one step. Also the guided ReLU backward kernels against their rule on random data.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { GpuContext } from '../src/gpu/context.ts';
 import { reluBackward } from '../src/kernels/elementwise/relu_backward.ts';
@@ -9,7 +14,8 @@ import { batchnormScaleBackward } from '../src/kernels/norm/batchnorm_backward.t
 import { syntheticResNet50 } from '../src/model/synthetic.ts';
 import { createNodeGpuContext } from '../src/node/gpu.ts';
 import { Wgcam, type HostTensor } from '../src/session.ts';
-import { Fixture, maxAbs, overlayMismatch, relL2 } from './helpers/fixtures.ts';
+import { readSafetensors, toFloat32, toUint8 } from '../src/model/safetensors.ts';
+import { Fixture, FIXTURES, maxAbs, overlayMismatch, relL2 } from './helpers/fixtures.ts';
 import { mulberry32, randn } from './reference/ops.ts';
 
 let session: Wgcam;
@@ -68,6 +74,33 @@ for (const name of ['methods-chelsea', 'methods-odd-batch2']) {
     }, 900_000);
   });
 }
+
+test('wgcam cam --guided --metric cam-mult --dump names and computes every key as methods-odd-batch2 does', async () => {
+  const fx = new Fixture('methods-odd-batch2');
+  const out = join(mkdtempSync(join(tmpdir(), 'wgcam-guided-')), 'guided.safetensors');
+  const layerArgs = (JSON.parse(fx.metadata.layers!) as string[]).flatMap((l) => ['--layer', l]);
+  const bin = new URL('../bin/wgcam.mjs', import.meta.url).pathname;
+  const args = ['cam', '--weights', 'synthetic', '--tensor', `${FIXTURES}methods-odd-batch2.safetensors`, ...layerArgs];
+  await promisify(execFile)(process.execPath, [bin, ...args, '--target', fx.i64('targets').join(','), '--guided', '--metric', 'cam-mult', '--dump', out], { maxBuffer: 1 << 24 });
+  const file = readSafetensors(new Uint8Array(readFileSync(out)));
+  const f32 = (k: string) => toFloat32(file.tensors.get(k)!);
+  const u8 = (k: string) => toUint8(file.tensors.get(k)!);
+  expect([...file.tensors.keys()].sort()).toEqual(
+    ['guided_backprop', 'guided_backprop.u8', 'guided_gradcam.u8', 'logits', 'method.gradcam.map', 'metric.gradcam.cam_mult_change'].sort(),
+  );
+  expect(maxAbs(f32('method.gradcam.map'), fx.f32('method.gradcam.map'))).toBeLessThan(2e-3);
+  expect([...file.tensors.get('guided_backprop')!.shape]).toEqual(fx.shape('guided_backprop'));
+  expect(relL2(f32('guided_backprop'), fx.f32('guided_backprop'))).toBeLessThan(1e-3);
+  for (const k of ['guided_backprop.u8', 'guided_gradcam.u8']) {
+    expect([...file.tensors.get(k)!.shape]).toEqual(fx.shape(k));
+    expect(maxByteDiff(u8(k), fx.u8(k)), k).toBeLessThanOrEqual(1);
+  }
+  expect(relL2(f32('metric.gradcam.cam_mult_change'), fx.f32('metric.gradcam.cam_mult_change'))).toBeLessThan(1e-3);
+  // An unknown metric: one coded line, non-zero exit, before any GPU work.
+  const bad = await promisify(execFile)(process.execPath, [bin, ...args, '--metric', 'nosuch']).catch((e: { code: number; stderr: string }) => e);
+  expect('code' in bad && bad.code).toBe(1);
+  expect(bad.stderr).toMatch(/error \[BAD_ARGUMENT\]: unknown metric "nosuch"/);
+}, 900_000);
 
 test('explain rejects an unknown metric with one coded error', async () => {
   const fx = new Fixture('methods-odd-batch2');

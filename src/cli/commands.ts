@@ -15,6 +15,7 @@ import { openSession, loadInputs, dumpTensors, describeAdapter, writeAtomically,
 import { plan } from './plan.ts';
 import { syntheticSafetensors } from '../model/synthetic.ts';
 import { MODULE_DUMP_PATHS } from './shared.ts';
+import { EXPLAIN_FLAGS, explainDumpEntries, explainFlagOptions, wantsExplain } from './explain.ts';
 
 const COMMON: Record<string, FlagSpec> = {
   weights: { kind: 'string', value: 'SRC', help: 'pretrained | synthetic | PATH.safetensors | URL', default: 'pretrained' },
@@ -151,6 +152,7 @@ const cam: Command = {
     out: { kind: 'string', value: 'PATH', help: 'overlay PNG (one image) or folder (several)' },
     'input-grad': { kind: 'boolean', help: 'also compute the gradient with respect to the input' },
     grads: { kind: 'string', value: 'P,P', help: 'parameter gradients of the target logits, e.g. conv1.weight,fc.bias' },
+    ...EXPLAIN_FLAGS,
   },
   async run(flags) {
     const layers = parseList(flags.layer);
@@ -162,6 +164,10 @@ const cam: Command = {
     const alpha = flags.alpha as number;
     if (!(alpha >= 0 && alpha <= 1)) throw new WgcamError('BAD_ALPHA', `--alpha must be in [0, 1], got ${alpha}`);
     const params = parseList(flags.grads);
+    const explain = wantsExplain(flags) ? explainFlagOptions(flags) : null;
+    if (explain && (flags['input-grad'] === true || params.length > 0)) {
+      throw new WgcamError('BAD_ARGUMENT', '--input-grad and --grads go with plain Grad-CAM: drop --guided, --aug-smooth and --metric to use them');
+    }
     const session = await openSession(flags);
     try {
       const inputs = await loadInputs(session, flags);
@@ -169,6 +175,21 @@ const cam: Command = {
         // Checked before the work, so that a missing picture never costs a full run.
         if (typeof flags.out === 'string' && inputs.pictures.some((p) => p === null)) {
           throw new WgcamError('NO_PICTURE', '--out needs a picture: use --image, or a --tensor file that holds `image` uint8 [H,W,3]');
+        }
+        const [batch, , h, w] = inputs.input.shape as [number, number, number, number];
+        if (explain) {
+          const r = await session.explain(inputs.input, { layers, targets, pictures: inputs.pictures, colormap: colormap as ColormapName, alpha, ...explain });
+          printTargets(inputs, r, layers);
+          for (const [name, m] of r.methods) {
+            for (const [metric, t] of m.metrics ?? []) process.stdout.write(`${name} ${metric}: ${Array.from(t.data, (v) => v.toFixed(4)).join(', ')}\n`);
+          }
+          if (typeof flags.dump === 'string') {
+            const entries = explainDumpEntries(r, explain, [batch, h, w]);
+            await dumpTensors(flags.dump, entries, { command: 'cam', layers: layers.join(','), targets: JSON.stringify(r.targets), weights: String(flags.weights) });
+            process.stderr.write(`wrote ${flags.dump}\n`);
+          }
+          if (typeof flags.out === 'string') await writeOverlays(flags.out, [...r.methods.values()][0]!.overlay!, inputs.names, h, w);
+          return 0;
         }
         const result = await session.gradcam(inputs.input, {
           layers,
@@ -179,12 +200,8 @@ const cam: Command = {
           inputGrad: flags['input-grad'] === true,
           params,
         });
-        result.targets.forEach((t, n) => {
-          const p = result.logits.data[n * 1000 + t]!;
-          process.stdout.write(`${inputs.names[n]}: target ${t} (${IMAGENET_LABELS[t]}), logit ${p.toFixed(4)}, layers ${layers.join(', ')}\n`);
-        });
+        printTargets(inputs, result, layers);
         if (flags.verbose === true) process.stderr.write(`forward ${result.forwardMs.toFixed(0)} ms, total ${result.totalMs.toFixed(0)} ms (wall clock)\n`);
-        const [, , h, w] = inputs.input.shape as [number, number, number, number];
         if (typeof flags.dump === 'string') {
           const entries: DumpEntry[] = [['logits', result.logits]];
           if (result.inputGrad) entries.push(['input_grad', result.inputGrad]);
@@ -207,6 +224,13 @@ const cam: Command = {
     return 0;
   },
 };
+
+function printTargets(inputs: Inputs, result: { targets: number[]; logits: { data: Float32Array } }, layers: readonly string[]): void {
+  result.targets.forEach((t, n) => {
+    const p = result.logits.data[n * 1000 + t]!;
+    process.stdout.write(`${inputs.names[n]}: target ${t} (${IMAGENET_LABELS[t]}), logit ${p.toFixed(4)}, layers ${layers.join(', ')}\n`);
+  });
+}
 
 async function writeOverlays(out: string, overlay: Uint8Array, names: string[], h: number, w: number): Promise<void> {
   const single = names.length === 1 && out.toLowerCase().endsWith('.png');
