@@ -1,5 +1,5 @@
 // pytorch-grad-cam's deprocess_image on x [N, C, H, W] with the per-image statistics of deprocess_stats.wgsl:
-// v = (v - mean) / (std + 1e-5) * 0.1 + 0.5, clipped to [0, 1], uint8(v * 255) (truncation, as numpy's cast),
+// v = (v - mean) / (deviation + 1e-5) * 0.1 + 0.5, clipped to [0, 1], uint8(v * 255) (truncation, as numpy's cast),
 // written HWC: [N, H, W, C] bytes. One thread per output u32: four bytes, packed little-endian, so what is read
 // back is the Uint8Array itself.
 
@@ -17,8 +17,8 @@ fn quantise(k: u32) -> u32 {
   let n = k / (p.channels * p.area);
   let v = x[(n * p.channels + c) * p.area + pixel];
   let mean = stats[2u * n];
-  let std = stats[2u * n + 1u];
-  var u = (v - mean) / (std + 1e-5);
+  let deviation = stats[2u * n + 1u];
+  var u = (v - mean) / (deviation + 1e-5);
   u = u * 0.1;
   u = u + 0.5;
   u = clamp(u, 0.0, 1.0);

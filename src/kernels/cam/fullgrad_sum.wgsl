@@ -10,7 +10,7 @@ struct Params { count: u32, channels: u32, area: u32, _a: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> factor: array<f32>;
 @group(0) @binding(2) var<storage, read> grad: array<f32>;
-@group(0) @binding(3) var<storage, read> range: array<f32>;
+@group(0) @binding(3) var<storage, read> ranges: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
 @compute @workgroup_size(256)
@@ -22,8 +22,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   var s = 0.0;
   for (var c = 0u; c < p.channels; c++) {
     let plane = n * p.channels + c;
-    let mn = range[2u * plane];
-    let mx = range[2u * plane + 1u];
+    let mn = ranges[2u * plane];
+    let mx = ranges[2u * plane + 1u];
     s += (fullGradTerm(plane * p.area + pixel, c) - mn) / (1e-7 + (mx - mn));
   }
   if (ACCUMULATE) { s = out[k] + s; }
