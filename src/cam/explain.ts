@@ -16,7 +16,7 @@ import { COLORMAPS, type ColormapName } from './colormaps.ts';
 import { averageCamMaps, gradCamFromActivations, overlayTensor, renderOverlay, scaleCamImage, uploadPictures, type OverlayPictures } from './gradcam.ts';
 import { resolveCamMethods, type CamMethod, type CamProgress, type CamRun } from './method.ts';
 import { augmentationSmoothing } from './aug_smooth.ts';
-import { guidedBackprop, guidedPictures } from './guided.ts';
+import { guidedBackprop, guidedPictures, targetSeed } from './guided.ts';
 import { CAM_METRICS, camMultChange, checkCamMetrics } from './metrics.ts';
 
 /** Overlay and target options shared by Grad-CAM and explain. */
@@ -186,10 +186,7 @@ async function forwardAndBackward(
   const forwardMs = performance.now() - started;
   const targets: number[] = explicitTargets ? [...explicitTargets] : topK(logitsHost, logitsHost, 1).map((p) => p[0]!.index);
   if (!tape) return { logits, logitsHost, targets, captured, grads: null, forwardMs };
-  const batch = input.shape[0]!;
-  const seedData = new Float32Array(batch * NUM_CLASSES);
-  targets.forEach((t, n) => (seedData[n * NUM_CLASSES + t] = 1));
-  const seed = ctx.upload(seedData, [batch, NUM_CLASSES], 'f32', 'seed');
+  const seed = targetSeed(ctx, targets);
   held.push(seed);
   const grads = tape.backward(logits, seed);
   held.push(...grads.paths.values(), ...grads.params.values());
