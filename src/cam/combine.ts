@@ -1,12 +1,22 @@
-// The combination steps the gradient methods share (BaseCAM.get_cam_image): the channel sum of the weighted
-// activations, or with eigen_smooth their first principal component (get_2d_projection).
+// The combination step the gradient methods share (BaseCAM.get_cam_image): the channel sum of each channel's
+// term (weights * A, G * A, ...; kernels/cam/cam_term.wgsl), or, with eigen_smooth, the first principal
+// component of the terms (get_2d_projection, src/cam/eigen.ts).
 import type { Tensor } from '../gpu/tensor.ts';
-import { camWeightedSum } from '../kernels/cam/cam_weighted_sum.ts';
-import { WgcamError } from '../errors.ts';
+import { camChannelSum, camTerms, type CamTerm } from '../kernels/cam/cam_channel_sum.ts';
+import { firstPrincipalComponent } from './eigen.ts';
 import type { CamRun } from './method.ts';
 
-/** weights [N, C] (per image and channel) times act [N, C, h, w], summed over channels -> [N, h, w]. */
-export function weightedChannelSum(run: CamRun, act: Tensor, weights: Tensor): Tensor {
-  if (run.eigenSmooth) throw new WgcamError('BAD_ARGUMENT', 'eigen_smooth is not available yet');
-  return camWeightedSum(run.ctx, act, weights);
+/**
+ * The raw map [N, h, w] of act [N, C, h, w] and aux (weights [N, C] for `weighted`, else the gradient): the sum
+ * over channels of the term, or its projection on the first principal component when the run asks for
+ * eigen_smooth.
+ */
+export function combineChannels(run: CamRun, act: Tensor, aux: Tensor, term: CamTerm): Tensor {
+  if (!run.eigenSmooth) return camChannelSum(run.ctx, act, aux, term);
+  const terms = camTerms(run.ctx, act, aux, term);
+  try {
+    return firstPrincipalComponent(run.ctx, terms);
+  } finally {
+    terms.release();
+  }
 }

@@ -12,7 +12,7 @@ import { camLayerMean } from '../kernels/cam/cam_layer_mean.ts';
 import { camMinMaxNormalize } from '../kernels/cam/cam_minmax_normalize.ts';
 import { camOverlay } from '../kernels/cam/cam_overlay.ts';
 import { camResizeBilinear } from '../kernels/cam/cam_resize_bilinear.ts';
-import { camWeightedSum } from '../kernels/cam/cam_weighted_sum.ts';
+import { camWeightedSum } from '../kernels/cam/cam_channel_sum.ts';
 import { globalAvgPool } from '../kernels/pool/global_avgpool.ts';
 
 export interface CamLayer {

@@ -24,8 +24,15 @@ import type { Tensor } from '../gpu/tensor.ts';
 import type { BackwardResult } from '../model/tape.ts';
 import type { ResNet50 } from '../model/resnet50.ts';
 import { WgcamError } from '../errors.ts';
+import { eigencam } from './methods/eigencam.ts';
+import { eigengradcam } from './methods/eigengradcam.ts';
 import { gradcam } from './methods/gradcam.ts';
 import { fullgrad } from './methods/fullgrad.ts';
+import { gradcamElementwise } from './methods/gradcam_elementwise.ts';
+import { gradcamPlusPlus } from './methods/gradcam_plusplus.ts';
+import { hirescam } from './methods/hirescam.ts';
+import { layercam } from './methods/layercam.ts';
+import { xgradcam } from './methods/xgradcam.ts';
 
 /** One target layer as a method sees it. */
 export interface CamLayerInput {
@@ -95,6 +102,13 @@ export interface CamMethod {
 export const CAM_METHODS: ReadonlyMap<string, CamMethod> = new Map(
   [
     gradcam,
+    hirescam,
+    gradcamElementwise,
+    gradcamPlusPlus,
+    xgradcam,
+    layercam,
+    eigencam,
+    eigengradcam,
     fullgrad,
   ].map((m) => [m.name, m]),
 );

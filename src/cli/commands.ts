@@ -13,9 +13,11 @@ import type { Command } from './main.ts';
 import type { FlagSpec, ParsedFlags } from './args.ts';
 import { openSession, loadInputs, dumpTensors, describeAdapter, writeAtomically, type DumpEntry, type Inputs } from './shared.ts';
 import { plan } from './plan.ts';
+import { fileStem, runCamMethods } from './cam_methods.ts';
+import { camMethodNames, resolveCamMethods } from '../cam/method.ts';
 import { syntheticSafetensors } from '../model/synthetic.ts';
 import { MODULE_DUMP_PATHS } from './shared.ts';
-import { EXPLAIN_FLAGS, explainDumpEntries, explainFlagOptions, wantsExplain } from './explain.ts';
+import { EXPLAIN_FLAGS, explainFlagOptions, wantsExplain } from './explain.ts';
 
 const COMMON: Record<string, FlagSpec> = {
   weights: { kind: 'string', value: 'SRC', help: 'pretrained | synthetic | PATH.safetensors | URL', default: 'pretrained' },
@@ -145,11 +147,13 @@ const cam: Command = {
   summary: 'Grad-CAM heatmaps and overlays (pytorch-grad-cam semantics), gradients on request',
   flags: {
     ...COMMON,
+    method: { kind: 'string', repeatable: true, value: 'M,M', help: `CAM methods: ${camMethodNames().join(', ')}, or all`, default: 'gradcam' },
+    'eigen-smooth': { kind: 'boolean', help: 'first principal component of the weighted activations in place of their channel sum' },
     layer: { kind: 'string', repeatable: true, value: 'NAME', help: 'target layer by module path, repeatable (default layer4)' },
     target: { kind: 'string', value: 'T', help: 'top | N | N,N,... (one class per image)', default: 'top' },
     colormap: { kind: 'string', value: 'NAME', help: 'jet | turbo | viridis | inferno', default: 'jet' },
     alpha: { kind: 'number', value: 'A', help: 'heatmap weight in the overlay, in [0, 1]', default: 0.5 },
-    out: { kind: 'string', value: 'PATH', help: 'overlay PNG (one image) or folder (several)' },
+    out: { kind: 'string', value: 'PATH', help: 'overlay PNG (one image, one method) or folder: NAME-cam.png, NAME-METHOD-cam.png for several methods, NAME-methods.png (contact sheet) with --method all' },
     'input-grad': { kind: 'boolean', help: 'also compute the gradient with respect to the input' },
     grads: { kind: 'string', value: 'P,P', help: 'parameter gradients of the target logits, e.g. conv1.weight,fc.bias' },
     ...EXPLAIN_FLAGS,
@@ -164,10 +168,16 @@ const cam: Command = {
     const alpha = flags.alpha as number;
     if (!(alpha >= 0 && alpha <= 1)) throw new WgcamError('BAD_ALPHA', `--alpha must be in [0, 1], got ${alpha}`);
     const params = parseList(flags.grads);
-    const explain = wantsExplain(flags) ? explainFlagOptions(flags) : null;
-    if (explain && (flags['input-grad'] === true || params.length > 0)) {
-      throw new WgcamError('BAD_ARGUMENT', '--input-grad and --grads go with plain Grad-CAM: drop --guided, --aug-smooth and --metric to use them');
+    const methodNames = parseList(flags.method);
+    const methods = resolveCamMethods(methodNames).map((m) => m.name);
+    const eigenSmooth = flags['eigen-smooth'] === true;
+    const explain = explainFlagOptions(flags);
+    // Plain Grad-CAM keeps its intermediates (cam.<layer>.*) and the gradients on request.
+    const gradcamOnly = methods.length === 1 && methods[0] === 'gradcam' && !eigenSmooth && !wantsExplain(explain);
+    if (!gradcamOnly && (flags['input-grad'] === true || params.length > 0)) {
+      throw new WgcamError('BAD_ARGUMENT', '--input-grad and --grads go with plain Grad-CAM (--method gradcam, no --eigen-smooth, --aug-smooth, --guided or --metric)');
     }
+    const out = typeof flags.out === 'string' ? flags.out : undefined;
     const session = await openSession(flags);
     try {
       const inputs = await loadInputs(session, flags);
@@ -176,19 +186,11 @@ const cam: Command = {
         if (typeof flags.out === 'string' && inputs.pictures.some((p) => p === null)) {
           throw new WgcamError('NO_PICTURE', '--out needs a picture: use --image, or a --tensor file that holds `image` uint8 [H,W,3]');
         }
-        const [batch, , h, w] = inputs.input.shape as [number, number, number, number];
-        if (explain) {
-          const r = await session.explain(inputs.input, { layers, targets, pictures: inputs.pictures, colormap: colormap as ColormapName, alpha, ...explain });
-          printTargets(inputs, r, layers);
-          for (const [name, m] of r.methods) {
-            for (const [metric, t] of m.metrics ?? []) process.stdout.write(`${name} ${metric}: ${Array.from(t.data, (v) => v.toFixed(4)).join(', ')}\n`);
-          }
-          if (typeof flags.dump === 'string') {
-            const entries = explainDumpEntries(r, explain, [batch, h, w]);
-            await dumpTensors(flags.dump, entries, { command: 'cam', layers: layers.join(','), targets: JSON.stringify(r.targets), weights: String(flags.weights) });
-            process.stderr.write(`wrote ${flags.dump}\n`);
-          }
-          if (typeof flags.out === 'string') await writeOverlays(flags.out, [...r.methods.values()][0]!.overlay!, inputs.names, h, w);
+        if (!gradcamOnly) {
+          const dump = typeof flags.dump === 'string' ? flags.dump : undefined;
+          const all = methodNames.includes('all');
+          const run = { methods, all, layers, targets, colormap: colormap as ColormapName, alpha, eigenSmooth, ...explain, weights: String(flags.weights), verbose: flags.verbose === true };
+          await runCamMethods(session, inputs, { ...run, ...(dump !== undefined ? { dump } : {}), ...(out !== undefined ? { out } : {}) });
           return 0;
         }
         const result = await session.gradcam(inputs.input, {
@@ -200,8 +202,12 @@ const cam: Command = {
           inputGrad: flags['input-grad'] === true,
           params,
         });
-        printTargets(inputs, result, layers);
+        result.targets.forEach((t, n) => {
+          const p = result.logits.data[n * 1000 + t]!;
+          process.stdout.write(`${inputs.names[n]}: target ${t} (${IMAGENET_LABELS[t]}), logit ${p.toFixed(4)}, layers ${layers.join(', ')}\n`);
+        });
         if (flags.verbose === true) process.stderr.write(`forward ${result.forwardMs.toFixed(0)} ms, total ${result.totalMs.toFixed(0)} ms (wall clock)\n`);
+        const [, , h, w] = inputs.input.shape as [number, number, number, number];
         if (typeof flags.dump === 'string') {
           const entries: DumpEntry[] = [['logits', result.logits]];
           if (result.inputGrad) entries.push(['input_grad', result.inputGrad]);
@@ -211,6 +217,8 @@ const cam: Command = {
             if (r.overlay) entries.push([`cam.${layer}.overlay`, { shape: [inputs.names.length, h, w, 3], data: r.overlay }]);
           }
           if (layers.length > 1) entries.push(['cam.map', result.map]);
+          entries.push(['method.gradcam.map', result.map]);
+          if (result.overlay) entries.push(['method.gradcam.overlay', { shape: [inputs.names.length, h, w, 3], data: result.overlay }]);
           await dumpTensors(flags.dump, entries, { command: 'cam', layers: layers.join(','), targets: JSON.stringify(result.targets), weights: String(flags.weights) });
           process.stderr.write(`wrote ${flags.dump}\n`);
         }
@@ -225,18 +233,11 @@ const cam: Command = {
   },
 };
 
-function printTargets(inputs: Inputs, result: { targets: number[]; logits: { data: Float32Array } }, layers: readonly string[]): void {
-  result.targets.forEach((t, n) => {
-    const p = result.logits.data[n * 1000 + t]!;
-    process.stdout.write(`${inputs.names[n]}: target ${t} (${IMAGENET_LABELS[t]}), logit ${p.toFixed(4)}, layers ${layers.join(', ')}\n`);
-  });
-}
-
 async function writeOverlays(out: string, overlay: Uint8Array, names: string[], h: number, w: number): Promise<void> {
   const single = names.length === 1 && out.toLowerCase().endsWith('.png');
   for (let n = 0; n < names.length; n++) {
     const data = overlay.subarray(n * h * w * 3, (n + 1) * h * w * 3);
-    const path = single ? out : join(out, `${names[n]!.replace(/\.[^.]*$/, '').replace(/[^\w.-]+/g, '_')}-cam.png`);
+    const path = single ? out : join(out, `${fileStem(names[n]!)}-cam.png`);
     const { encodePng } = await import('../image/decode_node.ts');
     await writeAtomically(path, encodePng({ width: w, height: h, data }));
     process.stderr.write(`wrote ${path}\n`);

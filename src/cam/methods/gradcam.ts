@@ -1,6 +1,6 @@
 // Grad-CAM (pytorch-grad-cam's GradCAM): each channel weighted by the spatial mean of its gradient.
 import { globalAvgPool } from '../../kernels/pool/global_avgpool.ts';
-import { weightedChannelSum } from '../combine.ts';
+import { combineChannels } from '../combine.ts';
 import type { CamMethod } from '../method.ts';
 
 export const gradcam: CamMethod = {
@@ -9,7 +9,7 @@ export const gradcam: CamMethod = {
   layerCam(run, { act, grad }) {
     const weights = globalAvgPool(run.ctx, grad!);
     try {
-      return weightedChannelSum(run, act, weights);
+      return combineChannels(run, act, weights, 'weighted');
     } finally {
       weights.release();
     }

@@ -1,13 +1,13 @@
-// Grad-CAM step 2: raw[n, i] = max(0, sum over c of weights[n, c] * act[n, c, i]), i over the h*w plane.
-// A workgroup covers 32 pixels x 8 channel slices: neighbouring threads read neighbouring pixels (coalesced),
-// the slices split the channel sum (layer4 has 2048 channels but only 49 pixels), and the 8 partial sums are
-// added in workgroup memory.
+// A CAM's channel sum: raw[n, i] = max(0, sum over c of camTerm(n, c, i)) (cam_term.wgsl), i over the h*w plane;
+// the ReLU is compute_cam_per_layer's np.maximum(cam, 0). A workgroup covers 32 pixels x 8 channel slices:
+// neighbouring threads read neighbouring pixels (coalesced), the slices split the channel sum (layer4 has 2048
+// channels but only 49 pixels), and the 8 partial sums are added in workgroup memory.
 
 struct Params { images: u32, channels: u32, area: u32, _a: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> act: array<f32>;
-@group(0) @binding(2) var<storage, read> weights: array<f32>;
+@group(0) @binding(2) var<storage, read> aux: array<f32>;
 @group(0) @binding(3) var<storage, read_write> raw: array<f32>;
 
 const PIXELS: u32 = 32u;
@@ -24,9 +24,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   let valid = n < p.images && i < p.area;
   var s = 0.0;
   if (valid) {
-    for (var c = lid.y; c < p.channels; c += SLICES) {
-      s += weights[n * p.channels + c] * act[(n * p.channels + c) * p.area + i];
-    }
+    for (var c = lid.y; c < p.channels; c += SLICES) { s += camTerm(n, c, i); }
   }
   partial[lid.y * PIXELS + lid.x] = s;
   workgroupBarrier();
