@@ -16,7 +16,11 @@ import { createNodeGpuContext } from '../src/node/gpu.ts';
 import { Wgcam, type HostTensor } from '../src/session.ts';
 import { readSafetensors, toFloat32, toUint8 } from '../src/model/safetensors.ts';
 import { Fixture, FIXTURES, maxAbs, overlayMismatch, relL2 } from './helpers/fixtures.ts';
-import { mulberry32, randn } from './reference/ops.ts';
+import { minMaxNormalize, mulberry32, randn, resizeBilinearOpenCV } from './reference/ops.ts';
+import { fullGradMap } from '../src/cam/fullgrad.ts';
+import { deprocessImage } from '../src/kernels/cam/deprocess_image.ts';
+import { ttaAugment } from '../src/kernels/cam/tta_augment.ts';
+import { ttaMeanAdd } from '../src/kernels/cam/tta_mean.ts';
 
 let session: Wgcam;
 
@@ -135,5 +139,116 @@ describe('guided ReLU backward kernels', () => {
     const got = await batchnormScaleBackward(ctx, dyT, ctx.upload(scale, [3]), yT, true).read();
     // + 0: a masked zero times a negative scale is -0 on both sides; compare values, not zero signs.
     expect(Array.from(got, (v) => v + 0)).toEqual(Array.from(dy, (_, i) => Math.fround(guided(i) * scale[Math.floor(i / 35) % 3]!) + 0));
+  });
+});
+
+// ---- float64 references on random shapes (sizes and batches the fixtures do not have) -------------------------
+
+/** FullGrad as the library computes it: every term scaled per image and channel, resized, summed; then scaled. */
+function fullGradReference(
+  x: Float64Array,
+  dx: Float64Array,
+  [n, h0, w0]: [number, number, number],
+  layers: Array<{ bias: Float64Array; grad: Float64Array; shape: [number, number, number, number] }>,
+): Float64Array {
+  const area = h0 * w0;
+  const total = new Float64Array(n * area);
+  const addPlane = (img: number, plane: Float64Array, h: number, w: number) => {
+    const resized = resizeBilinearOpenCV(minMaxNormalize(plane), h, w, h0, w0);
+    for (let i = 0; i < area; i++) total[img * area + i]! += resized[i]!;
+  };
+  for (let img = 0; img < n; img++) {
+    for (let c = 0; c < 3; c++) {
+      const off = (img * 3 + c) * area;
+      addPlane(img, Float64Array.from({ length: area }, (_, i) => Math.abs(x[off + i]! * dx[off + i]!)), h0, w0);
+    }
+    for (const { bias, grad, shape } of layers) {
+      const [, channels, h, w] = shape;
+      for (let c = 0; c < channels; c++) {
+        const off = (img * channels + c) * h * w;
+        addPlane(img, Float64Array.from({ length: h * w }, (_, i) => Math.abs(bias[c]! * grad[off + i]!)), h, w);
+      }
+    }
+  }
+  const out = new Float64Array(n * area);
+  for (let img = 0; img < n; img++) out.set(minMaxNormalize(total.subarray(img * area, (img + 1) * area)), img * area);
+  return out;
+}
+
+describe('on random data against float64 references', () => {
+  const rand = mulberry32(25);
+  const f32 = (values: Float64Array) => Float32Array.from(values);
+
+  test('fullGradMap: layers of several sizes (two sharing one), batch 3, an odd input size', async () => {
+    const ctx = session.ctx;
+    const [n, h0, w0] = [3, 19, 13];
+    const x = f32(randn(n * 3 * h0 * w0, rand));
+    const dx = f32(randn(n * 3 * h0 * w0, rand));
+    const shapes: Array<[number, number, number, number]> = [
+      [n, 4, 10, 7],
+      [n, 6, 5, 4],
+      [n, 3, 10, 7],
+      [n, 5, 19, 13],
+    ];
+    const layers = shapes.map((shape) => ({ bias: f32(randn(shape[1], rand)), grad: f32(randn(shape.reduce((a, b) => a * b), rand)), shape }));
+    // One channel of one layer is all zeros: scale_cam_image makes it 0, not NaN.
+    layers[1]!.grad.fill(0, 0, 5 * 4);
+    const want = fullGradReference(Float64Array.from(x), Float64Array.from(dx), [n, h0, w0], layers.map((l) => ({ bias: Float64Array.from(l.bias), grad: Float64Array.from(l.grad), shape: l.shape })));
+    const map = fullGradMap(
+      ctx,
+      ctx.upload(x, [n, 3, h0, w0]),
+      ctx.upload(dx, [n, 3, h0, w0]),
+      layers.map((l) => ({ bias: ctx.upload(l.bias, [l.shape[1]]), grad: ctx.upload(l.grad, l.shape) })),
+    );
+    expect(map.shape).toEqual([n, h0, w0]);
+    expect(maxAbs(await map.read(), want)).toBeLessThan(1e-5);
+  });
+
+  test('deprocessImage: mean and std per image, 0.1 around 0.5, clipped, truncated, channels last', async () => {
+    const ctx = session.ctx;
+    const [n, c, h, w] = [2, 3, 9, 7];
+    const x = f32(randn(n * c * h * w, rand).map((v, i) => v * (i < c * h * w ? 1e-3 : 5) + 0.2));
+    const got = await deprocessImage(ctx, ctx.upload(x, [n, c, h, w]));
+    const size = c * h * w;
+    const want = new Uint8Array(n * size);
+    let nearBoundary = 0;
+    for (let img = 0; img < n; img++) {
+      const v = Array.from(x.subarray(img * size, (img + 1) * size));
+      const mean = v.reduce((a, b) => a + b, 0) / size;
+      const std = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / size);
+      for (let ch = 0; ch < c; ch++)
+        for (let p = 0; p < h * w; p++) {
+          const u = Math.min(1, Math.max(0, ((v[ch * h * w + p]! - mean) / (std + 1e-5)) * 0.1 + 0.5)) * 255;
+          if (Math.abs(u - Math.round(u)) < 1e-2) nearBoundary++;
+          want[img * size + p * c + ch] = Math.trunc(u);
+        }
+    }
+    // float32 on the GPU: a byte may differ by one only where the float64 value sits next to an integer.
+    let differing = 0;
+    let maxDiff = 0;
+    for (let i = 0; i < want.length; i++) {
+      const d = Math.abs(got[i]! - want[i]!);
+      maxDiff = Math.max(maxDiff, d);
+      if (d > 0) differing++;
+    }
+    expect(maxDiff).toBeLessThanOrEqual(1);
+    expect(differing).toBeLessThanOrEqual(nearBoundary);
+  });
+
+  test('ttaAugment and ttaMeanAdd: flip, multiply, flip back, mean', async () => {
+    const ctx = session.ctx;
+    const [n, c, h, w] = [2, 3, 4, 5];
+    const x = f32(randn(n * c * h * w, rand));
+    const flipped = await ttaAugment(ctx, ctx.upload(x, [n, c, h, w]), true, 1.1).read();
+    expect(Array.from(flipped)).toEqual(Array.from(x, (_, i) => Math.fround(x[i - (i % w) + (w - 1 - (i % w))]! * Math.fround(1.1))));
+    const maps = [f32(randn(n * h * w, rand)), f32(randn(n * h * w, rand)), f32(randn(n * h * w, rand))];
+    const flips = [false, true, true];
+    const sum = ctx.empty([n, h, w]);
+    maps.forEach((m, run) => ttaMeanAdd(ctx, ctx.upload(m, [n, h, w]), sum, { flip: flips[run]!, run, runs: 3 }));
+    const want = Array.from({ length: n * h * w }, (_, i) => {
+      const j = i - (i % w) + (w - 1 - (i % w));
+      return (maps[0]![i]! + maps[1]![j]! + maps[2]![j]!) / 3;
+    });
+    expect(maxAbs(await sum.read(), want)).toBeLessThan(1e-6);
   });
 });
