@@ -1,7 +1,7 @@
-// Every stable `code` a WgcamError carries, with what it means and what to do. README.md's Troubleshooting
+// Every stable `code` a WgcamError carries, with what it means and what to do. TROUBLESHOOTING.md's
 // table is generated from this; test/fuzz_safetensors.test.ts greps src/ for `new WgcamError('CODE'` and
 // `weightsError('CODE'` and fails when a thrown code is missing here (or listed here but thrown nowhere), and
-// when README.md lacks a row for one. Browser-safe: data only.
+// when that page is out of date (scripts/troubleshooting.ts writes its table). Browser-safe: data only.
 
 export interface ErrorCodeInfo {
   /** What went wrong, in one sentence. */

@@ -58,13 +58,13 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-test('the tarball holds the built code, README, LICENSE, CHANGELOG and the labels, under 2 MB, and nothing of tests or bench', async () => {
+test('the tarball holds the built code, the user docs, LICENSE, CHANGELOG and the labels, under 2 MB, and nothing of tests or bench', async () => {
   const paths = packed.files.map((f) => f.path);
   expect(statSync(tarball).size).toBeLessThan(2_000_000);
-  for (const p of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'bin/wgcam.mjs', 'lib/index.js', 'lib/node.js', 'lib/cli.js', 'lib/types/index.d.ts', 'lib/types/node/index.d.ts', 'lib/imagenet_classes.json']) {
+  for (const p of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'TROUBLESHOOTING.md', 'docs/settings.md', 'bin/wgcam.mjs', 'lib/index.js', 'lib/node.js', 'lib/cli.js', 'lib/types/index.d.ts', 'lib/types/node/index.d.ts', 'lib/imagenet_classes.json']) {
     expect(paths).toContain(p);
   }
-  expect(paths.filter((p) => /^(src|test|bench|scripts|examples|weights|docs)\/|\.safetensors$|\.wgsl$|\.ts$/.test(p) && !p.endsWith('.d.ts'))).toEqual([]);
+  expect(paths.filter((p) => /^(src|test|bench|scripts|examples|weights|docs\/api)\/|\.safetensors$|\.wgsl$|\.ts$/.test(p) && !p.endsWith('.d.ts'))).toEqual([]);
 });
 
 test('Node: a fresh project imports wgcam and wgcam/node and classifies the sample as PyTorch does; the bin runs without tsx', async () => {

@@ -1,8 +1,8 @@
 // The f16 GEMM operand path (`precision: 'f16'`, needs shader-f16: lavapipe has it, SwiftShader not). Two checks:
 // - Semantics, exactly: every GEMM kernel on f16 operands equals a float64 product of the same operands rounded
 //   to f16 by an independent CPU rounding, so each operand is rounded once and products and sums stay f32.
-// - Accuracy against PyTorch's f32 fixtures, bounded here and written to test/artifacts/f16-accuracy.md (the
-//   figures README.md quotes).
+// - Accuracy against PyTorch's f32 fixtures, bounded here and written to test/artifacts/f16-accuracy.md (bench/NOTES.md
+//   keeps the measured figures; docs/settings.md states the bounds).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WgcamError } from '../src/errors.ts';

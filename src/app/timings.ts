@@ -42,7 +42,8 @@ interface Tagged {
 }
 
 /**
- * Watches one GpuContext and tags every dispatch with the current stage. Installs thin wrappers on the
+ * Watches one GpuContext: tags every dispatch with the current stage, and counts the pipelines compiled (for the
+ * progress display). Installs thin wrappers on the
  * instance (not the class), so other contexts are untouched; `uninstall` restores them.
  */
 export class StageTracker {
@@ -50,35 +51,56 @@ export class StageTracker {
   private tags: Tagged[] = [];
   private readonly originalDispatch: GpuContext['dispatch'];
   private readonly originalUpload: GpuContext['upload'];
+  private readonly originalPipeline: GpuContext['pipeline'];
+  /** Pipelines created (compiled) since the stage last changed. */
+  compiled = 0;
+  /** Called when the stage changes and when a pipeline is compiled (the progress display). */
+  onActivity: ((stage: Stage, compiled: number) => void) | null = null;
 
   constructor(private readonly ctx: GpuContext) {
     this.originalDispatch = ctx.dispatch;
     this.originalUpload = ctx.upload;
+    this.originalPipeline = ctx.pipeline;
     const self = this;
+    const pipeline: GpuContext['pipeline'] = function (this: GpuContext, code, label) {
+      const before = this.pipelineCount;
+      const p = self.originalPipeline.call(this, code, label);
+      if (this.pipelineCount > before) {
+        self.compiled++;
+        self.onActivity?.(self.stage, self.compiled);
+      }
+      return p;
+    };
     const dispatch: GpuContext['dispatch'] = function (this: GpuContext, pipeline, bindings, workgroups, label) {
       const [x, y = 1, z = 1] = workgroups;
       // The context records no timestamps for an empty dispatch: keep the two lists aligned.
       if (x !== 0 && y !== 0 && z !== 0) {
-        if (self.stage === 'backward' && CAM_LABEL.test(label)) self.stage = 'cam';
+        if (self.stage === 'backward' && CAM_LABEL.test(label)) self.moveTo('cam');
         self.tags.push({ label, stage: self.stage });
       }
       return self.originalDispatch.call(this, pipeline, bindings, workgroups, label);
     };
     const upload: GpuContext['upload'] = function (this: GpuContext, data, shape, dtype, label = '') {
-      if (label === 'seed') self.stage = 'backward';
+      if (label === 'seed') self.moveTo('backward');
       return self.originalUpload.call(this, data, shape, dtype, label);
     };
-    Object.assign(ctx, { dispatch, upload });
+    Object.assign(ctx, { dispatch, upload, pipeline });
+  }
+
+  private moveTo(stage: Stage): void {
+    this.stage = stage;
+    this.compiled = 0;
+    this.onActivity?.(stage, 0);
   }
 
   /** Start a new job: forget earlier tags, and say which stage comes first. */
   begin(stage: Stage): void {
-    this.stage = stage;
     this.tags = [];
+    this.moveTo(stage);
   }
 
   set(stage: Stage): void {
-    this.stage = stage;
+    this.moveTo(stage);
   }
 
   /** Pair the profiler's timings (same order as the dispatches) with their stages. */
@@ -93,10 +115,12 @@ export class StageTracker {
   }
 
   uninstall(): void {
-    Object.assign(this.ctx, { dispatch: this.originalDispatch, upload: this.originalUpload });
+    this.onActivity = null;
+    Object.assign(this.ctx, { dispatch: this.originalDispatch, upload: this.originalUpload, pipeline: this.originalPipeline });
     // Own properties that merely shadow the prototype's methods: drop them.
     delete (this.ctx as unknown as Record<string, unknown>).dispatch;
     delete (this.ctx as unknown as Record<string, unknown>).upload;
+    delete (this.ctx as unknown as Record<string, unknown>).pipeline;
   }
 }
 
@@ -106,7 +130,7 @@ const STAGE_NAMES: Record<Stage, string> = {
   forward: 'Grad-CAM forward',
   backward: 'Backward',
   cam: 'CAM (weights, map, resize, overlay)',
-  overlay: 'Overlay only',
+  overlay: 'Overlay (redrawn, or over the whole picture)',
 };
 
 export function stageName(stage: Stage): string {

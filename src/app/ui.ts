@@ -26,7 +26,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 
 // ---- alerts -------------------------------------------------------------------------------------------
 
-export type Topic = 'gpu' | 'weights' | 'image' | 'run' | 'camera' | 'precision';
+export type Topic = 'gpu' | 'weights' | 'image' | 'run' | 'camera' | 'precision' | 'url';
 
 export interface AlertAction {
   label: string;

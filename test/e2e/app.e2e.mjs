@@ -188,7 +188,7 @@ async function newBrowser() {
   });
 }
 
-async function openPage(browser, url, { noGpu = false, noTimestamps = false, noF16 = false, width = 1280, height = 900 } = {}) {
+async function openPage(browser, url, { noGpu = false, noTimestamps = false, noF16 = false, record = false, width = 1280, height = 900 } = {}) {
   const page = await browser.newPage();
   await page.setViewport({ width, height, deviceScaleFactor: 1 });
   page.setDefaultTimeout(SLOW_MS);
@@ -196,6 +196,22 @@ async function openPage(browser, url, { noGpu = false, noTimestamps = false, noF
   page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
   page.consoleLines = consoleLines;
+  if (record) {
+    // What the page shows while it works, sampled every 100 ms from the start (the test hook's progress text,
+    // whether the pre-computed example is on show, and the status line).
+    await page.evaluateOnNewDocument(() => {
+      const seen = { progress: [], precomputed: false, status: [] };
+      window.__seen = seen;
+      setInterval(() => {
+        const s = window.__wgcam?.state();
+        if (!s) return;
+        if (s.progress && !seen.progress.includes(s.progress) && seen.progress.length < 200) seen.progress.push(s.progress);
+        if (s.precomputed && s.camGeneration === 0) seen.precomputed = true;
+        const status = document.getElementById('status')?.firstChild?.textContent ?? '';
+        if (status && !seen.status.includes(status) && seen.status.length < 200) seen.status.push(status);
+      }, 100);
+    });
+  }
   if (noGpu) {
     await page.evaluateOnNewDocument(() => {
       // As in a browser without WebGPU: no navigator.gpu at all.
@@ -305,34 +321,39 @@ async function main() {
 
 async function mainPage(browser, base, cli) {
   let page;
-  await check('page loads with ?weights=synthetic on the SwiftShader WebGPU adapter', async () => {
-    page = await openPage(browser, `${base}?weights=synthetic`);
-    const s = await waitIdle(page);
-    assert(s.webgpu, 'navigator.gpu is missing');
-    assert(s.weights === 'synthetic', `weights are ${s.weights}`);
-    assert(s.adapter !== null, `no GPU session (errors: ${JSON.stringify(s.errors)})`);
-    assert(s.software === true, `expected a software adapter, got ${s.adapter}`);
+  let first;
+  await check('a link with ?weights=synthetic&image=chelsea (fresh profile): the SwiftShader adapter, then chelsea classified and explained', async () => {
+    page = await openPage(browser, `${base}?weights=synthetic&image=chelsea`, { record: true });
+    first = await waitForCam(page, 0);
+    assert(first.webgpu, 'navigator.gpu is missing');
+    assert(first.weights === 'synthetic', `weights are ${first.weights}`);
+    assert(first.adapter !== null, `no GPU session (errors: ${JSON.stringify(first.errors)})`);
+    assert(first.software === true, `expected a software adapter, got ${first.adapter}`);
     const banner = await page.$eval('#synthetic-banner', (el) => !el.hidden && el.textContent);
     assert(banner && /meaningless/i.test(banner), 'the synthetic-weights warning is not shown');
-    assert(s.errors.length === 0, `errors shown: ${JSON.stringify(s.errors)}`);
-    return `adapter "${s.adapter}", timestamp-query ${s.hasTimestamps}`;
-  });
-  if (!page) return;
-  await screenshot(page, '01-ready');
-
-  let first;
-  await check('clicking the chelsea sample classifies it and shows a CAM', async () => {
-    const t0 = Date.now();
-    await page.click('#samples button[data-sample="chelsea"]');
-    first = await waitForCam(page, 0);
+    assert(first.errors.length === 0, `errors shown: ${JSON.stringify(first.errors)}`);
+    assert(first.image === 'chelsea.png' && first.sample === 'chelsea', `image ${first.image}, sample ${first.sample}`);
     assert(first.top5.length === 5, `top-5 has ${first.top5.length} entries`);
     assert(first.cam && first.cam.width === 224 && first.cam.height === 224, `cam ${JSON.stringify(first.cam)}`);
-    assert(first.errors.length === 0, `errors shown: ${JSON.stringify(first.errors)}`);
-    return `top-5 ${first.top5.map((p) => p.index).join(',')} in ${((Date.now() - t0) / 1000).toFixed(0)} s`;
+    const tuned = first.tuning ? `, of which kernel tuning ${(first.tuning.ms / 1000).toFixed(1)} s${first.tuning.imageWaited ? ', which the first job waited on' : ''}` : '';
+    return `adapter "${first.adapter}", timestamp-query ${first.hasTimestamps}; navigation to the first heatmap ${(first.firstCamMs / 1000).toFixed(1)} s (fresh profile${tuned})`;
   });
+  if (!page || !first) return;
   await screenshot(page, '02-chelsea');
   await dumpConsole(page, '02-chelsea');
-  if (!first) return;
+
+  await check('while it worked: the pre-computed example, then the progress box over the overlay naming each step', async () => {
+    const seen = await page.evaluate(() => window.__seen);
+    const s = await snapshot(page);
+    assert(seen.precomputed, 'the pre-computed example was never shown before the first heatmap');
+    assert(!s.precomputed && (await page.$eval('#precomputed-badge', (el) => el.hidden)), 'the pre-computed label is still shown over a live result');
+    assert(seen.progress.some((t) => /^Step \d of \d: forward pass/.test(t)), `no forward step in ${JSON.stringify(seen.progress)}`);
+    assert(seen.progress.some((t) => /^Step \d of \d: backward pass/.test(t)), `no backward step in ${JSON.stringify(seen.progress)}`);
+    assert(seen.progress.some((t) => /compiling \d+ new GPU kernel/.test(t)), `no kernel compile count in ${JSON.stringify(seen.progress)}`);
+    assert(s.progress === null && (await page.$eval('#job-progress', (el) => el.hidden)), 'the progress box stays after the job');
+    assert(!seen.status.some((t) => /No GPU session/.test(t)), `the status said ${JSON.stringify(seen.status)}`);
+    return [...seen.progress.filter((t) => !/^Step/.test(t)).slice(-1), ...seen.progress.filter((t) => /^Step/.test(t)).slice(0, 8)].join(' | ');
+  });
 
   await check('top-5 equals the fixture (PyTorch, synthetic weights): 805, 734, 527, 308, 954', async () => {
     const got = first.top5.map((p) => p.index);
@@ -500,6 +521,78 @@ async function mainPage(browser, base, cli) {
   });
   await screenshot(page, '05-layer3-tabby');
 
+  await check('the URL records the view, and opening it (second visit) restores it: same class, layer, colour map, opacity, map', async () => {
+    const s0 = await waitIdle(page);
+    const url = new URL(page.url());
+    const q = Object.fromEntries(url.searchParams);
+    const want = { weights: 'synthetic', image: 'chelsea', class: String(s0.cam.target), layer: s0.cam.layer, method: 'gradcam', colormap: s0.colormap, opacity: String(s0.alpha) };
+    for (const [k, v] of Object.entries(want)) assert(q[k] === v, `URL ${k}=${q[k]}, wanted ${v} (${url.search})`);
+    const map0 = await page.evaluate(() => window.__wgcam.camMap());
+    const other = await openPage(browser, url.href, { record: true });
+    try {
+      const s = await waitForCam(other, 0);
+      assert(s.errors.length === 0, `errors shown: ${JSON.stringify(s.errors)}`);
+      assert(s.sample === 'chelsea' && s.cam.target === s0.cam.target && s.cam.layer === s0.cam.layer && s.colormap === s0.colormap && s.alpha === s0.alpha && s.method === 'gradcam', `restored ${JSON.stringify({ sample: s.sample, cam: s.cam, colormap: s.colormap, alpha: s.alpha })}`);
+      const controls = await other.evaluate(() => ['layer', 'method', 'colormap', 'alpha'].map((id) => document.getElementById(id).value));
+      assert(JSON.stringify(controls) === JSON.stringify([s0.cam.layer, 'gradcam', s0.colormap, String(s0.alpha)]), `controls show ${controls}`);
+      const map = await other.evaluate(() => window.__wgcam.camMap());
+      let max = 0;
+      for (let i = 0; i < map.length; i++) max = Math.max(max, Math.abs(map[i] - map0[i]));
+      assert(map.length === map0.length && max < 1e-5, `the restored map differs from the shown one by ${max}`);
+      const seen = await other.evaluate(() => window.__seen);
+      assert(!seen.status.some((t) => /No GPU session/.test(t)), `the status said ${JSON.stringify(seen.status)}`);
+      const tuned = s.tuning ? `, kernel tuning ${(s.tuning.ms / 1000).toFixed(1)} s (from the store)` : '';
+      return `${url.search}; navigation to the first heatmap ${(s.firstCamMs / 1000).toFixed(1)} s (second visit, same profile${tuned})`;
+    } finally {
+      await other.close();
+    }
+  });
+
+  await check('layer select: three ArrowDowns in a row start one run, at the third layer', async () => {
+    const before = await waitIdle(page);
+    const options = await page.$$eval('#layer option', (o) => o.map((x) => x.value));
+    const expected = options[options.indexOf(before.layer) + 3];
+    await page.focus('#layer');
+    for (let i = 0; i < 3; i++) {
+      await page.keyboard.press('ArrowDown');
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    const s = await waitForCam(page, before.camGeneration);
+    await new Promise((r) => setTimeout(r, 1500));
+    const after = await waitIdle(page);
+    assert(s.layer === expected && after.cam.layer === expected, `layer ${s.layer} / CAM at ${after.cam.layer}, expected ${expected}`);
+    assert(after.networkRuns - before.networkRuns === 1, `${after.networkRuns - before.networkRuns} runs for three steps`);
+    return `${before.layer} -> ${expected}, 1 run`;
+  });
+
+  await check('at 1280x800 the top-5 sits beside the heatmap', async () => {
+    await page.setViewport({ width: 1280, height: 800, deviceScaleFactor: 1 });
+    const r = await page.evaluate(() => {
+      const box = (sel) => document.querySelector(sel).getBoundingClientRect().toJSON();
+      return { overlay: box('#overlay'), top5: box('#top5') };
+    });
+    await page.setViewport({ width: 1280, height: 900, deviceScaleFactor: 1 });
+    assert(r.top5.left >= r.overlay.right - 1 && r.top5.top < r.overlay.bottom, `overlay ${JSON.stringify(r.overlay)}, top-5 ${JSON.stringify(r.top5)}`);
+    return `overlay right ${r.overlay.right.toFixed(0)}, top-5 left ${r.top5.left.toFixed(0)}`;
+  });
+
+  await check('the overlay over the whole picture: the original resolution, and back to the crop', async () => {
+    const before = await waitIdle(page);
+    const size = await page.$eval('#image-name', (el) => /\((\d+) × (\d+)\)/.exec(el.textContent).slice(1).map(Number));
+    await page.click('#view-full');
+    const s = await waitForCam(page, before.camGeneration);
+    assert(s.view === 'full' && s.errors.length === 0, `view ${s.view}, errors ${JSON.stringify(s.errors)}`);
+    const full = await page.$eval('#overlay', (c) => [c.width, c.height]);
+    assert(full[0] === size[0] && full[1] === size[1], `the full view is ${full} for a ${size} picture`);
+    const caption = await page.$eval('#overlay-caption', (el) => el.textContent);
+    assert(/whole picture/.test(caption), `caption "${caption}"`);
+    await screenshot(page, '05b-full-picture');
+    await page.click('#view-full');
+    const crop = await page.$eval('#overlay', (c) => [c.width, c.height]);
+    assert(crop[0] === 224 && crop[1] === 224, `back in the crop view the overlay is ${crop}`);
+    return `${full[0]} x ${full[1]}`;
+  });
+
   await check('every form control has an accessible label', async () => {
     const unlabelled = await page.$$eval('input, select, button', (els) =>
       els
@@ -518,6 +611,9 @@ async function mainPage(browser, base, cli) {
       document.activeElement?.blur();
       window.scrollTo(0, 0);
     });
+    // Clicking the heading moves the sequential focus starting point there (a blur alone leaves it after the
+    // last control used).
+    await page.click('.site-header h1');
     const order = [];
     for (let i = 0; i < 40; i++) {
       await page.keyboard.press('Tab');
@@ -600,6 +696,22 @@ async function errorPaths(browser, base) {
     await screenshot(page, '08-bad-weights');
     await page.close();
     return `${alert.code}: ${alert.text.slice(0, 100)}`;
+  });
+
+  await check('a class typed before any image is kept for the next image, and the page says so', async () => {
+    const page = await openPage(browser, `${base}?weights=synthetic`);
+    await waitIdle(page);
+    await page.type('#class-search', 'tabby');
+    await page.keyboard.press('Enter');
+    const s = await snapshot(page);
+    assert(s.nextTarget === 281 && s.image === null, `nextTarget ${s.nextTarget}, image ${s.image}`);
+    assert(s.errors.length === 0, `errors shown: ${JSON.stringify(s.errors)}`);
+    const [target, field] = await page.evaluate(() => [document.getElementById('target').textContent, document.getElementById('class-search').value]);
+    assert(/281/.test(target) && /next image/.test(target), `the page says "${target}"`);
+    assert(field === '281: tabby', `the field shows "${field}"`);
+    assert(new URL(page.url()).searchParams.get('class') === '281', `URL ${page.url()}`);
+    await page.close();
+    return target;
   });
 
   await check('undecodable image (via the file input) shows an error', async () => {
