@@ -79,7 +79,8 @@ export {
   type CamRequest,
   type CamRun,
 } from './cam/method.ts';
-export type { ExplainOptions, ExplainResult, MethodResult } from './cam/explain.ts';
+export type { ExplainOptions, ExplainResult, GuidedResult, MethodResult } from './cam/explain.ts';
+export { CAM_METRICS, type CamMetricName } from './cam/metrics.ts';
 
 // The kernels' choices on a context (adapter-class priors, overrides, the GEMM tile tuner).
 export type { AdapterClass, KernelConfig, ReductionStyle, WindowRule } from './kernels/config.ts';

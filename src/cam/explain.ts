@@ -17,6 +17,9 @@ import { COLORMAPS, type ColormapName } from './colormaps.ts';
 import { averageCamMaps, gradCamFromActivations, overlayTensor, renderOverlay, scaleCamImage, uploadPictures, type OverlayPictures } from './gradcam.ts';
 import { checkBatchSize } from './masked_forwards.ts';
 import { resolveCamMethods, type CamMethod, type CamProgress, type CamRun } from './method.ts';
+import { augmentationSmoothing } from './aug_smooth.ts';
+import { guidedBackprop, guidedPictures, targetSeed } from './guided.ts';
+import { CAM_METRICS, camMultChange, checkCamMetrics } from './metrics.ts';
 
 /** Overlay and target options shared by Grad-CAM and explain. */
 export interface CamCommonOptions {
@@ -74,6 +77,24 @@ export interface ExplainOptions extends CamCommonOptions {
   batchSize?: number;
   /** Called by methods that run many forwards (scorecam, ablationcam). */
   onProgress?: (p: CamProgress) => void;
+  /**
+   * pytorch-grad-cam's aug_smooth: every map is the mean over six test-time augmentations (src/cam/aug_smooth.ts).
+   * The metrics and Guided Grad-CAM then use the smoothed maps, as they would the library's.
+   */
+  augSmooth?: boolean;
+  /** Guided backpropagation, and Guided Grad-CAM with the first method's map (`guided` in the result). */
+  guided?: boolean;
+  /** Faithfulness metrics of every method's map (src/cam/metrics.ts): `cam-mult`. */
+  metrics?: readonly string[];
+}
+
+export interface GuidedResult {
+  /** [N, 3, H, W]: the guided input gradient of each image's target score. */
+  gradient: HostTensor;
+  /** [N, H, W, 3] uint8: deprocess_image(gradient). */
+  backprop: Uint8Array;
+  /** [N, H, W, 3] uint8: deprocess_image(map * gradient), with the first method's map. */
+  gradcam: Uint8Array;
 }
 
 export interface MethodResult {
@@ -81,6 +102,8 @@ export interface MethodResult {
   map: HostTensor;
   /** [N, H, W, 3] uint8 RGB, when every image has a picture. */
   overlay: Uint8Array | null;
+  /** The metrics asked for, by their dump name (`cam_mult_change` [N]). */
+  metrics?: Map<string, HostTensor>;
 }
 
 export interface ExplainResult {
@@ -88,6 +111,8 @@ export interface ExplainResult {
   targets: number[];
   /** By method name, in the order asked for. */
   methods: Map<string, MethodResult>;
+  /** With `guided`. */
+  guided?: GuidedResult;
   forwardMs: number;
   totalMs: number;
 }
@@ -167,10 +192,7 @@ async function forwardAndBackward(
   const forwardMs = performance.now() - started;
   const targets: number[] = explicitTargets ? [...explicitTargets] : topK(logitsHost, logitsHost, 1).map((p) => p[0]!.index);
   if (!tape) return { logits, logitsHost, targets, captured, grads: null, forwardMs };
-  const batch = input.shape[0]!;
-  const seedData = new Float32Array(batch * NUM_CLASSES);
-  targets.forEach((t, n) => (seedData[n * NUM_CLASSES + t] = 1));
-  const seed = ctx.upload(seedData, [batch, NUM_CLASSES], 'f32', 'seed');
+  const seed = targetSeed(ctx, targets);
   held.push(seed);
   const grads = tape.backward(logits, seed);
   held.push(...grads.paths.values(), ...grads.params.values());
@@ -250,14 +272,27 @@ async function methodMap(run: CamRun, method: CamMethod): Promise<Tensor> {
   }
 }
 
+/** Each method's final map for one traced run, in order (the caller releases them). */
+async function methodMaps(run: CamRun, methods: readonly CamMethod[]): Promise<Tensor[]> {
+  const maps: Tensor[] = [];
+  try {
+    for (const method of methods) maps.push(await methodMap(run, method));
+    return maps;
+  } catch (e) {
+    for (const m of maps) m.release();
+    throw e;
+  }
+}
+
 /** Several CAM methods on one input: one forward, one backward, every map and overlay read back at once. */
 export async function explainNow(model: ResNet50, input: Tensor, options: ExplainOptions = {}): Promise<ExplainResult> {
   const { layers, explicitTargets, lut, alpha } = commonOptions(input, options);
   const methods = resolveCamMethods(options.methods ?? []);
   const batchSize = options.batchSize ?? null;
   if (batchSize !== null) checkBatchSize(batchSize);
+  const metrics = checkCamMetrics(options.metrics ?? []);
   const ctx = model.ctx;
-  const [, , height, width] = input.shape as [number, number, number, number];
+  const [batch, , height, width] = input.shape as [number, number, number, number];
 
   // What the methods ask of the forward and the backward.
   const capture = new Set(layers);
@@ -272,7 +307,8 @@ export async function explainNow(model: ResNet50, input: Tensor, options: Explai
     for (const p of request.paths ?? []) gradPaths.add(p);
     inputGrad ||= request.input === true;
   }
-  const tape = gradPaths.size > 0 || inputGrad ? new Tape(ctx, { paths: [...gradPaths], input: inputGrad }) : null;
+  const newTape = () => (gradPaths.size > 0 || inputGrad ? new Tape(ctx, { paths: [...gradPaths], input: inputGrad }) : null);
+  const tape = newTape();
   const started = performance.now();
   const held: Tensor[] = [];
   let pictures: OverlayPictures | null = null;
@@ -293,26 +329,70 @@ export async function explainNow(model: ResNet50, input: Tensor, options: Explai
       progress: (p) => options.onProgress?.(p),
     };
     const pictureBytes = packPictures(options.pictures, input.shape);
-    const maps: Tensor[] = [];
+    let maps = await methodMaps(run, methods);
+    held.push(...maps);
+    if (options.augSmooth) {
+      // The other five augmented runs, each a forward, targets, a backward and the methods, as the plain one.
+      maps = await augmentationSmoothing(ctx, input, maps, async (augmented) => {
+        const runHeld: Tensor[] = [];
+        const runTape = newTape();
+        try {
+          const t = await forwardAndBackward(model, augmented, [...capture], runTape, explicitTargets, runHeld);
+          return await methodMaps({ ...run, input: augmented, logits: t.logits, targets: t.targets, captured: t.captured, grads: t.grads }, methods);
+        } finally {
+          runTape?.dispose();
+          for (const x of runHeld) x.release();
+        }
+      });
+      held.push(...maps);
+    }
     const overlays: Array<Tensor | null> = [];
-    for (const method of methods) {
-      const map = await methodMap(run, method);
-      held.push(map);
-      maps.push(map);
+    for (const map of maps) {
       if (pictureBytes) pictures ??= uploadPictures(ctx, map, pictureBytes, lut);
       const overlay = pictures ? overlayTensor(ctx, map, pictures, alpha) : null;
       if (overlay) held.push(overlay);
       overlays.push(overlay);
     }
-    const host = await ctx.readMany([...maps, ...overlays.filter((o): o is Tensor => o !== null)]);
-    const overlayBytes = input.shape[0]! * height * width * 3;
+    // Metrics: per method and metric, [N].
+    const metricTensors: Tensor[][] = maps.map(() => []);
+    if (metrics.length > 0) {
+      const targetTensor = ctx.upload(Uint32Array.from(traced.targets), [batch], 'u32', 'targets');
+      held.push(targetTensor);
+      maps.forEach((map, i) => {
+        for (const metric of metrics) {
+          if (metric === 'cam-mult') metricTensors[i]!.push(camMultChange(model, input, traced.logits, map, targetTensor));
+        }
+        held.push(...metricTensors[i]!);
+      });
+    }
+    let gradient: Tensor | null = null;
+    let guidedBytes: Awaited<ReturnType<typeof guidedPictures>> | null = null;
+    if (options.guided) {
+      gradient = guidedBackprop(model, input, traced.targets);
+      held.push(gradient);
+      guidedBytes = await guidedPictures(ctx, gradient, maps[0]!);
+    }
+    const overlayTensors = overlays.filter((o): o is Tensor => o !== null);
+    const host = await ctx.readMany([...maps, ...overlayTensors, ...metricTensors.flat(), ...(gradient ? [gradient] : [])]);
+    const overlayBytes = batch * height * width * 3;
     let k = maps.length;
     const results = new Map<string, MethodResult>();
     methods.forEach((m, i) => {
       const overlay = overlays[i] ? bytesOf(host[k++]!, overlayBytes) : null;
       results.set(m.name, { map: { shape: [...maps[i]!.shape], data: host[i]! }, overlay });
     });
-    return { logits: traced.logitsHost, targets: traced.targets, methods: results, forwardMs: traced.forwardMs, totalMs: performance.now() - started };
+    if (metrics.length > 0) {
+      for (const m of methods) results.get(m.name)!.metrics = new Map(metrics.map((metric) => [CAM_METRICS[metric], { shape: [batch], data: host[k++]! }]));
+    }
+    const guided = gradient && guidedBytes ? { gradient: { shape: [...gradient.shape], data: host[k++]! }, ...guidedBytes } : undefined;
+    return {
+      logits: traced.logitsHost,
+      targets: traced.targets,
+      methods: results,
+      ...(guided ? { guided } : {}),
+      forwardMs: traced.forwardMs,
+      totalMs: performance.now() - started,
+    };
   } finally {
     tape?.dispose();
     for (const t of held) t.release();

@@ -28,6 +28,7 @@ import { ablationcam } from './methods/ablationcam.ts';
 import { eigencam } from './methods/eigencam.ts';
 import { eigengradcam } from './methods/eigengradcam.ts';
 import { gradcam } from './methods/gradcam.ts';
+import { fullgrad } from './methods/fullgrad.ts';
 import { gradcamElementwise } from './methods/gradcam_elementwise.ts';
 import { gradcamPlusPlus } from './methods/gradcam_plusplus.ts';
 import { hirescam } from './methods/hirescam.ts';
@@ -112,6 +113,7 @@ export const CAM_METHODS: ReadonlyMap<string, CamMethod> = new Map(
     eigengradcam,
     scorecam,
     ablationcam,
+    fullgrad,
   ].map((m) => [m.name, m]),
 );
 

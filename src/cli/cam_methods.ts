@@ -11,8 +11,9 @@ import { WgcamError } from '../errors.ts';
 import type { CamProgress } from '../cam/method.ts';
 import { makeProgressBar, type ProgressBar } from '../node/progress.ts';
 import { dumpTensors, writeAtomically, type DumpEntry, type Inputs } from './shared.ts';
+import { explainExtraEntries, printMetrics, type ExplainFlagOptions } from './explain.ts';
 
-export interface CamMethodsRun {
+export interface CamMethodsRun extends ExplainFlagOptions {
   methods: readonly string[];
   layers: readonly string[];
   targets: readonly number[] | 'top';
@@ -83,22 +84,27 @@ export async function runCamMethods(session: Wgcam, inputs: Inputs, run: CamMeth
     eigenSmooth: run.eigenSmooth,
     ...(run.batchSize !== undefined ? { batchSize: run.batchSize } : {}),
     ...(run.verbose || process.stderr.isTTY ? { onProgress: forwardProgress() } : {}),
+    augSmooth: run.augSmooth,
+    guided: run.guided,
+    metrics: run.metrics,
   });
   const names = [...result.methods.keys()];
   result.targets.forEach((t, n) => {
     const logit = result.logits.data[n * 1000 + t]!;
     process.stdout.write(`${inputs.names[n]}: target ${t} (${IMAGENET_LABELS[t]}), logit ${logit.toFixed(4)}, layers ${run.layers.join(', ')}, methods ${names.join(', ')}\n`);
   });
+  printMetrics(result);
   if (run.verbose) process.stderr.write(`forward ${result.forwardMs.toFixed(0)} ms, total ${result.totalMs.toFixed(0)} ms (wall clock)\n`);
   const [batch, , h, w] = inputs.input.shape as [number, number, number, number];
-  const suffix = run.eigenSmooth ? '.eigen_smooth' : '';
+  const suffix = `${run.augSmooth ? '.aug_smooth' : ''}${run.eigenSmooth ? '.eigen_smooth' : ''}`;
   if (run.dump !== undefined) {
     const entries: DumpEntry[] = [['logits', result.logits]];
     for (const [m, r] of result.methods) {
       entries.push([`method.${m}${suffix}.map`, r.map]);
       if (r.overlay) entries.push([`method.${m}${suffix}.overlay`, { shape: [batch, h, w, 3], data: r.overlay }]);
     }
-    const metadata = { command: 'cam', methods: JSON.stringify(names), layers: JSON.stringify(run.layers), targets: JSON.stringify(result.targets), eigen_smooth: String(run.eigenSmooth), weights: run.weights };
+    entries.push(...explainExtraEntries(result, [batch, h, w]));
+    const metadata = { command: 'cam', methods: JSON.stringify(names), layers: JSON.stringify(run.layers), targets: JSON.stringify(result.targets), eigen_smooth: String(run.eigenSmooth), aug_smooth: String(run.augSmooth), weights: run.weights };
     await dumpTensors(run.dump, entries, metadata);
     process.stderr.write(`wrote ${escapeControl(run.dump)}\n`);
   }

@@ -19,6 +19,7 @@ import { camMethodNames, resolveCamMethods } from '../cam/method.ts';
 import { checkBatchSize } from '../cam/masked_forwards.ts';
 import { syntheticSafetensors } from '../model/synthetic.ts';
 import { MODULE_DUMP_PATHS } from './shared.ts';
+import { EXPLAIN_FLAGS, explainFlagOptions, wantsExplain } from './explain.ts';
 
 const COMMON: Record<string, FlagSpec> = {
   weights: { kind: 'string', value: 'SRC', help: 'pretrained | synthetic | PATH.safetensors | - (stdin) | URL', default: 'pretrained' },
@@ -191,6 +192,7 @@ const cam: Command = {
     out: { kind: 'string', value: 'PATH', help: 'overlay PNG (one image, one method) or folder: NAME-cam.png, NAME-METHOD-cam.png for several methods, and NAME-methods.png (a contact sheet) for several methods' },
     'input-grad': { kind: 'boolean', help: 'also compute the gradient with respect to the input' },
     grads: { kind: 'string', value: 'P,P', help: 'parameter gradients of the target logits, e.g. conv1.weight,fc.bias' },
+    ...EXPLAIN_FLAGS,
   },
   async run(flags) {
     const layers = parseList(flags.layer);
@@ -209,10 +211,11 @@ const cam: Command = {
     const eigenSmooth = flags['eigen-smooth'] === true;
     const batchSize = flags['batch-size'] as number | undefined;
     if (batchSize !== undefined) checkBatchSize(batchSize);
+    const explain = explainFlagOptions(flags);
     // Plain Grad-CAM keeps its intermediates (cam.<layer>.*) and the gradients on request.
-    const gradcamOnly = methods.length === 1 && methods[0] === 'gradcam' && !eigenSmooth;
+    const gradcamOnly = methods.length === 1 && methods[0] === 'gradcam' && !eigenSmooth && !wantsExplain(explain);
     if (!gradcamOnly && (flags['input-grad'] === true || params.length > 0)) {
-      throw new WgcamError('BAD_ARGUMENT', '--input-grad and --grads go with plain Grad-CAM (--method gradcam, no --eigen-smooth)');
+      throw new WgcamError('BAD_ARGUMENT', '--input-grad and --grads go with plain Grad-CAM (--method gradcam, no --eigen-smooth, --aug-smooth, --guided or --metric)');
     }
     const host = await readInputs(flags);
     // Checked before the work, so that a missing picture or an unwritable path never costs a full run.
@@ -235,7 +238,7 @@ const cam: Command = {
       try {
         if (!gradcamOnly) {
           const dump = typeof flags.dump === 'string' ? flags.dump : undefined;
-          const run = { methods, layers, targets, colormap: colormap as ColormapName, alpha, eigenSmooth, weights: String(flags.weights), verbose: flags.verbose === true, ...(batchSize !== undefined ? { batchSize } : {}) };
+          const run = { methods, layers, targets, colormap: colormap as ColormapName, alpha, eigenSmooth, ...explain, weights: String(flags.weights), verbose: flags.verbose === true, ...(batchSize !== undefined ? { batchSize } : {}) };
           await runCamMethods(session, inputs, { ...run, ...(dump !== undefined ? { dump } : {}), ...(files ? { files } : {}) });
           return 0;
         }

@@ -114,10 +114,10 @@ export class Ops {
           let gPre: Tensor | null = null;
           let gConv: Tensor;
           if (opts.residual) {
-            gPre = opts.relu ? reluBackward(ctx, g, y) : g.retain();
+            gPre = opts.relu ? reluBackward(ctx, g, y, tape.guided) : g.retain();
             gConv = batchnormScaleBackward(ctx, gPre, bn.scale);
           } else {
-            gConv = batchnormScaleBackward(ctx, g, bn.scale, opts.relu ? y : undefined);
+            gConv = batchnormScaleBackward(ctx, g, bn.scale, opts.relu ? y : undefined, tape.guided);
           }
           if (wantWeight) tape.addParamGrad(weightName, conv2dBackwardWeight(ctx, gConv, x, w.shape, geom));
           const dx = need[0] ? conv2dBackwardInput(ctx, gConv, w, xShape, geom) : null;
@@ -218,8 +218,9 @@ export class Ops {
   relu(x: Tensor): Tensor {
     const ctx = this.ctx;
     const y = relu(ctx, x);
-    if (this.tape?.needs([x])) {
-      this.tape.record({ label: 'relu', inputs: [x], output: y, saved: [y.retain()], backward: (g) => [reluBackward(ctx, g, y)] });
+    const tape = this.tape;
+    if (tape?.needs([x])) {
+      tape.record({ label: 'relu', inputs: [x], output: y, saved: [y.retain()], backward: (g) => [reluBackward(ctx, g, y, tape.guided)] });
     }
     return y;
   }
@@ -228,14 +229,15 @@ export class Ops {
   add(a: Tensor, b: Tensor, withRelu: boolean): Tensor {
     const ctx = this.ctx;
     const y = add(ctx, a, b, withRelu);
-    if (this.tape?.needs([a, b])) {
-      this.tape.record({
+    const tape = this.tape;
+    if (tape?.needs([a, b])) {
+      tape.record({
         label: withRelu ? 'add+relu' : 'add',
         inputs: [a, b],
         output: y,
         saved: withRelu ? [y.retain()] : [],
         backward: (g, need) => {
-          const gIn = withRelu ? reluBackward(ctx, g, y) : g.retain();
+          const gIn = withRelu ? reluBackward(ctx, g, y, tape.guided) : g.retain();
           const ga = need[0] ? gIn.retain() : null;
           const gb = need[1] ? gIn.retain() : null;
           gIn.release();

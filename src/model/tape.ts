@@ -16,6 +16,11 @@ export interface GradRequest {
   input?: boolean;
   /** Parameter names (`conv1.weight`, `fc.bias`, ...). */
   params?: readonly string[];
+  /**
+   * Guided backpropagation: every ReLU's backward (plain, or fused into a conv or residual epilogue) passes a
+   * gradient only where the ReLU's input was positive and the gradient is positive (GuidedBackpropReLU).
+   */
+  guided?: boolean;
 }
 
 export interface TapeNode {
@@ -52,6 +57,11 @@ export class Tape {
   ) {
     this.wantedPaths = new Set(request.paths ?? []);
     this.wantedParams = new Set(request.params ?? []);
+  }
+
+  /** Whether ReLU backwards follow the guided rule (GradRequest.guided). */
+  get guided(): boolean {
+    return this.request.guided === true;
   }
 
   wantsPath(path: string): boolean {

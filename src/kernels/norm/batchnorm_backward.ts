@@ -3,14 +3,15 @@
 import type { GpuContext } from '../../gpu/context.ts';
 import type { Tensor } from '../../gpu/tensor.ts';
 import source from './batchnorm_backward.wgsl?raw';
+import reluGradSource from '../elementwise/relu_grad.wgsl?raw';
 import { channelReduce } from '../reduce/channel_reduce.ts';
 import { constants, groups1d, params, shader } from '../wgsl.ts';
 
-function launch(ctx: GpuContext, dy: Tensor, scale: Tensor, variance: Tensor | null, reluOutput: Tensor | null, eps: number): Tensor {
+function launch(ctx: GpuContext, dy: Tensor, scale: Tensor, variance: Tensor | null, reluOutput: Tensor | null, eps: number, guided = false): Tensor {
   const [, channels, h = 1, w = 1] = dy.shape as [number, number, number?, number?];
   if (reluOutput && reluOutput.size !== dy.size) throw new Error('batchnorm backward: the ReLU output and dy differ in size');
   const dx = ctx.empty(dy.shape, 'f32', 'batchnorm dx');
-  const code = shader(constants({ FOLD: variance !== null, RELU_MASK: reluOutput !== null }), source);
+  const code = shader(constants({ FOLD: variance !== null, RELU_MASK: reluOutput !== null, GUIDED: guided }), reluGradSource, source);
   ctx.dispatch(
     ctx.pipeline(code, 'batchnorm_backward'),
     [ctx.uniform(params([dy.size, channels, h * w], [eps])), dy, scale, variance ?? ctx.dummy, reluOutput ?? ctx.dummy, dx],
@@ -22,10 +23,11 @@ function launch(ctx: GpuContext, dy: Tensor, scale: Tensor, variance: Tensor | n
 
 /**
  * dx = dy * scale[c], with scale the folded eval-mode gamma / sqrt(running_var + eps). With `reluOutput` (the
- * output y of a batchnorm + ReLU), dy is first masked by y > 0: the fused conv epilogue's backward in one pass.
+ * output y of a batchnorm + ReLU), dy is first masked by y > 0 (and with `guided` by dy > 0 too): the fused conv
+ * epilogue's backward in one pass.
  */
-export function batchnormScaleBackward(ctx: GpuContext, dy: Tensor, scale: Tensor, reluOutput?: Tensor): Tensor {
-  return launch(ctx, dy, scale, null, reluOutput ?? null, 0);
+export function batchnormScaleBackward(ctx: GpuContext, dy: Tensor, scale: Tensor, reluOutput?: Tensor, guided = false): Tensor {
+  return launch(ctx, dy, scale, null, reluOutput ?? null, 0, guided);
 }
 
 /** Eval-mode batchnorm backward from the raw parameters: dx, dgamma = sum dy * xhat, dbeta = sum dy. */

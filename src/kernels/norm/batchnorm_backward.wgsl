@@ -1,6 +1,7 @@
 // Input gradient of eval-mode batchnorm on NCHW: the running statistics are constants, so the map is the
 // per-channel affine y = x * scale[c] + shift[c] and dx = dy * scale[c].
-// RELU_MASK: the batchnorm was followed by a fused ReLU whose output y is bound; dy passes where y > 0.
+// RELU_MASK: the batchnorm was followed by a fused ReLU whose output y is bound; dy first goes through that ReLU's
+// backward (relu_grad.wgsl: plain, or guided with GUIDED).
 // FOLD: scale is formed here as gamma[c] / sqrt(var[c] + eps) (the second buffer is gamma, the third var).
 
 struct Params { count: u32, channels: u32, area: u32, eps: f32 }
@@ -19,7 +20,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   let c = (i / p.area) % p.channels;
   var s = scale[c];
   if (FOLD) { s = s / sqrt(variance[c] + p.eps); }
-  var g = dy[i] * s;
-  if (RELU_MASK) { g = select(0.0, g, y[i] > 0.0); }
-  dx[i] = g;
+  var g = dy[i];
+  if (RELU_MASK) { g = reluGrad(g, y[i]); }
+  dx[i] = g * s;
 }
