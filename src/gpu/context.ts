@@ -274,16 +274,19 @@ export class GpuContext {
   }
 
   /**
-   * Record one compute dispatch. `bindings` are bound in order to @binding(0..n-1) of @group(0).
+   * Record one compute dispatch. `bindings` are bound in order to @binding(0..n-1) of @group(0); a `null` is a
+   * number the kernel does not declare (a shared snippet's bindings come after the kernel's own).
    * `workgroups` may exceed the per-dimension limit in x: it is folded into y (kernels use `flatWorkgroupId`).
    */
-  dispatch(pipeline: GPUComputePipeline, bindings: Array<GPUBuffer | Tensor | Binding>, workgroups: readonly [number, number?, number?], label: string): void {
+  dispatch(pipeline: GPUComputePipeline, bindings: Array<GPUBuffer | Tensor | Binding | null>, workgroups: readonly [number, number?, number?], label: string): void {
     // Checked here, not only when an encoder is made: the shared pass may outlive the device.
     if (this.isLost) throw deviceLostError();
-    const entries: GPUBindGroupEntry[] = bindings.map((b, i) => ({
-      binding: i,
-      resource: b instanceof Tensor ? { buffer: b.buffer } : 'buffer' in b ? { buffer: b.buffer, offset: b.offset, size: b.size } : { buffer: b },
-    }));
+    const entries: GPUBindGroupEntry[] = [];
+    bindings.forEach((b, i) => {
+      if (b === null) return;
+      const resource = b instanceof Tensor ? { buffer: b.buffer } : 'buffer' in b ? { buffer: b.buffer, offset: b.offset, size: b.size } : { buffer: b };
+      entries.push({ binding: i, resource });
+    });
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label });
     const [x, y = 1, z = 1] = workgroups;
     if (x === 0 || y === 0 || z === 0) return;
