@@ -9,6 +9,7 @@ import type { GemmOperands } from './kernels/gemm/tiles.ts';
 import type { GemmTuning } from './kernels/gemm/tuner.ts';
 import { memoryTuningStore, tuneAdapter, type AdapterTuning, type TuningOptions, type TuningStore } from './tuning.ts';
 import { NUM_CLASSES, parameterNames } from './model/architecture.ts';
+import { topClassSeed } from './kernels/reduce/top_class_seed.ts';
 import labels from './model/imagenet_classes.json' with { type: 'json' };
 import { ResNet50, assertModulePath, type WeightMap } from './model/resnet50.ts';
 import { Tape } from './model/tape.ts';
@@ -236,12 +237,21 @@ export class Wgcam {
     const { logits, captured } = this.model.forward(input, { capture: layers, tape });
     const held: Tensor[] = [logits, ...captured.values()];
     try {
-      const logitsHost = await readHost(logits);
-      const forwardMs = performance.now() - started;
-      const targets: number[] = explicitTargets ? [...explicitTargets] : topK(logitsHost, logitsHost, 1).map((p) => p[0]!.index);
-      const seedData = new Float32Array(batch * NUM_CLASSES);
-      targets.forEach((t, n) => (seedData[n * NUM_CLASSES + t] = 1));
-      const seed = ctx.upload(seedData, [batch, NUM_CLASSES], 'f32', 'seed');
+      // The top class's seed is made on the GPU, so the backward goes in behind the forward while the logits
+      // come back (forwardMs: when they are here).
+      let forwardMs = 0;
+      const logitsRead = readHost(logits).then((host) => ((forwardMs = performance.now() - started), host));
+      logitsRead.catch(() => {}); // awaited below; a failure before then surfaces there, not as unhandled
+      let seed: Tensor;
+      let topTargets: Tensor | null = null;
+      if (explicitTargets) {
+        const seedData = new Float32Array(batch * NUM_CLASSES);
+        explicitTargets.forEach((t, n) => (seedData[n * NUM_CLASSES + t] = 1));
+        seed = ctx.upload(seedData, [batch, NUM_CLASSES], 'f32', 'seed');
+      } else {
+        ({ seed, targets: topTargets } = topClassSeed(ctx, logits));
+        held.push(topTargets);
+      }
       held.push(seed);
       const grads = tape.backward(logits, seed);
       for (const g of grads.paths.values()) held.push(g);
@@ -267,7 +277,9 @@ export class Wgcam {
       const combined = layers.length === 1 ? maps[0]! : averageCamMaps(ctx, maps);
       if (layers.length > 1) held.push(combined);
       const paramNames = [...grads.params.keys()];
-      const host = await readHostAll(ctx, [...perLayerTensors.flat(), combined, ...grads.params.values(), ...(grads.input ? [grads.input] : [])]);
+      const host = await readHostAll(ctx, [...perLayerTensors.flat(), combined, ...grads.params.values(), ...(grads.input ? [grads.input] : []), ...(topTargets ? [topTargets] : [])]);
+      const logitsHost = await logitsRead;
+      const targets = topTargets ? Array.from(host.pop()!.data, Math.round) : [...explicitTargets!];
       const next = () => host.shift()!;
       const perLayer = new Map<string, CamLayerResult>();
       for (const [i, layer] of layers.entries()) {
