@@ -54,8 +54,6 @@ export interface FusedBackward {
   epilogues: ReadonlyArray<InputGradEpilogue | null>;
 }
 
-const PLAIN: FusedBackward = { prologueDone: false, epilogues: [] };
-
 export interface BackwardResult {
   /** Gradient at each requested module path (the caller releases them). */
   paths: Map<string, Tensor>;
@@ -165,7 +163,7 @@ export class Tape {
           }
           return e;
         });
-        const inputGrads = node.backward(g, need, epilogues.some((e) => e) ? { prologueDone: prologueDone.has(node.output), epilogues } : { ...PLAIN, prologueDone: prologueDone.has(node.output) });
+        const inputGrads = node.backward(g, need, { prologueDone: prologueDone.has(node.output), epilogues });
         inputGrads.forEach((ig, k) => {
           const t = node.inputs[k];
           const addend = epilogues[k]?.addend;
