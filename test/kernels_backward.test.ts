@@ -172,6 +172,38 @@ describe('conv2d backward', () => {
       }));
     }
 
+    // The fused epilogue (a branch sum, the ReLU mask of the conv's input, a per-channel scale) and dy's scale,
+    // against the reference input gradient of the scaled dy followed by those steps on the CPU; at stride 1 also
+    // through split-K, whose slices' sum runs the epilogue.
+    test(`${core}: input gradient through the fused epilogue and dy scale, ${convLabel(c)}`, onCore(async () => {
+      const s = convSetup(c);
+      const [n, inC, h, w] = c.x;
+      const outC = c.outC;
+      const dyScale = randn(outC, 0.5, 1);
+      const addend = randn(prod(c.x));
+      const reluOutput = Float32Array.from(randn(prod(c.x)), (v) => Math.max(v, 0)); // zeros where masked
+      const scale = randn(inC, 0.5, 1);
+      const area = s.dyShape[2] * s.dyShape[3];
+      const scaledDy = s.dy.map((v, i) => v * dyScale[Math.floor(i / area) % outC]!);
+      const want = ref.conv2dBackwardInput(scaledDy, s.dyShape, s.wt, s.wShape, c.x, s.geom).map((v, i) => {
+        const sum = v + addend[i]!;
+        return reluOutput[i]! > 0 ? sum * scale[Math.floor(i / (h * w)) % inC]! : 0;
+      });
+      expect(n * inC * h * w).toBe(want.length);
+      const args = { dyScale: up(dyScale, [outC]), epilogue: { addend: up(addend, c.x), reluOutput: up(reluOutput, c.x), scale: up(scale, [inC]) } };
+      for (const splitK of c.stride === 1 ? [1, 3] : [undefined]) {
+        const dx = await get(conv2dBackwardInput(ctx, up(s.dy, s.dyShape), up(s.wt, s.wShape), c.x, s.geom, { ...args, splitK }));
+        expectClose(`dx (split-K ${splitK ?? 'default'})`, dx, want);
+      }
+      // Each step alone, as the model's tape asks for them.
+      for (const epilogue of [{ addend: args.epilogue.addend }, { reluOutput: args.epilogue.reluOutput, scale: args.epilogue.scale }]) {
+        const plain = ref.conv2dBackwardInput(s.dy, s.dyShape, s.wt, s.wShape, c.x, s.geom).map((v, i) =>
+          epilogue.addend ? v + addend[i]! : reluOutput[i]! > 0 ? v * scale[Math.floor(i / (h * w)) % inC]! : 0,
+        );
+        expectClose('dx (one step)', await get(conv2dBackwardInput(ctx, up(s.dy, s.dyShape), up(s.wt, s.wShape), c.x, s.geom, { epilogue })), plain);
+      }
+    }));
+
     test(`${core}: weight gradient, split-K off and on, ${convLabel(c)}`, onCore(async () => {
       const s = convSetup(c);
       const dy = up(s.dy, s.dyShape);
@@ -200,6 +232,13 @@ describe('conv2d backward', () => {
       try {
         const dx = await get(conv2dBackwardInput(ctx, up(s.dy, s.dyShape), up(s.wt, s.wShape), c.x, s.geom));
         expectClose('dx', dx, ref.conv2dBackwardInput(s.dy, s.dyShape, s.wt, s.wShape, c.x, s.geom));
+        // With the fused epilogue: a branch sum and the ReLU mask of the conv's input.
+        const addend = randn(prod(c.x));
+        const reluOutput = Float32Array.from(randn(prod(c.x)), (v) => Math.max(v, 0));
+        const epilogue = { addend: up(addend, c.x), reluOutput: up(reluOutput, c.x) };
+        const fused = await get(conv2dBackwardInput(ctx, up(s.dy, s.dyShape), up(s.wt, s.wShape), c.x, s.geom, { epilogue }));
+        const want = ref.conv2dBackwardInput(s.dy, s.dyShape, s.wt, s.wShape, c.x, s.geom).map((v, i) => (reluOutput[i]! > 0 ? v + addend[i]! : 0));
+        expectClose('dx (fused)', fused, want);
       } finally {
         configureKernels(ctx, { windows: priorConfig(ctx.adapter).windows });
         configureKernels(ctx, { tiles: DEFAULT_TILES });

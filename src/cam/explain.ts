@@ -19,6 +19,7 @@ import { checkBatchSize } from './masked_forwards.ts';
 import { resolveCamMethods, type CamMethod, type CamProgress, type CamRun } from './method.ts';
 import { augmentationSmoothing } from './aug_smooth.ts';
 import { guidedBackprop, guidedPictures, targetSeed } from './guided.ts';
+import { topClassSeed } from '../kernels/reduce/top_class_seed.ts';
 import { CAM_METRICS, camMultChange, checkCamMetrics } from './metrics.ts';
 
 /** Overlay and target options shared by Grad-CAM and explain. */
@@ -188,15 +189,28 @@ async function forwardAndBackward(
   const started = performance.now();
   const { logits, captured } = model.forward(input, { capture, ...(tape ? { tape } : {}) });
   held.push(logits, ...captured.values());
-  const logitsHost = await readHost(logits);
-  const forwardMs = performance.now() - started;
+  // The logits come back while the backward runs: the top class's seed is made on the GPU (the first largest
+  // logit, as topK picks it), so the backward is submitted behind the forward without waiting for them.
+  let forwardMs = 0;
+  const logitsRead = readHost(logits).then((host) => ((forwardMs = performance.now() - started), host));
+  logitsRead.catch(() => undefined); // awaited below; a failure surfaces there
+  let grads: BackwardResult | null = null;
+  if (tape) {
+    let seed: Tensor;
+    if (explicitTargets) seed = targetSeed(ctx, explicitTargets);
+    else {
+      const top = topClassSeed(ctx, logits);
+      held.push(top.targets);
+      seed = top.seed;
+    }
+    held.push(seed);
+    grads = tape.backward(logits, seed);
+    held.push(...grads.paths.values(), ...grads.params.values());
+    if (grads.input) held.push(grads.input);
+    ctx.flush();
+  }
+  const logitsHost = await logitsRead;
   const targets: number[] = explicitTargets ? [...explicitTargets] : topK(logitsHost, logitsHost, 1).map((p) => p[0]!.index);
-  if (!tape) return { logits, logitsHost, targets, captured, grads: null, forwardMs };
-  const seed = targetSeed(ctx, targets);
-  held.push(seed);
-  const grads = tape.backward(logits, seed);
-  held.push(...grads.paths.values(), ...grads.params.values());
-  if (grads.input) held.push(grads.input);
   return { logits, logitsHost, targets, captured, grads, forwardMs };
 }
 

@@ -399,23 +399,26 @@ export class GpuContext {
   }
 
   /**
-   * Record one compute dispatch. `bindings` are bound in order to @binding(0..n-1) of @group(0).
+   * Record one compute dispatch. `bindings` are bound in order to @binding(0..n-1) of @group(0); a `null` is a
+   * number the kernel does not declare (a shared snippet's bindings come after the kernel's own).
    * `workgroups` may exceed the per-dimension limit in x: it is folded into y (kernels use `flatWorkgroupId`).
    */
-  dispatch(pipeline: GPUComputePipeline, bindings: Array<GPUBuffer | Tensor | Binding>, workgroups: readonly [number, number?, number?], label: string): void {
+  dispatch(pipeline: GPUComputePipeline, bindings: Array<GPUBuffer | Tensor | Binding | null>, workgroups: readonly [number, number?, number?], label: string): void {
     // Checked here, not only when an encoder is made: the shared pass may outlive the device.
     if (this.isLost) throw deviceLostError();
     if (this.recording) {
       // The first dispatch of each recorded pipeline: its uniforms, for a warm-up dispatch (compileAhead).
       const entry = this.recording.byPlaceholder.get(pipeline);
       const uniformBytes = this.recording.uniformBytes;
-      if (entry && entry.bindings === null) entry.bindings = bindings.map((b) => (b instanceof Tensor || !('buffer' in b) ? null : (uniformBytes.get(b as UniformSlot) ?? null)));
+      if (entry && entry.bindings === null) entry.bindings = bindings.map((b) => (b === null ? 'absent' : b instanceof Tensor || !('buffer' in b) ? null : (uniformBytes.get(b as UniformSlot) ?? null)));
       return;
     }
-    const entries: GPUBindGroupEntry[] = bindings.map((b, i) => ({
-      binding: i,
-      resource: b instanceof Tensor ? { buffer: b.buffer } : 'buffer' in b ? { buffer: b.buffer, offset: b.offset, size: b.size } : { buffer: b },
-    }));
+    const entries: GPUBindGroupEntry[] = [];
+    bindings.forEach((b, i) => {
+      if (b === null) return;
+      const resource = b instanceof Tensor ? { buffer: b.buffer } : 'buffer' in b ? { buffer: b.buffer, offset: b.offset, size: b.size } : { buffer: b };
+      entries.push({ binding: i, resource });
+    });
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label });
     const [x, y = 1, z = 1] = workgroups;
     if (x === 0 || y === 0 || z === 0) return;
@@ -545,7 +548,7 @@ interface RecordedPipeline {
   code: string;
   label: string;
   placeholder: GPUComputePipeline;
-  bindings: Array<Uint8Array | null> | null;
+  bindings: Array<Uint8Array | null | 'absent'> | null;
 }
 
 interface Rehearsal {

@@ -15,7 +15,8 @@
 export interface WarmUpEntry {
   code: string;
   label: string;
-  bindings: ReadonlyArray<Uint8Array | null>;
+  /** Per binding: a uniform's bytes, null for a storage buffer (scratch), 'absent' where the kernel declares none. */
+  bindings: ReadonlyArray<Uint8Array | null | 'absent'>;
 }
 
 const SCRATCH_BYTES = 4096;
@@ -43,17 +44,20 @@ export async function warmUpByDispatch(device: GPUDevice, entries: readonly Warm
       const pipeline =
         pipelines?.get(e.code) ??
         device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: e.code, label: e.label }), entryPoint: 'main' }, label: e.label });
-      const entriesOfGroup: GPUBindGroupEntry[] = e.bindings.map((bytes, i) => {
+      const entriesOfGroup: GPUBindGroupEntry[] = [];
+      e.bindings.forEach((bytes, i) => {
+        if (bytes === 'absent') return;
         if (bytes === null) {
           scratch[i] ??= device.createBuffer({ size: SCRATCH_BYTES, usage: GPUBufferUsage.STORAGE, label: 'warm-up scratch' });
-          return { binding: i, resource: { buffer: scratch[i]! } };
+          entriesOfGroup.push({ binding: i, resource: { buffer: scratch[i]! } });
+          return;
         }
         const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
         const buffer = device.createBuffer({ size, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true, label: 'warm-up uniform' });
         new Uint8Array(buffer.getMappedRange()).set(bytes);
         buffer.unmap();
         uniforms.push(buffer);
-        return { binding: i, resource: { buffer, offset: 0, size: bytes.byteLength } };
+        entriesOfGroup.push({ binding: i, resource: { buffer, offset: 0, size: bytes.byteLength } });
       });
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: entriesOfGroup, label: 'warm-up' }));

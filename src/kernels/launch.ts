@@ -14,7 +14,7 @@ export function launchElementwise(
   label: string,
   count: number,
   uniforms: readonly number[],
-  bindings: Array<Tensor | GPUBuffer>,
+  bindings: Array<Tensor | GPUBuffer | null>,
 ): void {
   ctx.dispatch(ctx.pipeline(code, label), [ctx.uniform(params([count, ...uniforms])), ...bindings], groups1d(count, ELEMENTWISE_WORKGROUP), label);
 }

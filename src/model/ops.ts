@@ -103,24 +103,47 @@ export class Ops {
       const wantWeight = tape.wantsParam(weightName);
       const saved = [...(opts.relu ? [y.retain()] : []), ...(wantWeight ? [x.retain()] : [])];
       const xShape = x.shape as [number, number, number, number];
+      // Backward undoes the epilogue: ReLU mask, then batchnorm scale. Without a residual both can be done by
+      // the kernel that computes the output gradient (the next conv's input gradient); with one, the masked
+      // gradient is also the residual's, so only the mask can, and the scale goes into this conv's read of dy.
+      const reluOutput = opts.relu ? y : undefined;
       tape.record({
         label: `${convName}+${bn.name}${opts.residual ? '+add' : ''}${opts.relu ? '+relu' : ''}`,
         inputs: [x, opts.residual ?? null],
         output: y,
         saved,
-        backward: (g, need) => {
-          // Without a residual, the ReLU mask (from the output) and the batchnorm scale are one kernel; with
-          // one, the masked gradient is also the residual's, so it is materialised.
+        // In guided mode the ReLU's rule is guided backprop's, applied here, not by the next kernel's plain mask.
+        gradPrologue: tape.guided && reluOutput ? undefined : opts.residual ? (reluOutput ? { reluOutput } : undefined) : { reluOutput, scale: bn.scale },
+        epilogueInputs: [true, false],
+        backward: (g, need, fused) => {
+          const done = fused.prologueDone;
           let gPre: Tensor | null = null;
+          // The gradient at the batchnorm's output (masked), and whether it is scaled yet.
           let gConv: Tensor;
+          let scaled = false;
           if (opts.residual) {
-            gPre = opts.relu ? reluBackward(ctx, g, y, tape.guided) : g.retain();
-            gConv = batchnormScaleBackward(ctx, gPre, bn.scale);
+            gPre = reluOutput && !done ? reluBackward(ctx, g, reluOutput, tape.guided) : g.retain();
+            gConv = gPre.retain();
+          } else if (done) {
+            gConv = g.retain();
+            scaled = true;
+          } else if (reluOutput) {
+            gConv = batchnormScaleBackward(ctx, g, bn.scale, reluOutput, tape.guided);
+            scaled = true;
           } else {
-            gConv = batchnormScaleBackward(ctx, g, bn.scale, opts.relu ? y : undefined, tape.guided);
+            gConv = g.retain();
           }
-          if (wantWeight) tape.addParamGrad(weightName, conv2dBackwardWeight(ctx, gConv, x, w.shape, geom));
-          const dx = need[0] ? conv2dBackwardInput(ctx, gConv, w, xShape, geom) : null;
+          if (wantWeight) {
+            if (!scaled) {
+              const unscaled = gConv;
+              gConv = batchnormScaleBackward(ctx, unscaled, bn.scale);
+              unscaled.release();
+              scaled = true;
+            }
+            tape.addParamGrad(weightName, conv2dBackwardWeight(ctx, gConv, x, w.shape, geom));
+          }
+          const epilogue = fused.epilogues[0] ?? undefined;
+          const dx = need[0] ? conv2dBackwardInput(ctx, gConv, w, xShape, geom, { dyScale: scaled ? undefined : bn.scale, epilogue }) : null;
           gConv.release();
           if (gPre && !need[1]) {
             gPre.release();
@@ -146,9 +169,10 @@ export class Ops {
         inputs: [x],
         output: y,
         saved: wantWeight ? [x.retain()] : [],
-        backward: (g, need) => {
+        epilogueInputs: [true],
+        backward: (g, need, fused) => {
           if (wantWeight) tape.addParamGrad(weightName, conv2dBackwardWeight(ctx, g, x, w.shape, geom));
-          return [need[0] ? conv2dBackwardInput(ctx, g, w, xShape, geom) : null];
+          return [need[0] ? conv2dBackwardInput(ctx, g, w, xShape, geom, { epilogue: fused.epilogues[0] ?? undefined }) : null];
         },
       });
     }
@@ -171,7 +195,10 @@ export class Ops {
         inputs: [x],
         output: y,
         saved: wantParams ? [x.retain()] : [],
-        backward: (g, need) => {
+        // With its parameters wanted, backward reads the raw output gradient.
+        gradPrologue: wantParams ? undefined : { scale: bn.scale },
+        backward: (g, need, fused) => {
+          if (fused.prologueDone) return [need[0] ? g.retain() : null];
           if (wantParams) {
             const r = batchnormEvalBackward(ctx, g, x, bn.gamma, bn.runningMean, bn.runningVar, BN_EPS);
             tape.addParamGrad(names[0], r.dgamma);
@@ -220,7 +247,15 @@ export class Ops {
     const y = relu(ctx, x);
     const tape = this.tape;
     if (tape?.needs([x])) {
-      tape.record({ label: 'relu', inputs: [x], output: y, saved: [y.retain()], backward: (g) => [reluBackward(ctx, g, y, tape.guided)] });
+      tape.record({
+        label: 'relu',
+        inputs: [x],
+        output: y,
+        saved: [y.retain()],
+        // Guided backprop's rule is not the plain mask, so in guided mode the ReLU's own backward applies it.
+        gradPrologue: tape.guided ? undefined : { reluOutput: y },
+        backward: (g, _need, fused) => [fused.prologueDone ? g.retain() : reluBackward(ctx, g, y, tape.guided)],
+      });
     }
     return y;
   }
@@ -236,8 +271,10 @@ export class Ops {
         inputs: [a, b],
         output: y,
         saved: withRelu ? [y.retain()] : [],
-        backward: (g, need) => {
-          const gIn = withRelu ? reluBackward(ctx, g, y, tape.guided) : g.retain();
+        // Guided backprop's rule is not the plain mask, so in guided mode the ReLU's own backward applies it.
+        gradPrologue: withRelu && !tape.guided ? { reluOutput: y } : undefined,
+        backward: (g, need, fused) => {
+          const gIn = withRelu && !fused.prologueDone ? reluBackward(ctx, g, y, tape.guided) : g.retain();
           const ga = need[0] ? gIn.retain() : null;
           const gb = need[1] ? gIn.retain() : null;
           gIn.release();

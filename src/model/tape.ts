@@ -5,9 +5,16 @@
 // (the input, a module output, or a parameter), so Grad-CAM at `layer4` records only the head (avgpool, fc)
 // and its backward runs no conv backward. Each node keeps only the tensors its own backward reads, and
 // releases them as soon as it has run.
+//
+// Gradient prologues: a node may say what its backward does first to its output gradient (a ReLU mask, then a
+// batchnorm scale), and a node may compute an input's gradient through an epilogue (a conv's input gradient
+// stores dx through one). When the node that computes a tensor's gradient last can do its producer's prologue
+// in that epilogue, the tape has it done there, and the producer's backward is told so: no pass of its own. The
+// branch sum of a tensor used twice (a residual block's input) goes into the same epilogue.
 import type { GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { add } from '../kernels/elementwise/add.ts';
+import type { InputGradEpilogue } from '../kernels/conv/conv_input_grad_epilogue.ts';
 
 export interface GradRequest {
   /** Module paths whose output gradients are wanted (`layer4`, `layer4.2.conv3`, ...). */
@@ -30,8 +37,26 @@ export interface TapeNode {
   output: Tensor;
   /** Tensors kept for backward; released after it runs, or when the tape is disposed. */
   saved: Tensor[];
+  /**
+   * What backward does first to the output gradient, in this order: zero it where `reluOutput` is not positive,
+   * multiply by `scale[c]` per channel. Another node may do it instead (then `fused.prologueDone`).
+   */
+  gradPrologue?: { reluOutput?: Tensor; scale?: Tensor };
+  /** Per input: whether backward computes that input's gradient through an epilogue (`fused.epilogues`). */
+  epilogueInputs?: readonly boolean[];
   /** Gradients for `inputs` (null where `need` is false), and parameter gradients via `tape.addParamGrad`. */
-  backward(gradOutput: Tensor, need: readonly boolean[]): Array<Tensor | null>;
+  backward(gradOutput: Tensor, need: readonly boolean[], fused: FusedBackward): Array<Tensor | null>;
+}
+
+/** What the tape asks of one node's backward beyond its plain gradients. */
+export interface FusedBackward {
+  /** The output gradient already went through this node's `gradPrologue`. */
+  prologueDone: boolean;
+  /**
+   * Per input, the epilogue its gradient must be computed through (only where `epilogueInputs` says it can):
+   * an `addend` makes the result the input's whole gradient so far, not a term to add.
+   */
+  epilogues: ReadonlyArray<InputGradEpilogue | null>;
 }
 
 export interface BackwardResult {
@@ -121,15 +146,42 @@ export class Tape {
     grads.set(output, seed.retain());
     const keep = new Set(this.watched.values());
     if (this.inputTensor) keep.add(this.inputTensor);
+    // Each tensor's producer, and the earliest node that reads it (in backward, the last to add to its gradient).
+    const producer = new Map<Tensor, TapeNode>();
+    const lastReader = new Map<Tensor, number>();
+    this.nodes.forEach((node, i) => {
+      producer.set(node.output, node);
+      for (const t of node.inputs) if (t && !lastReader.has(t)) lastReader.set(t, i);
+    });
+    // Tensors whose gradient went through their producer's prologue.
+    const prologueDone = new Set<Tensor>();
     for (let i = this.nodes.length - 1; i >= 0; i--) {
       const node = this.nodes[i]!;
       const g = grads.get(node.output);
       if (g) {
         const need = node.inputs.map((t) => this.requiresGrad(t));
-        const inputGrads = node.backward(g, need);
+        const epilogues = node.inputs.map((t, k) => {
+          // A tensor given twice to one node gets its two gradients the plain way.
+          if (!t || !need[k] || !node.epilogueInputs?.[k] || node.inputs.indexOf(t) !== node.inputs.lastIndexOf(t)) return null;
+          const e: InputGradEpilogue = {};
+          const sofar = grads.get(t);
+          if (sofar) e.addend = sofar;
+          const prologue = producer.get(t)?.gradPrologue;
+          if (prologue && lastReader.get(t) === i && !keep.has(t)) {
+            Object.assign(e, prologue);
+            prologueDone.add(t);
+          }
+          return e;
+        });
+        const inputGrads = node.backward(g, need, { prologueDone: prologueDone.has(node.output), epilogues });
         inputGrads.forEach((ig, k) => {
           const t = node.inputs[k];
-          if (ig && t) this.accumulate(grads, t, ig);
+          const addend = epilogues[k]?.addend;
+          if (ig && t && addend) {
+            // The epilogue added the gradient so far: the result replaces it.
+            grads.set(t, ig);
+            addend.release();
+          } else if (ig && t) this.accumulate(grads, t, ig);
           else ig?.release();
         });
         if (!keep.has(node.output)) {

@@ -7,6 +7,7 @@
 // ceil(K / STRIDE) per axis, the steps past the pixel's last window adding 0 (from a clamped, valid address).
 // At stride 2 neighbouring pixels have 1 or 2 taps per axis, and on lavapipe, which runs neighbouring threads
 // as SIMD lanes, loops of different lengths cost a quarter of col2im's time (bench/NOTES.md).
+// Each sum then goes through the input gradient's fused epilogue (conv_input_grad_epilogue.wgsl).
 struct Col2Im { count: u32, batch: u32, inChannels: u32, _pad: u32 }
 
 const TAPS_Y_MAX: u32 = (KH + STRIDE - 1u) / STRIDE;
@@ -14,7 +15,7 @@ const TAPS_X_MAX: u32 = (KW + STRIDE - 1u) / STRIDE;
 
 @group(0) @binding(0) var<uniform> q: Col2Im;
 @group(0) @binding(1) var<storage, read> cols: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -49,5 +50,5 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
       sum += select(0.0, cols[(channelRows + ky * KW + kx) * columns + rowStart + oxc], valid);
     }
   }
-  dx[i] = sum;
+  dx[i] = inputGradEpilogue(ci, i, sum);
 }

@@ -11,8 +11,11 @@
 // Phase constants from the wrapper: PHASE_Y/X, PHASE_H/W (the phase's pixel grid), TAPS_Y/X, TAP0_Y/X, DY_OFF_Y/X.
 // With SLICED (split-K, stride 1 only: one phase, the whole input), workgroup z takes a K slice
 // (gemm/split_k.wgsl) and writes its partial sums to slice z of `dx`, then a [splits, N, C, H, W] buffer
-// that split_k_reduce adds up: layer4's 1x1 input gradients have 512 channels by 49 pixels, 8 output tiles,
-// over a K of 2048.
+// that conv2d_backward_input_split_sum.wgsl adds up: layer4's 1x1 input gradients have 512 channels by 49
+// pixels, 8 output tiles, over a K of 2048.
+// Fused: the epilogue of conv_input_grad_epilogue.wgsl as dx is stored (by the split sum when SLICED), and with
+// DY_SCALE dy is read times dyScale[co] (eval batchnorm's backward on the conv's own output gradient, which a
+// residual block's last conv cannot leave to the kernel before it: its masked gradient is also the residual's).
 
 // Tile load order (see the GEMM core): A = W[co, m, tap] is contiguous along m for a 1x1 kernel; otherwise the
 // taps of one output channel, along k, are the nearer neighbours. B = dy along the pixels n.
@@ -32,6 +35,13 @@ const DY_PIXEL_FOR_PIXEL: bool =
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(7) var<storage, read> dyScale: array<f32>;
+
+// dy as the GEMM reads it: times the output channel's scale with DY_SCALE.
+fn dyValue(co: u32, index: u32) -> f32 {
+  if (DY_SCALE) { return dy[index] * dyScale[co]; }
+  return dy[index];
+}
 
 fn gemmDims() -> vec3u {
   return vec3u(p.inChannels, p.batch * PHASE_H * PHASE_W, select(p.outChannels * TAPS_Y * TAPS_X, p.sliceK, SLICED));
@@ -58,12 +68,12 @@ fn loadB(step: u32, n: u32) -> f32 {
   let q = pixelIn(n, phaseArea);
   // One tap that maps phase pixel q onto output pixel q (a 1x1 kernel without padding: at stride 1, or the
   // even phase at stride 2): dy is read as it lies, without the tap arithmetic or bounds tests.
-  if (DY_PIXEL_FOR_PIXEL) { return dy[(b * p.outChannels + co) * OUT_H * OUT_W + q]; }
+  if (DY_PIXEL_FOR_PIXEL) { return dyValue(co, (b * p.outChannels + co) * OUT_H * OUT_W + q); }
   // i32: taps past the top or left edge of dy are negative.
   let oy = i32(q / PHASE_W + DY_OFF_Y) - i32(t / TAPS_ROW);
   let ox = i32(q % PHASE_W + DY_OFF_X) - i32(t % TAPS_ROW);
   if (oy < 0 || ox < 0 || oy >= i32(OUT_H) || ox >= i32(OUT_W)) { return 0.0; }
-  return dy[((b * p.outChannels + co) * OUT_H + u32(oy)) * OUT_W + u32(ox)];
+  return dyValue(co, ((b * p.outChannels + co) * OUT_H + u32(oy)) * OUT_W + u32(ox));
 }
 
 fn storeC(m: u32, n: u32, acc: f32) {
@@ -74,6 +84,10 @@ fn storeC(m: u32, n: u32, acc: f32) {
   var pixel = q;
   if (STRIDE != 1u) { pixel = (PHASE_Y + STRIDE * (q / PHASE_W)) * IN_W + PHASE_X + STRIDE * (q % PHASE_W); }
   // Sliced, slice z holds images z * batch to z * batch + batch - 1 of a [splits * N, C, H, W] buffer.
-  let image = select(b, gemmBatch * p.batch + b, SLICED);
-  dx[(image * p.inChannels + m) * IN_H * IN_W + pixel] = acc;
+  if (SLICED) {
+    dx[((gemmBatch * p.batch + b) * p.inChannels + m) * IN_H * IN_W + pixel] = acc;
+  } else {
+    let index = (b * p.inChannels + m) * IN_H * IN_W + pixel;
+    dx[index] = inputGradEpilogue(m, index, acc);
+  }
 }

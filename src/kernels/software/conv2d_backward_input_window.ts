@@ -3,6 +3,7 @@
 import type { GpuContext } from '../../gpu/context.ts';
 import type { Tensor } from '../../gpu/tensor.ts';
 import { convPrelude, convUniform, type ConvShapeConstants, type StridePhase } from '../conv/geometry.ts';
+import { inputGradEpilogueParts, type InputGradEpilogue } from '../conv/conv_input_grad_epilogue.ts';
 import source from './conv2d_backward_input_window.wgsl?raw';
 import { operandRounding } from '../gemm/tiles.ts';
 import rowWindow from './row_window.wgsl?raw';
@@ -26,7 +27,10 @@ export function windowInputGradFits(c: { inC: number; kW: number; stride: number
   return channelsFit && c.kW > c.stride && Math.ceil(c.kW / c.stride) <= MAX_TAPS_X;
 }
 
-/** dx [N, C, H, W] given dy [N, CO, OH, OW] and w [CO, C, KH, KW], one dispatch per non-empty stride phase. */
+/**
+ * dx [N, C, H, W] given dy [N, CO, OH, OW] and w [CO, C, KH, KW], one dispatch per non-empty stride phase,
+ * through `epilogue`.
+ */
 export function conv2dInputGradWindow(
   ctx: GpuContext,
   dy: Tensor,
@@ -34,9 +38,11 @@ export function conv2dInputGradWindow(
   inputShape: readonly [number, number, number, number],
   geometry: ConvShapeConstants,
   phases: readonly StridePhase[],
+  epilogue: InputGradEpilogue = {},
 ): Tensor {
   const [batch, inC] = inputShape;
   const outC = w.shape[0]!;
+  const fused = inputGradEpilogueParts(ctx, epilogue, inputShape);
   const dx = ctx.empty(inputShape, 'f32', 'conv2d dx');
   // Two groups of 4 channels per thread where they fit: every window of dy then serves 8 channels.
   const channelGroups = inC % (2 * GROUP_CHANNELS) === 0 ? 2 : 1;
@@ -48,8 +54,8 @@ export function conv2dInputGradWindow(
     if (phase.PHASE_H === 0 || phase.PHASE_W === 0) continue; // an input smaller than the stride
     const threads = batch * phase.PHASE_H * channelBlocks * Math.ceil(phase.PHASE_W / PIXELS_PER_THREAD);
     ctx.dispatch(
-      ctx.pipeline(shader(channels, rounding, prelude, constants(phase), rowWindow, source), 'conv2d_backward_input_window'),
-      [ctx.uniform(convUniform(batch, inC, outC, geometry)), dy, w, dx],
+      ctx.pipeline(shader(channels, rounding, prelude, constants(phase), rowWindow, fused.code, source), 'conv2d_backward_input_window'),
+      [ctx.uniform(convUniform(batch, inC, outC, geometry)), dy, w, dx, ...fused.bindings],
       groups1d(threads, THREADS_PER_WORKGROUP),
       `conv2d dx ${geometry.kH}x${geometry.kW}/${geometry.stride} ${outC}->${inC} ${geometry.inH}x${geometry.inW}` +
         (geometry.stride > 1 ? ` phase ${phase.PHASE_Y},${phase.PHASE_X}` : ''),

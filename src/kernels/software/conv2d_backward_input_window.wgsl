@@ -19,6 +19,7 @@
 //
 // Constants from the wrapper, besides the geometry and the phase: IN_CHANNELS (at most 4, or a multiple of 4)
 // and CHANNEL_GROUPS (groups of 4 channels per thread: 2 when IN_CHANNELS is a multiple of 8, else 1).
+// Each value stored goes through the input gradient's fused epilogue (conv/conv_input_grad_epilogue.wgsl).
 
 @group(0) @binding(0) var<uniform> p: Conv;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
@@ -87,8 +88,10 @@ fn store8(b: u32, c: u32, live: bool, iy: u32, q0: u32, lo: vec4f, hi: vec4f) {
   if (!live) { return; }
   let row = ((b * IN_CHANNELS + c) * IN_H + iy) * IN_W + PHASE_X;
   for (var j = 0u; j < 4u; j++) {
-    if (q0 + j < PHASE_W) { dx[row + STRIDE * (q0 + j)] = lo[j]; }
-    if (q0 + 4u + j < PHASE_W) { dx[row + STRIDE * (q0 + 4u + j)] = hi[j]; }
+    let near = row + STRIDE * (q0 + j);
+    let far = row + STRIDE * (q0 + 4u + j);
+    if (q0 + j < PHASE_W) { dx[near] = inputGradEpilogue(c, near, lo[j]); }
+    if (q0 + 4u + j < PHASE_W) { dx[far] = inputGradEpilogue(c, far, hi[j]); }
   }
 }
 
