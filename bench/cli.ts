@@ -1,5 +1,7 @@
 // `wgcam bench`: the command-line surface of the benchmark (bin/wgcam.mjs adds it in a checkout). Light at load
 // time: the core, Dawn and the browser runner are imported only when the command runs.
+import { resolveCamMethods } from '../src/cam/method.ts';
+import { assertCamLayer } from '../src/model/resnet50.ts';
 import { CONV_FORM_SETTINGS, parseKernelSetting } from '../src/kernels/config.ts';
 import { GEMM_TILES } from '../src/kernels/gemm/tiles.ts';
 import { WgcamError } from '../src/errors.ts';
@@ -31,6 +33,8 @@ export const BENCH_FLAGS: Record<string, FlagSpec> = {
   timing: { kind: 'string', value: 'auto|cpu', help: 'cpu: time kernels on the CPU around onSubmittedWorkDone even with timestamp-query', default: 'auto' },
   scorecam: { kind: 'boolean', help: "also time ScoreCAM at layer4 (2048 masked forwards; --quick: the first 64 channels) in masked forwards per second, against a plain forward of a batch of --scorecam-batch images" },
   'scorecam-batch': { kind: 'number', value: 'N', help: 'masked inputs per forward for --scorecam (default 16, pytorch-grad-cam\'s)' },
+  methods: { kind: 'string', value: 'M,M|all', help: 'also time each CAM method end to end (Wgcam.explain, one method at a time) at --methods-layer' },
+  'methods-layer': { kind: 'string', value: 'NAME', help: 'the layer for --methods (default layer4; scorecam and ablationcam run one forward per channel)', default: 'layer4' },
   verbose: { kind: 'boolean', help: 'print every kernel as it is timed, and stacks on errors' },
 };
 
@@ -78,6 +82,13 @@ export async function configFromFlags(flags: ParsedFlags): Promise<BenchConfig> 
   if (filter.length > 0) config.filter = filter;
   if (flags.scorecam === true) config.scorecam = { batchSize: positiveInteger(flags, 'scorecam-batch') ?? 16, channels: config.quick ? 64 : 2048 };
   else if (flags['scorecam-batch'] !== undefined) throw new WgcamError('BAD_ARGUMENT', '--scorecam-batch goes with --scorecam');
+  const methods = list(flags.methods);
+  if (methods.length > 0) {
+    resolveCamMethods(methods); // a bad name fails before the run
+    const layer = String(flags['methods-layer']);
+    assertCamLayer(layer);
+    config.methods = { names: methods, layer };
+  }
   return config;
 }
 
@@ -107,7 +118,7 @@ export const bench: Command = {
       ? log
       : (line: string) => {
           const k = /^\[(\d+)\/(\d+)\]/.exec(line);
-          if (k ? Number(k[1]) % 20 === 1 || k[1] === k[2] : /^(e2e|peer|building|starting|scorecam)|adapter/.test(line)) log(line);
+          if (k ? Number(k[1]) % 20 === 1 || k[1] === k[2] : /^(e2e|peer|building|starting|scorecam|method )|adapter/.test(line)) log(line);
         };
     const weightsSource = String(flags.weights);
     let result: BenchResult;
@@ -149,9 +160,9 @@ export async function runInNode(config: BenchConfig, weightsSource: string, log:
   const { loadWeightsNode } = await import('../src/node/weights_node.ts');
   const { attachPeers, benchPictures, runBench } = await import('./core.ts');
   const loadStart = performance.now();
-  const loaded = config.e2e.length > 0 || config.scorecam ? await loadWeightsNode(weightsSource) : { weights: new Map<string, Float32Array>(), description: 'none (no end-to-end tasks)' };
+  const loaded = config.e2e.length > 0 || config.scorecam || config.methods ? await loadWeightsNode(weightsSource) : { weights: new Map<string, Float32Array>(), description: 'none (no end-to-end tasks)' };
   // Making the synthetic weights (25.6M values) or reading a file: timed here, not in the tests.
-  if (config.e2e.length > 0 || config.scorecam) log(`weights ${weightsSource}: loaded in ${(performance.now() - loadStart).toFixed(0)} ms`);
+  if (config.e2e.length > 0 || config.scorecam || config.methods) log(`weights ${weightsSource}: loaded in ${(performance.now() - loadStart).toFixed(0)} ms`);
   const ctx = await createNodeGpuContext();
   try {
     const { result, logits, input } = await runBench(ctx, { config, weights: loaded.weights, weightsName: weightsSource, surface: 'node', log, notes: runtimeNotes(ctx) });

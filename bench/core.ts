@@ -13,6 +13,7 @@ import { median, rates } from './accounting.ts';
 import { bandwidthCase, gemmCase, layerCases, randomData, type KernelCase, type KernelKind, type Pass } from './kernels.ts';
 import { quickConvs, resnet50Shapes } from './shapes.ts';
 import type { ScorecamBench } from './scorecam.ts';
+import type { MethodsBench } from './methods.ts';
 
 export const SOFTWARE_NOTE = 'software adapter: figures say little about a GPU';
 
@@ -61,6 +62,8 @@ export interface BenchConfig {
    * of layer4's 2048 (all by default; 64 with --quick). Absent: not timed.
    */
   scorecam?: { batchSize: number; channels: number };
+  /** One end-to-end row per CAM method (bench/methods.ts), at `layer`. */
+  methods?: { names: string[]; layer: string };
 }
 
 export function benchConfig(options: { quick?: boolean; batch?: number; runs?: number; size?: number } = {}): BenchConfig {
@@ -220,6 +223,7 @@ export interface BenchResult {
   peers: Record<string, PeerResult>;
   /** ScoreCAM's throughput against a plain batched forward (absent when not asked for). */
   scorecam?: ScorecamBench;
+  methods?: MethodsBench;
   notes: string[];
   /** Every pipeline the run compiled on demand, all sections together (absent in results from before it). */
   pipelines?: PipelineFigures;
@@ -475,6 +479,12 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
     scorecam = await benchScorecam(ctx, options.weights, { size: config.size, batchSize, channels, runs: config.e2eRuns }, log);
   }
 
+  let methods: MethodsBench | undefined;
+  if (config.methods) {
+    const { benchMethods } = await import('./methods.ts');
+    methods = await benchMethods(ctx, options.weights, { ...config.methods, size: config.size, runs: config.e2eRuns }, log);
+  }
+
   const result: BenchResult = {
     tool: 'wgcam bench',
     schema: 1,
@@ -499,6 +509,7 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
     split_k: config.splitK ?? 'auto',
     peers: {},
     ...(scorecam ? { scorecam } : {}),
+    ...(methods ? { methods } : {}),
     notes,
     pipelines: pipelineFigures(ctx.pipelineStats),
     wall_s: (performance.now() - started) / 1000,

@@ -52,6 +52,7 @@ export function textReport(r: BenchResult): string {
   lines.push('', 'end to end (Wgcam session API, wall clock)');
   lines.push(...table([['task', 'median ms', 'warm-up ms', 'what'], ...e2eRows(r)], [false, true, true, false]).map((l) => `  ${l}`));
   if (r.scorecam) lines.push('', 'scorecam (masked forwards per second against a plain batched forward)', `  ${scorecamLine(r.scorecam)}`);
+  if (r.methods) lines.push('', `CAM methods (${r.methods.what}): median ms`, ...Object.entries(r.methods.methods).map(([m, f]) => `  ${m.padEnd(20)} ${fmtMs(f.ms)}`));
   if (r.pipelines) lines.push('', describePipelineFigures(r));
   const peers = Object.entries(r.peers);
   if (peers.length > 0) {
@@ -133,6 +134,7 @@ export function markdownReport(r: BenchResult, options: { command?: string; char
     '',
     ...(r.pipelines ? [describePipelineFigures(r), ''] : []),
   );
+  if (r.methods) out.push('## CAM methods', '', `${r.methods.what}.`, '', ...mdTable([['method', 'median ms', 'warm-up ms'], ...Object.entries(r.methods.methods).map(([m, f]) => [m, fmtMs(f.ms), fmtMs(f.warmup_ms)])], [false, true, true]), '');
   if (r.scorecam) out.push('## ScoreCAM', '', `${scorecamLine(r.scorecam)}.`, '', `(${r.scorecam.what}.)`, '');
   const peers = Object.entries(r.peers);
   if (peers.length > 0) {
