@@ -33,6 +33,7 @@ function drawTile(app: AppState, method: string, overlay: Uint8Array): void {
 
 /** Run every method not yet shown for this view, once per press of the button (the job calls it after its result). */
 export async function runMethodGrid(app: AppState, input: Tensor, picture: Uint8Array): Promise<void> {
+  buildTiles();
   const cam = app.cam!;
   const key = gridKey(app);
   app.grid.wanted = false;
@@ -41,8 +42,13 @@ export async function runMethodGrid(app: AppState, input: Tensor, picture: Uint8
     buildTiles();
     for (const tile of $('method-grid').querySelectorAll<HTMLElement>('.method-tile')) delete tile.dataset.done;
   }
-  const missing = METHODS.map((m) => m.id).filter((id) => !app.grid.overlays.has(id));
-  if (missing.length === 0) return;
+  // Score-CAM and Ablation-CAM run a forward per channel (2048 at layer4): only when the user ticks them in.
+  const withSlow = $<HTMLInputElement>('method-grid-slow').checked;
+  const missing = METHODS.map((m) => m.id).filter((id) => !app.grid.overlays.has(id) && (withSlow || !MASKED_FORWARD_METHODS.has(id)));
+  if (missing.length === 0) {
+    gridDone(app);
+    return;
+  }
   const session = app.session!;
   const common = { layers: [cam.layer], targets: [cam.target], pictures: [picture], colormap: cam.colormap, alpha: cam.alpha };
   const quick = missing.filter((id) => !MASKED_FORWARD_METHODS.has(id));
@@ -61,7 +67,15 @@ export async function runMethodGrid(app: AppState, input: Tensor, picture: Uint8
       drawTile(app, id, r.overlay!);
     }
   }
-  $('method-grid-status').textContent = `Every method for “${app.classification?.top.find((p) => p.index === cam.target)?.label ?? cam.target}” at ${cam.layer}.`;
+  gridDone(app);
+}
+
+function gridDone(app: AppState): void {
+  const cam = app.cam!;
+  const label = app.classification?.top.find((p) => p.index === cam.target)?.label ?? String(cam.target);
+  const skipped = METHODS.filter((m) => !app.grid.overlays.has(m.id)).map((m) => m.title.replace(/ \(.*\)$/, ''));
+  $('method-grid-status').textContent =
+    `Every method for “${label}” at ${cam.layer}` + (skipped.length > 0 ? ` but ${skipped.join(' and ')} (tick them in to compute them too).` : '.');
 }
 
 /** The grid's button: opens the grid and asks the queue for it (computed after any job already waiting). */
