@@ -3,11 +3,9 @@
 // test/fixtures/README.md): every registered method whose key a fixture holds, at the fixture's layers and targets.
 // Maps: max absolute error under 2e-3; the eigen ones (whose sign LAPACK picks) against either orientation;
 // overlays within one step (the README's LUT-boundary allowance).
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { camMethodNames } from '../src/cam/method.ts';
 import { WgcamError } from '../src/errors.ts';
@@ -15,7 +13,7 @@ import { syntheticResNet50 } from '../src/model/synthetic.ts';
 import { createNodeGpuContext } from '../src/node/gpu.ts';
 import { Wgcam, type ExplainResult, type HostTensor } from '../src/session.ts';
 import { firstPrincipalComponent } from '../src/cam/eigen.ts';
-import { readSafetensors, toFloat32, toUint8 } from '../src/model/safetensors.ts';
+import { readDump, wgcam } from './helpers/cli.ts';
 import { Fixture, FIXTURES, maxAbs, overlayMismatch } from './helpers/fixtures.ts';
 import { mulberry32, randn } from './reference/ops.ts';
 
@@ -214,28 +212,7 @@ describe('the first principal component against a float64 SVD', () => {
 
 // ---- through the command line ---------------------------------------------------------------------------------
 
-const BIN = new URL('../bin/wgcam.mjs', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'wgcam-methods-'));
-
-async function wgcam(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { maxBuffer: 1 << 24 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
-
-function readDump(path: string) {
-  const file = readSafetensors(new Uint8Array(readFileSync(path)));
-  return {
-    keys: [...file.tensors.keys()],
-    f32: (k: string) => toFloat32(file.tensors.get(k)!),
-    u8: (k: string) => toUint8(file.tensors.get(k)!),
-    shape: (k: string) => [...file.tensors.get(k)!.shape],
-  };
-}
 
 // Every method the fixture holds (scorecam and ablationcam run 2048 forwards at layer4: test/cam_score_ablation.test.ts).
 test('cam --method M,M,... --dump --out: every method of methods-chelsea, the turbo overlay, one PNG per method and the contact sheet', async () => {

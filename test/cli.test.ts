@@ -1,43 +1,17 @@
 // The `wgcam` command as users run it: dumps reproduce the PyTorch fixtures, and bad input gives one line and
 // a non-zero exit, never a stack trace.
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
 import { nodeTuningOptions } from '../src/cli/shared.ts';
-import { readSafetensors, toFloat32, toUint8 } from '../src/model/safetensors.ts';
+import { readDump, wgcam, wgcamWithEnv } from './helpers/cli.ts';
 import { Fixture, FIXTURES, maxAbs, overlayMismatch, relL2, relL2ExceptBoundaries } from './helpers/fixtures.ts';
 
-const run = promisify(execFile);
-const BIN = new URL('../bin/wgcam.mjs', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'wgcam-cli-'));
 const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-async function wgcam(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return wgcamWithEnv({}, ...args);
-}
-
-async function wgcamWithEnv(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { maxBuffer: 1 << 24, env: { ...process.env, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
-
-function dump(path: string) {
-  const file = readSafetensors(new Uint8Array(readFileSync(path)));
-  return {
-    keys: [...file.tensors.keys()],
-    f32: (k: string) => toFloat32(file.tensors.get(k)!),
-    u8: (k: string) => toUint8(file.tensors.get(k)!),
-    shape: (k: string) => [...file.tensors.get(k)!.shape],
-  };
-}
+const dump = readDump;
 
 /** Dawn prints two warnings about dynamic buffer limits on device creation; they are not ours. */
 function ourStderr(stderr: string): string[] {
