@@ -1,7 +1,8 @@
 // Per-stage and per-kernel times for the timings panel. With timestamp-query the GPU times come from the
 // context's profiler (one entry per dispatch, in order); each dispatch is tagged with the stage that was running
-// when it was recorded, by watching the context: forward until the backward seed is uploaded, backward until
-// the first Grad-CAM kernel, then CAM. Without timestamp-query, only CPU-side wall-clock times are shown.
+// when it was recorded, by watching the context: forward until the backward's seed (made on the GPU, or
+// uploaded), backward until the first Grad-CAM kernel, then CAM. Without timestamp-query, only CPU-side
+// wall-clock times are shown.
 import type { GpuContext, KernelTiming } from '../gpu/context.ts';
 
 export type Stage = 'preprocess' | 'classify' | 'forward' | 'backward' | 'cam' | 'overlay';
@@ -75,7 +76,9 @@ export class StageTracker {
       const [x, y = 1, z = 1] = workgroups;
       // The context records no timestamps for an empty dispatch: keep the two lists aligned.
       if (x !== 0 && y !== 0 && z !== 0) {
-        if (self.stage === 'backward' && CAM_LABEL.test(label)) self.moveTo('cam');
+        // The backward starts with its seed: made on the GPU for the top class, uploaded for a chosen one.
+        if (label.startsWith('top class seed')) self.moveTo('backward');
+        else if (self.stage === 'backward' && CAM_LABEL.test(label)) self.moveTo('cam');
         self.tags.push({ label, stage: self.stage });
       }
       return self.originalDispatch.call(this, pipeline, bindings, workgroups, label);
