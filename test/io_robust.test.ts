@@ -21,6 +21,7 @@ import { readBounded } from '../src/node/read_bounded.ts';
 import { downloadTimeoutsFromEnv, loadWeightsNode } from '../src/node/weights_node.ts';
 import { MAX_QUOTED, quote } from '../src/quote.ts';
 import { concat, makeJpeg, pngChunk } from './helpers/image_files.ts';
+import { skipWhen } from './helpers/skip.ts';
 
 const BIN = new URL('../bin/wgcam.mjs', import.meta.url).pathname;
 const SAMPLE = new URL('../src/app/samples/chelsea.png', import.meta.url).pathname;
@@ -109,7 +110,7 @@ describe('outputs are checked before any work', () => {
     expect(lstatSync(fifo).isFIFO()).toBe(true);
   });
 
-  test.skipIf(!isRoot)('a character device (a copy of /dev/full made with mknod) as --dump or synth-weights --out is never replaced', async () => {
+  test('a character device (a copy of /dev/full made with mknod) as --dump or synth-weights --out is never replaced', skipWhen(!isRoot && 'mknod needs root (the FIFO case covers everyone)'), async () => {
     const device = join(dir, 'full-copy');
     expect(spawnSync('mknod', [device, 'c', '1', '7']).status).toBe(0);
     expectOneError(await wgcam(['classify', '--weights', 'synthetic', '--image', SAMPLE, '--dump', device]), 'OUTPUT_SPECIAL_FILE');
@@ -143,12 +144,12 @@ describe('outputs are checked before any work', () => {
     expect(expectOneError(r, 'BAD_ARGUMENT')).toMatch(/--dump and --save are the same file/);
   });
 
-  test.skipIf(!canMount)('a read-only folder: OUTPUT_NOT_WRITABLE before the run (also for root)', withTmpfs('1m', 'ro', async (mount) => {
+  test('a read-only folder: OUTPUT_NOT_WRITABLE before the run (also for root)', skipWhen(!canMount && 'mounting a tmpfs needs root'), withTmpfs('1m', 'ro', async (mount) => {
     const r = await wgcam(['classify', '--weights', 'synthetic', '--image', SAMPLE, '--dump', join(mount, 'x.safetensors')]);
     expect(expectOneError(r, 'OUTPUT_NOT_WRITABLE')).toMatch(/read-only file system/);
   }));
 
-  test.skipIf(isRoot)('a folder without write permission: OUTPUT_NOT_WRITABLE before the run', async () => {
+  test('a folder without write permission: OUTPUT_NOT_WRITABLE before the run', skipWhen(isRoot && 'root writes through folder permissions (the read-only mount case covers root)'), async () => {
     const locked = join(dir, 'locked');
     mkdirSync(locked);
     chmodSync(locked, 0o555);
@@ -194,7 +195,7 @@ describe('writes go through a temporary file; a failure leaves nothing behind', 
     expect(readdirSync(folder)).toEqual(['result.safetensors']);
   });
 
-  test.skipIf(!canMount)('a really full disk (a 1 MiB tmpfs): synth-weights --out leaves no truncated file and no temporary', withTmpfs('1m', '', async (mount) => {
+  test('a really full disk (a 1 MiB tmpfs): synth-weights --out leaves no truncated file and no temporary', skipWhen(!canMount && 'mounting a tmpfs needs root'), withTmpfs('1m', '', async (mount) => {
     const r = await wgcam(['synth-weights', '--out', join(mount, 'w.safetensors')]);
     expect(expectOneError(r, 'OUTPUT_WRITE_FAILED')).toMatch(/no space left/);
     expect(readdirSync(mount)).toEqual([]);
