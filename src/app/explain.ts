@@ -18,8 +18,10 @@ import { $, drawRgb, setStatus } from './ui.ts';
 const STEP_NAMES: Record<Stage, string> = {
   preprocess: 'preparing the image',
   forward: 'forward pass',
-  backward: 'backward pass and CAM',
-  cam: 'backward pass and CAM',
+  // The backward is queued right behind the forward (its seed is made on the GPU), so while this step waits the GPU
+  // runs both.
+  backward: 'forward and backward passes, and the CAM',
+  cam: 'forward and backward passes, and the CAM',
   classify: 'top-5',
   overlay: 'redrawing the overlay',
 };
@@ -105,8 +107,9 @@ export async function runLevel(app: AppState, level: Level): Promise<void> {
       if (app.tuning === null) app.tuning = { firstJobWaited: waited, laterJobsWaited: 0 };
       else if (waited) app.tuning.laterJobsWaited++;
       await collect();
-      cpu.push({ stage: `${methodTitle(method)} forward (wall clock, with read-back)`, ms: result.forwardMs });
-      cpu.push({ stage: 'Backward + CAM + read-back (wall clock)', ms: result.totalMs - result.forwardMs });
+      // The backward is queued behind the forward, so the logits' arrival marks both passes' GPU work, mostly.
+      cpu.push({ stage: `${methodTitle(method)}: forward, backward queued behind it (wall clock, until the logits are back)`, ms: result.forwardMs });
+      cpu.push({ stage: 'The rest: CAM and read-back (wall clock)', ms: result.totalMs - result.forwardMs });
       const target = result.targets[0]!;
       if (fresh) {
         const t0 = performance.now();
