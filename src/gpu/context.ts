@@ -333,6 +333,7 @@ export class GpuContext {
     }
     const started = performance.now();
     const recorded = [...rehearsal.pipelines.values()];
+    options.recorded?.(recorded.filter((e): e is WarmUpEntry & RecordedPipeline => e.bindings !== null));
     const compiles = recorded.map(async ({ code, label }) => {
       const module = this.device.createShaderModule({ code, label });
       const p = await this.device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' }, label });
@@ -560,6 +561,8 @@ interface Rehearsal {
 export interface CompileAheadOptions {
   /** A second context on the same adapter, for the warm-up dispatches (KernelConfig.compileAhead 'dispatch'). */
   helper?: () => Promise<GpuContext>;
+  /** Called with the rehearsal's pipelines before they compile (diagnostics: bench/experiments/pipeline_compile_times.ts). */
+  recorded?: (entries: readonly WarmUpEntry[]) => void;
 }
 
 export function deviceLostError(): WgcamError {

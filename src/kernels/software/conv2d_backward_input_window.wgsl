@@ -83,9 +83,8 @@ fn tap(a: Sums, rowWeights: u32, s: u32, px: Pixels) -> Sums {
 }
 
 // Eight pixels of channel c of one input row: dx[b, c, iy, PHASE_X + STRIDE * (q0 + j)] for the j < 8 inside
-// the phase. Channels past the thread's (i >= GROUP_CHANNELS in a group) are not stored.
-fn store8(b: u32, c: u32, live: bool, iy: u32, q0: u32, lo: vec4f, hi: vec4f) {
-  if (!live) { return; }
+// the phase.
+fn store8(b: u32, c: u32, iy: u32, q0: u32, lo: vec4f, hi: vec4f) {
   let row = ((b * IN_CHANNELS + c) * IN_H + iy) * IN_W + PHASE_X;
   for (var j = 0u; j < 4u; j++) {
     let near = row + STRIDE * (q0 + j);
@@ -127,13 +126,12 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   }
 
   let iy = PHASE_Y + STRIDE * qy;
-  store8(b, c0, true, iy, qx0, sums.g0c0_0, sums.g0c0_1);
-  store8(b, c0 + 1u, GROUP_CHANNELS > 1u, iy, qx0, sums.g0c1_0, sums.g0c1_1);
-  store8(b, c0 + 2u, GROUP_CHANNELS > 2u, iy, qx0, sums.g0c2_0, sums.g0c2_1);
-  store8(b, c0 + 3u, GROUP_CHANNELS > 3u, iy, qx0, sums.g0c3_0, sums.g0c3_1);
-  let second = CHANNEL_GROUPS > 1u;
-  store8(b, c0 + 4u, second, iy, qx0, sums.g1c0_0, sums.g1c0_1);
-  store8(b, c0 + 5u, second, iy, qx0, sums.g1c1_0, sums.g1c1_1);
-  store8(b, c0 + 6u, second, iy, qx0, sums.g1c2_0, sums.g1c2_1);
-  store8(b, c0 + 7u, second, iy, qx0, sums.g1c3_0, sums.g1c3_1);
+  // The thread's channels c0 + i, i < THREAD_CHANNELS (group g's channel j is i = 4g + j), stored by a loop, not
+  // inlined calls: lavapipe's compile time grows faster than linearly with inlined stores
+  // (software/gemm_tile_untiled.wgsl). The bound is not a constant, so the loop stays a loop.
+  var outs = array<vec4f, 16>(sums.g0c0_0, sums.g0c0_1, sums.g0c1_0, sums.g0c1_1, sums.g0c2_0, sums.g0c2_1, sums.g0c3_0, sums.g0c3_1,
+                              sums.g1c0_0, sums.g1c0_1, sums.g1c1_0, sums.g1c1_1, sums.g1c2_0, sums.g1c2_1, sums.g1c3_0, sums.g1c3_1);
+  for (var i = 0u; i < THREAD_CHANNELS && c0 + i < IN_CHANNELS; i++) {
+    store8(b, c0 + i, iy, qx0, outs[2u * i], outs[2u * i + 1u]);
+  }
 }

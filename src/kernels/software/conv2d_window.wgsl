@@ -125,8 +125,11 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
     ci = select(ci, ci + 1u, rowDone);
   }
 
-  store8(b, co0, oy, ox0, sums.o0_0, sums.o0_1); store8(b, co0 + 1u, oy, ox0, sums.o1_0, sums.o1_1);
-  store8(b, co0 + 2u, oy, ox0, sums.o2_0, sums.o2_1); store8(b, co0 + 3u, oy, ox0, sums.o3_0, sums.o3_1);
-  store8(b, co0 + 4u, oy, ox0, sums.o4_0, sums.o4_1); store8(b, co0 + 5u, oy, ox0, sums.o5_0, sums.o5_1);
-  store8(b, co0 + 6u, oy, ox0, sums.o6_0, sums.o6_1); store8(b, co0 + 7u, oy, ox0, sums.o7_0, sums.o7_1);
+  // Stored by a loop over the 8 channels, not 8 inlined calls: lavapipe's compile time grows faster than linearly
+  // with inlined stores (software/gemm_tile_untiled.wgsl). The bound is not a constant, so the loop stays a loop.
+  var outs = array<vec4f, 16>(sums.o0_0, sums.o0_1, sums.o1_0, sums.o1_1, sums.o2_0, sums.o2_1, sums.o3_0, sums.o3_1,
+                              sums.o4_0, sums.o4_1, sums.o5_0, sums.o5_1, sums.o6_0, sums.o6_1, sums.o7_0, sums.o7_1);
+  for (var i = 0u; i < 8u && co0 + i < p.outChannels; i++) {
+    store8(b, co0 + i, oy, ox0, outs[2u * i], outs[2u * i + 1u]);
+  }
 }
