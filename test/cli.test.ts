@@ -71,6 +71,19 @@ test('info names the adapter and how this process waits for it; WGCAM_DAWN_WAIT 
   expect(ourStderr(bad.stderr)).toEqual(['wgcam: error [BAD_ARGUMENT]: WGCAM_DAWN_WAIT=sleep is not a way to wait: use one of auto, spin, paced']);
 });
 
+test('info --verbose counts the pipelines of one Grad-CAM, and on lavapipe times each at its first dispatch', async () => {
+  const r = await wgcamWithEnv({}, 'info', '--verbose');
+  expect(r.code, r.stderr).toBe(0);
+  const onDemand = Number(/\ngrad-cam 224x224 pipelines: (\d+) on demand/.exec(r.stdout)?.[1]);
+  const variants = /\nvariants: (.*)/.exec(r.stdout)![1]!.split(', ').reduce((sum, v) => sum + Number(v.split(' ').at(-1)), 0);
+  expect(onDemand).toBeGreaterThan(10);
+  expect(variants).toBe(onDemand);
+  if (/llvmpipe/.test(r.stdout)) {
+    expect(r.stdout).toMatch(new RegExp(`\ngrad-cam 224x224 compiles at first dispatch \\(this driver\\), timed one by one: ${onDemand} pipelines, \\d+ ms in all; slowest `));
+    expect(r.stdout).not.toMatch(/on demand \([^)]*slowest/); // making a pipeline compiles nothing there
+  }
+});
+
 test('WGCAM_GEMM_TILES, WGCAM_REDUCTIONS, WGCAM_CONV_FORMS and WGCAM_SPLIT_K force the kernel choices; other values are refused', () => {
   expect(nodeTuningOptions({})).not.toHaveProperty('force');
   expect(nodeTuningOptions({})).not.toHaveProperty('reductions');

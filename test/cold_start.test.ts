@@ -1,7 +1,10 @@
 // Cold start through the library: a job never waits on the GEMM tuner unless asked to (TuningOptions.measure),
 // the session says when one did (`lastJob.waitedOnTuning`), and `prepare` compiles a job's pipelines ahead so
-// that the job compiles none on demand and computes exactly what an unprepared session computes.
+// that the job compiles none on demand and computes exactly what an unprepared session computes; the rehearsal
+// behind it names exactly the pipelines a job makes.
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { gradcamNow } from '../src/cam/explain.ts';
+import { timeCompilesByDispatch, type WarmUpEntry } from '../src/gpu/dispatch_warmup.ts';
 import { syntheticResNet50 } from '../src/model/synthetic.ts';
 import { createNodeGpuContext } from '../src/node/gpu.ts';
 import { Wgcam, type HostTensor, type SessionOptions } from '../src/session.ts';
@@ -75,4 +78,24 @@ test('prepare compiles a job ahead: the job compiles nothing on demand and compu
   expect(session.ctx.pipelineStats.ahead).toBe(count);
   expect(r.map.data).toEqual(reference.map.data);
   expect(r.logits.data).toEqual(reference.logits.data);
+});
+
+test('a rehearsal records exactly the pipelines the job then makes, each timed once at its first dispatch', async () => {
+  const session = await open(false);
+  const ctx = session.ctx;
+  const options = { layers: ['layer4'], targets: [3] };
+  const rehearsalInput = ctx.empty([1, 3, 64, 48], 'f32', 'rehearsal input');
+  const recorded = await ctx.rehearse(() => gradcamNow(session.model, rehearsalInput, options));
+  rehearsalInput.release();
+  expect(ctx.pipelineCount).toBe(0); // nothing made
+  const r = await session.gradcam(input(1), options);
+  expect(r.map.data).toEqual(reference.map.data); // the rehearsal left nothing behind that changes a result
+  // The job made on demand the pipelines the rehearsal named: the same labels, as many of each.
+  const byLabel = (labels: string[]) => labels.reduce((m, l) => m.set(l, (m.get(l) ?? 0) + 1), new Map<string, number>());
+  expect(byLabel(recorded.map((e) => e.label))).toEqual(new Map(session.ctx.pipelineVariants()));
+  const dispatched = recorded.filter((e): e is typeof e & WarmUpEntry => e.bindings !== null);
+  expect(dispatched.length).toBe(recorded.length); // every pipeline of this job is dispatched
+  const times = await timeCompilesByDispatch(ctx.device, dispatched);
+  expect(times.map((t) => t.label)).toEqual(dispatched.map((e) => e.label));
+  for (const t of times) expect(t.ms).toBeGreaterThanOrEqual(0);
 });

@@ -11,7 +11,7 @@ import { WgcamError } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import type { Command } from './main.ts';
 import type { FlagSpec, ParsedFlags } from './args.ts';
-import { openSession, readInputs, readTensorFile, uploadInputs, checkOutputs, inputFiles, hostInputShape, describePipelines, nodeTuningOptions, dumpTensors, describeAdapter, writeAtomically, type DumpEntry, type Inputs, type OutputSpec } from './shared.ts';
+import { openSession, readInputs, readTensorFile, uploadInputs, checkOutputs, inputFiles, hostInputShape, describePipelines, describeFirstDispatchCompiles, nodeTuningOptions, dumpTensors, describeAdapter, writeAtomically, type DumpEntry, type Inputs, type OutputSpec } from './shared.ts';
 import { escapeControl, quote } from '../quote.ts';
 import { plan } from './plan.ts';
 import { camOutputFiles, runCamMethods } from './cam_methods.ts';
@@ -119,17 +119,19 @@ const info: Command = {
     const session = Wgcam.fromContext(ctx, syntheticResNet50(), undefined, { tuning: nodeTuningOptions() });
     try {
       const size = 224;
+      const options = { layers: ['layer4'], pictures: [new Uint8Array(size * size * 3)] };
+      // Drivers that compile a pipeline's machine code at its first dispatch (lavapipe) compile nothing when it
+      // is created: there each of the job's pipelines is timed at its first dispatch, one by one, before the job.
+      if (ctx.kernels.compileAhead === 'dispatch') process.stdout.write(`grad-cam ${size}x${size} ${await describeFirstDispatchCompiles(session, size, options)}\n`);
       const input = { shape: [1, 3, size, size], data: new Float32Array(3 * size * size) };
       const job = async () => {
         const started = performance.now();
-        await session.gradcam(input, { layers: ['layer4'], pictures: [new Uint8Array(size * size * 3)] });
+        await session.gradcam(input, options);
         return performance.now() - started;
       };
-      // Some drivers (lavapipe) compile a pipeline's machine code at its first dispatch, not when it is created:
-      // the first job's excess over the second is then the compile time.
       const [first, second] = [await job(), await job()];
       process.stdout.write(`grad-cam ${size}x${size} ${describePipelines(ctx)}\n`);
-      process.stdout.write(`grad-cam first job ${first.toFixed(0)} ms, second ${second.toFixed(0)} ms (wall clock; a driver that compiles at first dispatch spends the difference compiling)\n`);
+      process.stdout.write(`grad-cam first job ${first.toFixed(0)} ms, second ${second.toFixed(0)} ms (wall clock; the first includes the compiles the driver had not cached)\n`);
       process.stdout.write(`variants: ${ctx.pipelineVariants().map(([label, n]) => `${label} ${n}`).join(', ')}\n`);
     } finally {
       session.destroy();

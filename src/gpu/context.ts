@@ -310,16 +310,15 @@ export class GpuContext {
   }
 
   /**
-   * Compile every pipeline `encode` would use, in parallel (createComputePipelineAsync), before any of it runs.
-   * `encode` runs once as a rehearsal: its kernels assemble their shaders and ask for pipelines, but nothing is
-   * dispatched, copied or submitted, and reads return zeros at once; so it must be a job whose kernels do not
-   * depend on the values it reads (the shapes, not the data, decide them). The rehearsal ends when `encode`'s
-   * promise settles, within microtasks: nothing else may use the context until then. Returns the compiles'
-   * promise, which settles when every new pipeline is in the cache; on-demand compiles of the same sources are
-   * not started while it is pending only if callers wait for it (the session's jobs do).
+   * Run `encode` as a rehearsal and return the pipelines it asked for, each with the bindings of its first
+   * dispatch (a uniform's bytes, or null for a storage buffer), for warm-up dispatches (gpu/dispatch_warmup.ts).
+   * Its kernels assemble their shaders and ask for pipelines, but nothing is compiled, dispatched, copied or
+   * submitted, and reads return zeros at once; so it must be a job whose kernels do not depend on the values it
+   * reads (the shapes, not the data, decide them). The rehearsal ends when `encode`'s promise settles, within
+   * microtasks: nothing else may use the context until then.
    */
-  async compileAhead(encode: () => Promise<unknown>, options: CompileAheadOptions = {}): Promise<{ pipelines: number; compiled: Promise<void> }> {
-    if (this.recording) throw new Error('compileAhead: a rehearsal is already recording');
+  async rehearse(encode: () => Promise<unknown>): Promise<RecordedPipeline[]> {
+    if (this.recording) throw new Error('rehearse: a rehearsal is already recording');
     this.flush(); // work encoded before the rehearsal goes to the GPU; the rehearsal's own is dropped
     const rehearsal: Rehearsal = { pipelines: new Map(), byPlaceholder: new Map(), uniformBytes: new Map() };
     this.recording = rehearsal;
@@ -331,9 +330,18 @@ export class GpuContext {
       this.openPass = null;
       this.uniforms.release();
     }
+    return [...rehearsal.pipelines.values()];
+  }
+
+  /**
+   * Compile every pipeline `encode` would use (a rehearsal: `rehearse`), in parallel
+   * (createComputePipelineAsync), before any of it runs. Returns the compiles' promise, which settles when every
+   * new pipeline is in the cache; on-demand compiles of the same sources are not started while it is pending
+   * only if callers wait for it (the session's jobs do).
+   */
+  async compileAhead(encode: () => Promise<unknown>, options: CompileAheadOptions = {}): Promise<{ pipelines: number; compiled: Promise<void> }> {
+    const recorded = await this.rehearse(encode);
     const started = performance.now();
-    const recorded = [...rehearsal.pipelines.values()];
-    options.recorded?.(recorded.filter((e): e is WarmUpEntry & RecordedPipeline => e.bindings !== null));
     const compiles = recorded.map(async ({ code, label }) => {
       const module = this.device.createShaderModule({ code, label });
       const p = await this.device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' }, label });
@@ -545,7 +553,8 @@ export class GpuContext {
 }
 
 /** A pipeline a rehearsal asked for: `placeholder` stands for it (never bound), `bindings` from its first dispatch. */
-interface RecordedPipeline {
+/** A pipeline a rehearsal asked for (`GpuContext.rehearse`); `bindings` null when it was never dispatched. */
+export interface RecordedPipeline {
   code: string;
   label: string;
   placeholder: GPUComputePipeline;
@@ -561,8 +570,6 @@ interface Rehearsal {
 export interface CompileAheadOptions {
   /** A second context on the same adapter, for the warm-up dispatches (KernelConfig.compileAhead 'dispatch'). */
   helper?: () => Promise<GpuContext>;
-  /** Called with the rehearsal's pipelines before they compile (diagnostics: bench/experiments/pipeline_compile_times.ts). */
-  recorded?: (entries: readonly WarmUpEntry[]) => void;
 }
 
 export function deviceLostError(): WgcamError {

@@ -74,3 +74,24 @@ export async function warmUpByDispatch(device: GPUDevice, entries: readonly Warm
     for (const b of [...scratch, ...uniforms]) b?.destroy();
   }
 }
+
+/**
+ * How long each entry's pipeline takes to compile on a driver that compiles at the first dispatch: each is made
+ * afresh and dispatched alone twice, and its compile is the first dispatch's wall clock less the second's. The
+ * driver's shader cache is used as it is, so with a warm cache this times loading from it. For `wgcam info
+ * --verbose` and bench/experiments/pipeline_compile_times.ts.
+ */
+export async function timeCompilesByDispatch(device: GPUDevice, entries: readonly WarmUpEntry[]): Promise<Array<{ label: string; ms: number }>> {
+  const times: Array<{ label: string; ms: number }> = [];
+  for (const e of entries) {
+    const module = device.createShaderModule({ code: e.code, label: e.label });
+    const made = new Map([[e.code, device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: e.label })]]);
+    const t0 = performance.now();
+    await warmUpByDispatch(device, [e], made);
+    const t1 = performance.now();
+    await warmUpByDispatch(device, [e], made);
+    const t2 = performance.now();
+    times.push({ label: e.label, ms: Math.max(0, t1 - t0 - (t2 - t1)) });
+  }
+  return times;
+}
