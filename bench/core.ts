@@ -133,10 +133,13 @@ export interface PipelineFigures {
   compile_ms: number;
   slowest_ms?: number;
   slowest?: string;
+  /** The driver compiles at a pipeline's first dispatch (lavapipe): making one compiles nothing, no slowest named. */
+  at_first_dispatch?: boolean;
 }
 
-function pipelineFigures(after: PipelineStats, before?: PipelineStats): PipelineFigures {
+function pipelineFigures(after: PipelineStats, before?: PipelineStats, atFirstDispatch = false): PipelineFigures {
   if (before) return { count: after.count - before.count, compile_ms: after.compileMs - before.compileMs };
+  if (atFirstDispatch) return { count: after.count, compile_ms: after.compileMs, at_first_dispatch: true };
   return { count: after.count, compile_ms: after.compileMs, slowest_ms: after.slowestMs, slowest: after.slowestLabel };
 }
 
@@ -511,7 +514,7 @@ export async function runBench(ctx: GpuContext, options: RunOptions): Promise<Ru
     ...(scorecam ? { scorecam } : {}),
     ...(methods ? { methods } : {}),
     notes,
-    pipelines: pipelineFigures(ctx.pipelineStats),
+    pipelines: pipelineFigures(ctx.pipelineStats, undefined, ctx.kernels.compileAhead === 'dispatch'),
     wall_s: (performance.now() - started) / 1000,
   };
   return { result, logits, input };
