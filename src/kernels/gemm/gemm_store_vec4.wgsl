@@ -1,5 +1,5 @@
-// Four consecutive columns of one row of C, each stored only if inside the matrix: the epilogue of both
-// cores whose threads hold their outputs as vec4s (gemm_tile_vec4.wgsl, software/gemm_tile_untiled.wgsl).
+// Four consecutive columns of one row of C, each stored only if inside the matrix: the tiled core's epilogue
+// (gemm_tile_vec4.wgsl), whose threads hold their outputs as vec4s. The untiled core stores by loops instead.
 fn storeC4(m: u32, n: u32, v: vec4f, dims: vec3u) {
   if (m >= dims.x) { return; }
   if (n < dims.y) { storeC(m, n, v.x); }

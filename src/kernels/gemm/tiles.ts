@@ -131,7 +131,7 @@ export function gemmCore(t: GemmTiles): string {
   if (t.tileM !== 8 * t.threadsM || t.tileN !== 8 * t.threadsN) throw new Error(`${t.core} GEMM core: each thread owns 8x8 outputs`);
   const operand = t.operands === 'f16' ? 'enable f16;\nalias OPERAND = f16;' : 'alias OPERAND = f32;';
   const threads = constants({ THREADS_M: t.threadsM, THREADS_N: t.threadsN });
-  if (t.core === 'untiled') return `${operand}\n${threads}\n${operandRounding(t.operands)}\n${gemmStoreVec4}\n${gemmTileUntiled}`;
+  if (t.core === 'untiled') return `${operand}\n${threads}\n${operandRounding(t.operands)}\n${gemmTileUntiled}`;
   return `${operand}\n${constants({ TILE_K: t.tileK })}\n${threads}\n${gemmStoreVec4}\n${gemmTileVec4}\n${gemmTileFill}`;
 }
 

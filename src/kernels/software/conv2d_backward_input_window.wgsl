@@ -86,11 +86,10 @@ fn tap(a: Sums, rowWeights: u32, s: u32, px: Pixels) -> Sums {
 // the phase.
 fn store8(b: u32, c: u32, iy: u32, q0: u32, lo: vec4f, hi: vec4f) {
   let row = ((b * IN_CHANNELS + c) * IN_H + iy) * IN_W + PHASE_X;
-  for (var j = 0u; j < 4u; j++) {
-    let near = row + STRIDE * (q0 + j);
-    let far = row + STRIDE * (q0 + 4u + j);
-    if (q0 + j < PHASE_W) { dx[near] = inputGradEpilogue(c, near, lo[j]); }
-    if (q0 + 4u + j < PHASE_W) { dx[far] = inputGradEpilogue(c, far, hi[j]); }
+  let values = array<vec4f, 2>(lo, hi);
+  for (var j = 0u; j < 8u && q0 + j < PHASE_W; j++) {
+    let index = row + STRIDE * (q0 + j);
+    dx[index] = inputGradEpilogue(c, index, values[j / 4u][j % 4u]);
   }
 }
 

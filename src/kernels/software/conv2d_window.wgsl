@@ -77,10 +77,8 @@ fn rowTaps(a: Sums, even: Window, odd: Window, firstWeight: u32) -> Sums {
 // (conv/conv_epilogue.wgsl, which also declares this kernel's bindings).
 fn store8(b: u32, co: u32, oy: u32, ox0: u32, lo: vec4f, hi: vec4f) {
   let row = ((b * p.outChannels + co) * outH() + oy) * outW() + ox0;
-  for (var j = 0u; j < 4u; j++) {
-    if (ox0 + j < outW()) { storeOutput(co, row + j, lo[j]); }
-    if (ox0 + 4u + j < outW()) { storeOutput(co, row + 4u + j, hi[j]); }
-  }
+  let values = array<vec4f, 2>(lo, hi);
+  for (var j = 0u; j < 8u && ox0 + j < outW(); j++) { storeOutput(co, row + j, values[j / 4u][j % 4u]); }
 }
 
 @compute @workgroup_size(64)

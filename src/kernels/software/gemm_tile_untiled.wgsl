@@ -1,8 +1,8 @@
 // The untiled GEMM core, for CPU adapters: C[M,N] = A[M,K] * B[K,N] with the interface of the tiled core
-// (gemm/gemm_tile_vec4.wgsl: gemmDims, loadA, loadB, storeC, gemmBatch; the load-order constants are not used)
-// and its epilogue (gemm/gemm_store_vec4.wgsl). Threads: THREADS_N x THREADS_M per workgroup, each owning an 8x8
-// block of C in sixteen named vec4 accumulators, as there, but reading its eight A values and eight B values for
-// each step of k straight from the kernel's loaders instead of from workgroup tiles.
+// (gemm/gemm_tile_vec4.wgsl: gemmDims, loadA, loadB, storeC, gemmBatch; the load-order constants are not used),
+// calling storeC once per output. Threads: THREADS_N x THREADS_M per workgroup, each owning an 8x8 block of C
+// in sixteen named vec4 accumulators, as there, but reading its eight A values and eight B values for each step
+// of k straight from the kernel's loaders instead of from workgroup tiles.
 // Why: on a CPU adapter the caches already share the loads, and workgroup memory brings a barrier (if only
 // Tint's zero-initialisation of it) that costs each invocation more than its arithmetic saves (bench/NOTES.md,
 // "A GEMM core without workgroup memory"). On a GPU it rereads each operand 8 times more often than the tiled
@@ -58,13 +58,14 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     acc7_0 = fma(vec4f(a7), b0, acc7_0); acc7_1 = fma(vec4f(a7), b1, acc7_1);
   }
 
-  // Stored by a loop over the thread's rows inside the matrix, not sixteen inlined stores: each store carries the
-  // kernel's epilogue and bounds tests, and lavapipe's LLVM compile time grows faster than linearly with their
-  // number. The row bound is not a constant, so the loop stays a loop.
+  // Each of the thread's outputs inside the matrix, stored by loops, not by 64 inlined stores: each store
+  // carries the kernel's epilogue, and lavapipe's LLVM compile time grows faster than linearly with their
+  // number. The bounds are not constants, so the loops stay loops.
   var sums = array<vec4f, 16>(acc0_0, acc0_1, acc1_0, acc1_1, acc2_0, acc2_1, acc3_0, acc3_1,
                               acc4_0, acc4_1, acc5_0, acc5_1, acc6_0, acc6_1, acc7_0, acc7_1);
   for (var r = 0u; r < 8u && r0 + r < M; r++) {
-    storeC4(r0 + r, c0, sums[2u * r], dims);
-    storeC4(r0 + r, c0 + 4u, sums[2u * r + 1u], dims);
+    for (var j = 0u; j < 8u && c0 + j < N; j++) {
+      storeC(r0 + r, c0 + j, sums[2u * r + j / 4u][j % 4u]);
+    }
   }
 }
