@@ -4,7 +4,8 @@
 // behind it names exactly the pipelines a job makes.
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { gradcamNow } from '../src/cam/explain.ts';
-import { timeCompilesByDispatch, type WarmUpEntry } from '../src/gpu/dispatch_warmup.ts';
+import { warmUpEntries } from '../src/gpu/context.ts';
+import { timeCompilesByDispatch } from '../src/gpu/dispatch_warmup.ts';
 import { syntheticResNet50 } from '../src/model/synthetic.ts';
 import { createNodeGpuContext } from '../src/node/gpu.ts';
 import { Wgcam, type HostTensor, type SessionOptions } from '../src/session.ts';
@@ -93,7 +94,7 @@ test('a rehearsal records exactly the pipelines the job then makes, each timed o
   // The job made on demand the pipelines the rehearsal named: the same labels, as many of each.
   const byLabel = (labels: string[]) => labels.reduce((m, l) => m.set(l, (m.get(l) ?? 0) + 1), new Map<string, number>());
   expect(byLabel(recorded.map((e) => e.label))).toEqual(new Map(session.ctx.pipelineVariants()));
-  const dispatched = recorded.filter((e): e is typeof e & WarmUpEntry => e.bindings !== null);
+  const dispatched = warmUpEntries(recorded);
   expect(dispatched.length).toBe(recorded.length); // every pipeline of this job is dispatched
   const times = await timeCompilesByDispatch(ctx.device, dispatched);
   expect(times.map((t) => t.label)).toEqual(dispatched.map((e) => e.label));

@@ -6,7 +6,8 @@
 // Run with the driver's shader cache off:
 //   MESA_SHADER_CACHE_DISABLE=true node --import tsx/esm --loader ./bin/wgsl-loader.mjs bench/experiments/pipeline_compile_times.ts
 import { gradcamNow } from '../../src/cam/explain.ts';
-import { timeCompilesByDispatch, type WarmUpEntry } from '../../src/gpu/dispatch_warmup.ts';
+import { warmUpEntries } from '../../src/gpu/context.ts';
+import { timeCompilesByDispatch } from '../../src/gpu/dispatch_warmup.ts';
 import { ResNet50 } from '../../src/model/resnet50.ts';
 import { syntheticResNet50 } from '../../src/model/synthetic.ts';
 import { createNodeGpuContext } from '../../src/node/gpu.ts';
@@ -18,7 +19,7 @@ const layers = (process.env.LAYERS ?? 'layer4').split(',');
 const recorded = await ctx.rehearse(() =>
   gradcamNow(model, input, { layers, targets: 'top', inputGrad: process.env.INPUT_GRAD === '1', pictures: [new Uint8Array(224 * 224 * 3)] }),
 );
-const entries = recorded.filter((e): e is typeof e & WarmUpEntry => e.bindings !== null);
+const entries = warmUpEntries(recorded);
 if (process.env.DUMP) {
   const { mkdirSync, writeFileSync } = await import('node:fs');
   mkdirSync(process.env.DUMP, { recursive: true });

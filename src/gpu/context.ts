@@ -354,7 +354,7 @@ export class GpuContext {
     let work: Promise<unknown> = Promise.all(compiles);
     // Drivers that compile at the first dispatch: one warm-up dispatch of each pipeline, half on this device and
     // half on a helper device, in parallel (dispatch_warmup.ts).
-    const warmUps = recorded.filter((e): e is WarmUpEntry & RecordedPipeline => e.bindings !== null);
+    const warmUps = warmUpEntries(recorded);
     if (this.kernels.compileAhead === 'dispatch' && options.helper && warmUps.length > 0) {
       const [mine, theirs] = dealWarmUps(warmUps, 2) as [WarmUpEntry[], WarmUpEntry[]];
       const helper = options.helper;
@@ -553,6 +553,11 @@ export class GpuContext {
 }
 
 /** A pipeline a rehearsal asked for: `placeholder` stands for it (never bound), `bindings` from its first dispatch. */
+/** The rehearsed pipelines that were dispatched, with their first dispatch's bindings: those a warm-up can run. */
+export function warmUpEntries(recorded: readonly RecordedPipeline[]): Array<WarmUpEntry & RecordedPipeline> {
+  return recorded.filter((e): e is WarmUpEntry & RecordedPipeline => e.bindings !== null);
+}
+
 /** A pipeline a rehearsal asked for (`GpuContext.rehearse`); `bindings` null when it was never dispatched. */
 export interface RecordedPipeline {
   code: string;
