@@ -1,7 +1,7 @@
 // The library's front door, shared by the CLI and the web app: one GPU context, one model, and the jobs
 // users run (classify, Grad-CAM, a training step). Everything here works on GPU tensors and returns plain
 // typed arrays in PyTorch's layout (NCHW).
-import { createGpuContext, deviceLostError, type GpuContext, type GpuContextOptions } from './gpu/context.ts';
+import { createGpuContext, deviceLostError, type GpuContext, type GpuContextOptions, type RecordedPipeline } from './gpu/context.ts';
 import { Tensor } from './gpu/tensor.ts';
 import { softmax } from './kernels/reduce/softmax.ts';
 import { configureKernels, type KernelConfig } from './kernels/config.ts';
@@ -154,17 +154,31 @@ export class Wgcam {
    * options should include `pictures` when the job will (the overlay's kernels).
    */
   prepare(shape: readonly number[], job: PreparedJob): Promise<number> {
+    return this.withRehearsal(shape, job, async (encode) => {
+      const { pipelines, compiled } = await this.ctx.compileAhead(encode, this.newContext ? { helper: this.newContext } : {});
+      // A pipeline that fails to compile ahead fails again, with its error, when the job makes it on demand.
+      this.compiling = compiled.catch(() => undefined);
+      return pipelines;
+    });
+  }
+
+  /**
+   * The pipelines a job on an input of `shape` would make, without running it (GpuContext.rehearse), each with
+   * its first dispatch's bindings: what `prepare` compiles, for diagnostics (`wgcam info --verbose`).
+   */
+  rehearse(shape: readonly number[], job: PreparedJob): Promise<RecordedPipeline[]> {
+    return this.withRehearsal(shape, job, (encode) => this.ctx.rehearse(encode));
+  }
+
+  /** In the queue, after any tuning the job would wait for: `use` gets the job, encoded on a placeholder input. */
+  private withRehearsal<T>(shape: readonly number[], job: PreparedJob, use: (encode: () => Promise<unknown>) => Promise<T>): Promise<T> {
     return this.enqueue(async () => {
       await this.tuneIfNeeded(false);
-      const ctx = this.ctx;
-      const input = ctx.empty(shape, 'f32', 'rehearsal input');
+      const input = this.ctx.empty(shape, 'f32', 'rehearsal input');
       try {
-        const rehearse = () =>
-          job.kind === 'classify' ? this.classifyNow(input, job.options ?? {}) : job.kind === 'gradcam' ? gradcamNow(this.model, input, job.options) : this.trainStepNow(input, job.labels, job.options ?? {});
-        const { pipelines, compiled } = await ctx.compileAhead(rehearse, this.newContext ? { helper: this.newContext } : {});
-        // A pipeline that fails to compile ahead fails again, with its error, when the job makes it on demand.
-        this.compiling = compiled.catch(() => undefined);
-        return pipelines;
+        return await use(() =>
+          job.kind === 'classify' ? this.classifyNow(input, job.options ?? {}) : job.kind === 'gradcam' ? gradcamNow(this.model, input, job.options) : this.trainStepNow(input, job.labels, job.options ?? {}),
+        );
       } finally {
         input.release();
       }

@@ -3,7 +3,6 @@
 // that the job compiles none on demand and computes exactly what an unprepared session computes; the rehearsal
 // behind it names exactly the pipelines a job makes.
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { gradcamNow } from '../src/cam/explain.ts';
 import { warmUpEntries } from '../src/gpu/context.ts';
 import { timeCompilesByDispatch } from '../src/gpu/dispatch_warmup.ts';
 import { syntheticResNet50 } from '../src/model/synthetic.ts';
@@ -85,9 +84,7 @@ test('a rehearsal records exactly the pipelines the job then makes, each timed o
   const session = await open(false);
   const ctx = session.ctx;
   const options = { layers: ['layer4'], targets: [3] };
-  const rehearsalInput = ctx.empty([1, 3, 64, 48], 'f32', 'rehearsal input');
-  const recorded = await ctx.rehearse(() => gradcamNow(session.model, rehearsalInput, options));
-  rehearsalInput.release();
+  const recorded = await session.rehearse([1, 3, 64, 48], { kind: 'gradcam', options });
   expect(ctx.pipelineCount).toBe(0); // nothing made
   const r = await session.gradcam(input(1), options);
   expect(r.map.data).toEqual(reference.map.data); // the rehearsal left nothing behind that changes a result

@@ -1,7 +1,7 @@
 // What the CLI commands share: opening a session (weights + device), reading inputs, writing dumps.
 import { basename } from 'node:path';
 import { WgcamError } from '../errors.ts';
-import { warmUpEntries, type GpuContext, type RecordedPipeline } from '../gpu/context.ts';
+import { warmUpEntries, type GpuContext } from '../gpu/context.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { readSafetensors, toFloat32, toUint8, writeSafetensors } from '../model/safetensors.ts';
 import { createNodeGpuContext } from '../node/gpu.ts';
@@ -11,7 +11,7 @@ import { MAX_TENSOR_FILE_BYTES, readBounded } from '../node/read_bounded.ts';
 import { quote } from '../quote.ts';
 import { checkFinite, checkInputShape } from '../input_checks.ts';
 import type { RgbImage } from '../image/types.ts';
-import { gradcamNow, type GradCamOptions } from '../cam/explain.ts';
+import type { GradCamOptions } from '../cam/explain.ts';
 import { timeCompilesByDispatch } from '../gpu/dispatch_warmup.ts';
 import { makeProgressBar } from '../node/progress.ts';
 import { Wgcam, parsePrecision, type TuningOptions } from '../session.ts';
@@ -71,15 +71,8 @@ export function describePipelines(ctx: GpuContext): string {
  * (gpu/dispatch_warmup.ts, timeCompilesByDispatch), for `wgcam info --verbose` on drivers that compile there.
  */
 export async function describeFirstDispatchCompiles(session: Wgcam, size: number, options: GradCamOptions): Promise<string> {
-  const ctx = session.ctx;
-  const input = ctx.empty([1, 3, size, size], 'f32', 'rehearsal input');
-  let recorded: RecordedPipeline[];
-  try {
-    recorded = await ctx.rehearse(() => gradcamNow(session.model, input, options));
-  } finally {
-    input.release();
-  }
-  const times = await timeCompilesByDispatch(ctx.device, warmUpEntries(recorded));
+  const recorded = await session.rehearse([1, 3, size, size], { kind: 'gradcam', options });
+  const times = await timeCompilesByDispatch(session.ctx.device, warmUpEntries(recorded));
   const total = times.reduce((sum, t) => sum + t.ms, 0);
   const slowest = [...times].sort((a, b) => b.ms - a.ms).slice(0, 3).map((t) => `${t.label} ${t.ms.toFixed(0)} ms`);
   return `compiles at first dispatch (this driver), timed one by one: ${times.length} pipelines, ${total.toFixed(0)} ms in all; slowest ${slowest.join(', ')} (the driver's shader cache as it was)`;

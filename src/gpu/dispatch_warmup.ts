@@ -28,6 +28,11 @@ export function dealWarmUps(entries: readonly WarmUpEntry[], parts: number): War
   return shares;
 }
 
+/** The entry's pipeline, made afresh on `device`. */
+function makePipeline(device: GPUDevice, e: WarmUpEntry): GPUComputePipeline {
+  return device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: e.code, label: e.label }), entryPoint: 'main' }, label: e.label });
+}
+
 /**
  * Dispatch each entry's pipeline once on `device` (`pipelines` gives those already made, by source) and wait for
  * the queue. Validation errors are caught in an error scope and dropped: a warm-up never fails a job.
@@ -41,9 +46,7 @@ export async function warmUpByDispatch(device: GPUDevice, entries: readonly Warm
     const encoder = device.createCommandEncoder({ label: 'warm-up' });
     const pass = encoder.beginComputePass({ label: 'warm-up' });
     for (const e of entries) {
-      const pipeline =
-        pipelines?.get(e.code) ??
-        device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: e.code, label: e.label }), entryPoint: 'main' }, label: e.label });
+      const pipeline = pipelines?.get(e.code) ?? makePipeline(device, e);
       const entriesOfGroup: GPUBindGroupEntry[] = [];
       e.bindings.forEach((bytes, i) => {
         if (bytes === 'absent') return;
@@ -84,8 +87,7 @@ export async function warmUpByDispatch(device: GPUDevice, entries: readonly Warm
 export async function timeCompilesByDispatch(device: GPUDevice, entries: readonly WarmUpEntry[]): Promise<Array<{ label: string; ms: number }>> {
   const times: Array<{ label: string; ms: number }> = [];
   for (const e of entries) {
-    const module = device.createShaderModule({ code: e.code, label: e.label });
-    const made = new Map([[e.code, device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: e.label })]]);
+    const made = new Map([[e.code, makePipeline(device, e)]]);
     const t0 = performance.now();
     await warmUpByDispatch(device, [e], made);
     const t1 = performance.now();
